@@ -1,0 +1,121 @@
+import { AppError, fold, type Command, type Decider, type Event } from '@slipway/core';
+import { IdempotencyKeyReusedError, WrongExpectedVersionError } from './errors';
+import type { EventStore } from './event-store';
+import type { AppendOptions, RecordedEvent } from './types';
+
+/** What handleCommand needs from a store (an EventStore, or a fake in unit tests). */
+export type CommandStore = Pick<EventStore, 'getCommand' | 'readStream' | 'append'>;
+
+export interface HandleCommandOptions<S, E, R> {
+  /** From HTTP If-Match: the version the client last saw. A mismatch is PRECONDITION_FAILED (412), never retried. */
+  expectedVersion?: number;
+  /** Fingerprint of the request; a replayed command id with another hash is IdempotencyKeyReusedError (422). */
+  requestHash?: string;
+  /** Response body, computed from the state after the new events; stored so replays answer identically. */
+  result: (state: S, newEvents: E[], version: number) => R;
+  inTransaction?: AppendOptions['inTransaction'];
+  /** Extra metadata for every event (command metadata wins on clashes). */
+  metadata?: Record<string, unknown>;
+  /** Retries after a concurrent writer moved the stream (only without expectedVersion). Default 5. */
+  maxRetries?: number;
+}
+
+export interface HandleCommandResult<R> {
+  /** JSON round-tripped, so the first response equals every replay. */
+  result: R;
+  /** Stream version after the command (the ETag for the next If-Match). */
+  version: number;
+  /** Global position to wait for (ProjectionRunner.waitFor) for read-your-writes. */
+  position: number;
+  duplicate: boolean;
+  events: RecordedEvent[];
+}
+
+export const DEFAULT_MAX_RETRIES = 5;
+
+/**
+ * Read → fold → decide → append, with the stream version read as the
+ * optimistic-concurrency guard. Without an explicit expectedVersion a
+ * concurrent writer only means "decide again on fresh state"; with one, the
+ * client asked for a specific version, so a mismatch is reported, not retried.
+ */
+export async function handleCommand<C extends Command, E extends Event, S, R>(
+  store: CommandStore,
+  decider: Decider<C, E, S>,
+  streamId: string,
+  command: C,
+  options: HandleCommandOptions<S, E, R>,
+): Promise<HandleCommandResult<R>> {
+  const { commandId, actorId, requestId, now } = command.metadata;
+
+  // Cheap check before reading a whole stream: retries of a command that
+  // already ran must not be re-decided against today's state.
+  const stored = await store.getCommand(commandId);
+  if (stored) {
+    if (options.requestHash !== undefined && stored.requestHash !== options.requestHash) {
+      throw new IdempotencyKeyReusedError(commandId);
+    }
+    return {
+      result: stored.result as R,
+      version: stored.nextExpectedVersion,
+      position: stored.lastGlobalPosition,
+      duplicate: true,
+      events: [],
+    };
+  }
+
+  const metadata: Record<string, unknown> = {
+    ...options.metadata,
+    commandId,
+    actorId,
+    now,
+    ...(requestId !== undefined ? { requestId } : {}),
+  };
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+
+  for (let attempt = 0; ; attempt++) {
+    const { version, events } = await store.readStream(streamId);
+    if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+      throw preconditionFailed(streamId, options.expectedVersion, version);
+    }
+    // Recorded events carry the domain event's fields; the store cannot check their data types.
+    const state = fold(decider, events.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata }) as unknown as E));
+    // Domain errors thrown here propagate unchanged.
+    const newEvents = decider.decide(command, state);
+    const after = newEvents.reduce((s, e) => decider.evolve(s, e), state);
+
+    try {
+      const appended = await store.append(
+        streamId,
+        version === 0 ? 'no_stream' : version,
+        newEvents.map((e) => ({ type: e.type, data: e.data, ...(e.metadata ? { metadata: e.metadata } : {}) })),
+        {
+          commandId,
+          metadata,
+          ...(options.requestHash !== undefined ? { requestHash: options.requestHash } : {}),
+          ...(options.inTransaction ? { inTransaction: options.inTransaction } : {}),
+          result: (_recorded, nextVersion) => options.result(after, newEvents, nextVersion),
+        },
+      );
+      return {
+        result: appended.result as R,
+        version: appended.nextExpectedVersion,
+        position: appended.lastGlobalPosition,
+        duplicate: appended.duplicate,
+        events: appended.recorded,
+      };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error;
+      if (options.expectedVersion !== undefined) throw preconditionFailed(streamId, options.expectedVersion, error.actual);
+      if (attempt >= maxRetries) throw error;
+    }
+  }
+}
+
+function preconditionFailed(streamId: string, expectedVersion: number, currentVersion: number): AppError {
+  return new AppError(
+    'PRECONDITION_FAILED',
+    `Stream '${streamId}' is at version ${currentVersion}, but the request expected version ${expectedVersion}`,
+    { streamId, expectedVersion, currentVersion },
+  );
+}

@@ -1,0 +1,3 @@
+export * from './user.decider';
+export * from './users.projection';
+export * from './identity-app';

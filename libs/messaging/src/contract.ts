@@ -1,0 +1,48 @@
+/**
+ * A request/reply contract: a NATS subject plus phantom request and response
+ * types. Contracts libs (e.g. @slipway/projects-contracts) export these; the
+ * caller and the handler share one definition, so payloads cannot drift.
+ */
+export interface RequestContract<TReq, TRes> {
+  readonly subject: string;
+  /** The downstream service that answers (breakers are per service). */
+  readonly service: string;
+  /** Phantom fields, never set at run time. */
+  readonly _req?: TReq;
+  readonly _res?: TRes;
+}
+
+export function defineRequest<TReq, TRes>(service: string, subject: string): RequestContract<TReq, TRes> {
+  return { service, subject };
+}
+
+export type RequestOf<C> = C extends RequestContract<infer R, any> ? R : never;
+export type ResponseOf<C> = C extends RequestContract<any, infer R> ? R : never;
+
+/**
+ * Headers carried on every request (NATS headers): request id for tracing,
+ * the authenticated actor, and the Idempotency-Key derived command id.
+ */
+export interface RequestContextHeaders {
+  requestId?: string;
+  actorId?: string;
+  commandId?: string;
+  requestHash?: string;
+}
+
+/** Public event envelope published on JetStream as `slipway.events.<service>.<type>`. */
+export interface PublicEvent<TData = unknown> {
+  eventId: string;
+  service: string;
+  type: string;
+  streamId: string;
+  streamPosition: number;
+  globalPosition: number;
+  schemaVersion: number;
+  occurredAt: string;
+  data: TData;
+  metadata: Record<string, unknown>;
+}
+
+export const EVENTS_STREAM = 'SLIPWAY_EVENTS';
+export const eventSubject = (service: string, type: string): string => `slipway.events.${service}.${type}`;

@@ -1,0 +1,4 @@
+export * from './project.decider';
+export * from './project-list.projection';
+export * from './project-statistics';
+export * from './projects-app';

@@ -1,0 +1,123 @@
+import { AppError, assertNever, type Decider, type ValidationIssue } from '@slipway/core';
+import {
+  PROJECT_DESCRIPTION_MAX,
+  PROJECT_NAME_PATTERN,
+  PROJECT_NAME_RULE,
+  type ProjectCommand,
+  type ProjectEvent,
+} from '@slipway/projects-contracts';
+
+export type ProjectState =
+  | { status: 'absent' }
+  | {
+      status: 'active' | 'deleted';
+      projectId: string;
+      name: string;
+      description: string | null;
+      ownerId: string;
+      teamId: string;
+      createdAt: string;
+      updatedAt: string;
+    };
+
+export const initialState = (): ProjectState => ({ status: 'absent' });
+
+function validateName(name: unknown, issues: ValidationIssue[]): void {
+  if (typeof name !== 'string' || !PROJECT_NAME_PATTERN.test(name)) {
+    issues.push({ field: 'name', message: `Name ${PROJECT_NAME_RULE}`, constraint: 'pattern', received: name });
+  }
+}
+
+function validateDescription(description: unknown, issues: ValidationIssue[]): void {
+  if (description === null || description === undefined) return;
+  if (typeof description !== 'string' || description.length > PROJECT_DESCRIPTION_MAX) {
+    issues.push({
+      field: 'description',
+      message: `Description must be a string of at most ${PROJECT_DESCRIPTION_MAX} characters`,
+      constraint: 'maxLength',
+      received: typeof description === 'string' ? `${description.slice(0, 40)}…` : description,
+    });
+  }
+}
+
+function throwIfInvalid(issues: ValidationIssue[]): void {
+  if (issues.length > 0) throw AppError.validation(issues);
+}
+
+/**
+ * Until teams land, a project is visible to its owner only; to anyone else it
+ * does not exist (404, never 403, so ids cannot be probed).
+ */
+function requireOwnedActive(state: ProjectState, projectId: string, actorId: string) {
+  if (state.status !== 'active' || state.ownerId !== actorId) throw AppError.notFound('project', projectId);
+  return state;
+}
+
+export function decide(command: ProjectCommand, state: ProjectState): ProjectEvent[] {
+  const { now, actorId } = command.metadata;
+  switch (command.type) {
+    case 'CreateProject': {
+      if (state.status !== 'absent') throw AppError.conflict(`Project '${command.data.projectId}' already exists`);
+      const issues: ValidationIssue[] = [];
+      validateName(command.data.name, issues);
+      validateDescription(command.data.description, issues);
+      throwIfInvalid(issues);
+      return [
+        {
+          type: 'ProjectCreated',
+          data: { ...command.data, description: command.data.description ?? null, createdAt: now },
+        },
+      ];
+    }
+    case 'UpdateProject': {
+      const current = requireOwnedActive(state, command.data.projectId, actorId);
+      const issues: ValidationIssue[] = [];
+      const changes: { name?: string; description?: string | null; teamId?: string } = {};
+      if (command.data.name !== undefined) {
+        validateName(command.data.name, issues);
+        if (command.data.name !== current.name) changes.name = command.data.name;
+      }
+      if (command.data.description !== undefined) {
+        validateDescription(command.data.description, issues);
+        if (command.data.description !== current.description) changes.description = command.data.description;
+      }
+      if (command.data.teamId !== undefined && command.data.teamId !== current.teamId) changes.teamId = command.data.teamId;
+      throwIfInvalid(issues);
+      // A PATCH that changes nothing records nothing: the version (ETag) stays.
+      if (Object.keys(changes).length === 0) return [];
+      return [{ type: 'ProjectUpdated', data: { projectId: current.projectId, changes, updatedAt: now } }];
+    }
+    case 'DeleteProject': {
+      const current = requireOwnedActive(state, command.data.projectId, actorId);
+      return [{ type: 'ProjectDeleted', data: { projectId: current.projectId, ownerId: current.ownerId, deletedAt: now } }];
+    }
+    default:
+      return assertNever(command, 'command');
+  }
+}
+
+export function evolve(state: ProjectState, event: ProjectEvent): ProjectState {
+  switch (event.type) {
+    case 'ProjectCreated':
+      return {
+        status: 'active',
+        projectId: event.data.projectId,
+        name: event.data.name,
+        description: event.data.description,
+        ownerId: event.data.ownerId,
+        teamId: event.data.teamId,
+        createdAt: event.data.createdAt,
+        updatedAt: event.data.createdAt,
+      };
+    case 'ProjectUpdated':
+      if (state.status === 'absent') return state;
+      return { ...state, ...event.data.changes, updatedAt: event.data.updatedAt };
+    case 'ProjectDeleted':
+      if (state.status === 'absent') return state;
+      return { ...state, status: 'deleted', updatedAt: event.data.deletedAt };
+    default:
+      return assertNever(event, 'event');
+  }
+}
+
+export const projectDecider: Decider<ProjectCommand, ProjectEvent, ProjectState> = { decide, evolve, initialState };

@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { AppError, decodeCursor, encodeCursor, type Page } from '@slipway/core';
+import { handleCommand, ProjectionRunner, type EventStore, type RecordedEvent } from '@slipway/event-store';
+import {
+  projectStreamId,
+  type CreateProjectRequest,
+  type DeleteProjectRequest,
+  type DeleteProjectResponse,
+  type GetProjectRequest,
+  type ListProjectsRequest,
+  type ProjectCommand,
+  type ProjectView,
+  type UpdateProjectRequest,
+} from '@slipway/projects-contracts';
+import { projectDecider, type ProjectState } from './project.decider';
+import { projectListProjection } from './project-list.projection';
+import { applyExternalEvent, initStatistics } from './project-statistics';
+
+/** Per-request context the transport hands over: ids and the clock live here, not in the domain. */
+export interface RequestContext {
+  commandId?: string;
+  requestHash?: string;
+  requestId?: string;
+  now?: string;
+}
+
+const SORT_COLUMNS = { createdAt: 'created_at', updatedAt: 'updated_at', name: 'lower(name)' } as const;
+
+interface ProjectRow {
+  id: string;
+  owner_id: string;
+  team_id: string;
+  name: string;
+  description: string | null;
+  version: string;
+  created_at: Date;
+  updated_at: Date;
+  application_count: number | null;
+  database_count: number | null;
+  deployment_count: number | null;
+  sort_value?: unknown;
+}
+
+/**
+ * The projects service's application layer: command handlers over the event
+ * store (decider + optimistic concurrency + idempotency by command id) and
+ * queries over the `projects` read model.
+ */
+export class ProjectsApplication {
+  readonly runner: ProjectionRunner;
+  /** Highest global position this process appended; reads wait for it (read-your-writes). */
+  private lastAppended = 0;
+
+  constructor(private readonly store: EventStore) {
+    this.runner = new ProjectionRunner(store, [projectListProjection(store.schema)]);
+  }
+
+  private get schema(): string {
+    return this.store.schema;
+  }
+
+  async start(): Promise<void> {
+    await this.store.withTransaction(async (tx) => {
+      // Name reservations are written in the append transaction, so two
+      // concurrent creates of one name cannot both succeed.
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS "${this.schema}".project_names (
+          owner_id text NOT NULL,
+          name_key text NOT NULL,
+          project_id uuid NOT NULL UNIQUE,
+          PRIMARY KEY (owner_id, name_key)
+        )`);
+      await initStatistics(tx, this.schema);
+    });
+    await this.runner.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.runner.stop();
+  }
+
+  async create(req: CreateProjectRequest, ctx: RequestContext): Promise<ProjectView> {
+    const projectId = randomUUID();
+    return this.execute(projectId, ctx, undefined, {
+      type: 'CreateProject',
+      data: { projectId, name: req.name, description: req.description ?? null, ownerId: req.ownerId, teamId: req.teamId },
+      metadata: this.metadata(ctx, req.ownerId),
+    });
+  }
+
+  async update(req: UpdateProjectRequest, ctx: RequestContext): Promise<ProjectView> {
+    const view = await this.execute(req.projectId, ctx, req.expectedVersion, {
+      type: 'UpdateProject',
+      data: { projectId: req.projectId, name: req.name, description: req.description, teamId: req.teamId },
+      metadata: this.metadata(ctx, req.ownerId),
+    });
+    return { ...view, statistics: await this.statistics(view.id) };
+  }
+
+  async delete(req: DeleteProjectRequest, ctx: RequestContext): Promise<DeleteProjectResponse> {
+    const view = await this.execute(req.projectId, ctx, req.expectedVersion, {
+      type: 'DeleteProject',
+      data: { projectId: req.projectId },
+      metadata: this.metadata(ctx, req.ownerId),
+    });
+    return { projectId: view.id, version: view.version };
+  }
+
+  async get(req: GetProjectRequest): Promise<ProjectView> {
+    if (!isUuid(req.projectId)) throw AppError.notFound('project', req.projectId);
+    await this.runner.waitFor(this.lastAppended);
+    const rows: ProjectRow[] = await this.store.dataSource.query(
+      `${this.selectSql()} WHERE p.id = $1 AND p.owner_id = $2 AND p.deleted_at IS NULL`,
+      [req.projectId, req.ownerId],
+    );
+    if (rows.length === 0) throw AppError.notFound('project', req.projectId);
+    return toView(rows[0]);
+  }
+
+  async list(req: ListProjectsRequest): Promise<Page<ProjectView>> {
+    await this.runner.waitFor(this.lastAppended);
+    const column = SORT_COLUMNS[req.sort];
+    const params: unknown[] = [req.ownerId];
+    let filter = `p.owner_id = $1 AND p.deleted_at IS NULL`;
+    if (req.search) {
+      params.push(`%${req.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      filter += ` AND p.name ILIKE $${params.length}`;
+    }
+    const [{ total }]: Array<{ total: string }> = await this.store.dataSource.query(
+      `SELECT count(*) AS total FROM "${this.schema}".projects p WHERE ${filter}`,
+      params,
+    );
+
+    const cursor = req.cursor ? decodeCursor(req.cursor) : undefined;
+    if (req.cursor && !cursor) {
+      throw new AppError('INVALID_INPUT', 'The cursor is not valid; use nextCursor or prevCursor from a previous page', {
+        field: 'cursor',
+      });
+    }
+    // Going backwards flips the scan direction; rows are flipped back below.
+    const backwards = cursor?.d === 'p';
+    const ascending = (req.order === 'asc') !== backwards;
+    const cmp = ascending ? '>' : '<';
+    let where = filter;
+    const pageParams = [...params];
+    if (cursor) {
+      pageParams.push(cursor.v, cursor.id);
+      const valueCast = req.sort === 'name' ? '$' + (pageParams.length - 1) + '::text' : '$' + (pageParams.length - 1) + '::timestamptz';
+      where += ` AND (${column}, p.id) ${cmp} (${valueCast}, $${pageParams.length}::uuid)`;
+    }
+    pageParams.push(req.limit + 1);
+    const dir = ascending ? 'ASC' : 'DESC';
+    const rows: ProjectRow[] = await this.store.dataSource.query(
+      `${this.selectSql(column)} WHERE ${where} ORDER BY ${column} ${dir}, p.id ${dir} LIMIT $${pageParams.length}`,
+      pageParams,
+    );
+    const more = rows.length > req.limit;
+    const page = rows.slice(0, req.limit);
+    if (backwards) page.reverse();
+
+    const boundary = (row: ProjectRow, d: 'n' | 'p') =>
+      encodeCursor({ v: sortValue(row, req.sort), id: row.id, d });
+    const first = page[0];
+    const last = page[page.length - 1];
+    // Forwards: more rows after when we over-fetched; rows before exist iff we came from a cursor.
+    // Backwards: the mirror image.
+    const hasNext = backwards ? cursor !== undefined : more;
+    const hasPrev = backwards ? more : cursor !== undefined;
+    return {
+      data: page.map(toView),
+      pagination: {
+        hasMore: hasNext,
+        nextCursor: hasNext && last ? boundary(last, 'n') : null,
+        prevCursor: hasPrev && first ? boundary(first, 'p') : null,
+        total: Number(total),
+      },
+    };
+  }
+
+  /** Applies another service's public event to the statistics (idempotent by event id). */
+  async applyExternalEvent(event: { eventId: string; type: string; data: unknown }): Promise<boolean> {
+    return this.store.withTransaction((tx) => applyExternalEvent(tx, this.schema, event));
+  }
+
+  private selectSql(sortColumn?: string): string {
+    return `SELECT p.*, s.application_count, s.database_count, s.deployment_count${sortColumn ? `, (${sortColumn})::text AS sort_value` : ''}
+      FROM "${this.schema}".projects p LEFT JOIN "${this.schema}".project_statistics s ON s.project_id = p.id`;
+  }
+
+  private async statistics(projectId: string): Promise<ProjectView['statistics']> {
+    const rows: Array<Pick<ProjectRow, 'application_count' | 'database_count' | 'deployment_count'>> =
+      await this.store.dataSource.query(
+        `SELECT application_count, database_count, deployment_count FROM "${this.schema}".project_statistics WHERE project_id = $1`,
+        [projectId],
+      );
+    return statisticsOf(rows[0]);
+  }
+
+  private metadata(ctx: RequestContext, actorId: string): ProjectCommand['metadata'] {
+    return {
+      commandId: ctx.commandId ?? randomUUID(),
+      now: ctx.now ?? new Date().toISOString(),
+      actorId,
+      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+    };
+  }
+
+  private async execute(
+    projectId: string,
+    ctx: RequestContext,
+    expectedVersion: number | undefined,
+    command: ProjectCommand,
+  ): Promise<ProjectView> {
+    if (!isUuid(projectId)) throw AppError.notFound('project', projectId);
+    const outcome = await handleCommand(this.store, projectDecider, projectStreamId(projectId), command, {
+      expectedVersion,
+      requestHash: ctx.requestHash,
+      result: (state: ProjectState, _events, version) => stateToView(state, version),
+      inTransaction: (tx, recorded) => this.reserveNames(tx, recorded),
+    });
+    this.lastAppended = Math.max(this.lastAppended, outcome.position);
+    return outcome.result as ProjectView;
+  }
+
+  private async reserveNames(tx: EntityManager, recorded: RecordedEvent[]): Promise<void> {
+    const names = `"${this.schema}".project_names`;
+    for (const event of recorded) {
+      if (event.type === 'ProjectCreated' || (event.type === 'ProjectUpdated' && event.data.changes.name !== undefined)) {
+        const projectId: string = event.data.projectId;
+        const name: string = event.type === 'ProjectCreated' ? event.data.name : event.data.changes.name;
+        const owner: Array<{ owner_id: string }> =
+          event.type === 'ProjectCreated'
+            ? [{ owner_id: event.data.ownerId }]
+            : await tx.query(`SELECT owner_id FROM ${names} WHERE project_id = $1`, [projectId]);
+        if (owner.length === 0) continue;
+        await tx.query(`DELETE FROM ${names} WHERE project_id = $1`, [projectId]);
+        const inserted: unknown[] = await tx.query(
+          `INSERT INTO ${names} (owner_id, name_key, project_id) VALUES ($1, lower($2), $3) ON CONFLICT DO NOTHING RETURNING project_id`,
+          [owner[0].owner_id, name, projectId],
+        );
+        if (inserted.length === 0) {
+          throw AppError.conflict(`A project named '${name}' already exists`, { field: 'name', value: name });
+        }
+      } else if (event.type === 'ProjectDeleted') {
+        await tx.query(`DELETE FROM ${names} WHERE project_id = $1`, [event.data.projectId]);
+      }
+    }
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string): boolean => UUID.test(value);
+
+function statisticsOf(row?: Partial<Pick<ProjectRow, 'application_count' | 'database_count' | 'deployment_count'>>) {
+  return {
+    applicationCount: row?.application_count ?? 0,
+    databaseCount: row?.database_count ?? 0,
+    deploymentCount: row?.deployment_count ?? 0,
+  };
+}
+
+function stateToView(state: ProjectState, version: number): ProjectView {
+  if (state.status === 'absent') throw new Error('a command result was computed for a project that does not exist');
+  return {
+    id: state.projectId,
+    name: state.name,
+    description: state.description,
+    ownerId: state.ownerId,
+    teamId: state.teamId,
+    statistics: statisticsOf(),
+    version,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+  };
+}
+
+function toView(row: ProjectRow): ProjectView {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    ownerId: row.owner_id,
+    teamId: row.team_id,
+    statistics: statisticsOf(row),
+    version: Number(row.version),
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+function sortValue(row: ProjectRow, _sort: ListProjectsRequest['sort']): string {
+  // Postgres' own text form keeps microseconds, so a page edge never skips or repeats a row.
+  return String(row.sort_value);
+}

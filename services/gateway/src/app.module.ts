@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { MessageBus } from '@slipway/messaging';
+import { AuthController, UsersController } from './auth/auth.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { RevocationsService } from './auth/revocations.service';
+import { TokensService } from './auth/tokens.service';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config';
+import { AllExceptionsFilter } from './conventions/all-exceptions.filter';
+import { DeprecationInterceptor } from './conventions/deprecation.interceptor';
+import { IdempotencyInterceptor } from './conventions/idempotency.interceptor';
+import { createValidationPipe } from './conventions/validation.pipe';
+import { Downstream } from './downstream';
+import { HealthController } from './health.controller';
+import { ProjectsController } from './projects/projects.controller';
+
+export function createAppModule(config: GatewayConfig, bus: MessageBus) {
+  @Module({
+    controllers: [AuthController, UsersController, ProjectsController, HealthController],
+    providers: [
+      { provide: GATEWAY_CONFIG, useValue: config },
+      { provide: MessageBus, useValue: bus },
+      { provide: Downstream, useFactory: (b: MessageBus, c: GatewayConfig) => new Downstream(b, c), inject: [MessageBus, GATEWAY_CONFIG] },
+      TokensService,
+      RevocationsService,
+      { provide: APP_GUARD, useClass: AuthGuard },
+      { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      { provide: APP_PIPE, useFactory: createValidationPipe },
+      { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+      { provide: APP_INTERCEPTOR, useClass: DeprecationInterceptor },
+    ],
+  })
+  class AppModule {}
+  return AppModule;
+}

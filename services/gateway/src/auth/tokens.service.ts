@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import * as jwt from 'jsonwebtoken';
+import { AppError } from '@slipway/core';
+import type { UserView } from '@slipway/identity-contracts';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import type { Principal } from '../conventions/request';
+
+interface Claims {
+  sub: string;
+  sid: string;
+  username: string;
+  roles: string[];
+  teamId: string;
+}
+
+/** HS256 JWTs; the session id (`sid`) is what logout revokes. */
+@Injectable()
+export class TokensService {
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
+  sign(user: UserView, sessionId: string, expiresAt: string): string {
+    const claims: Claims = { sub: user.id, sid: sessionId, username: user.username, roles: user.roles, teamId: user.teamId };
+    const exp = Math.floor(Date.parse(expiresAt) / 1000);
+    return jwt.sign({ ...claims, exp }, this.config.jwtSecret, { algorithm: 'HS256', issuer: 'slipway' });
+  }
+
+  verify(token: string): Principal {
+    try {
+      const claims = jwt.verify(token, this.config.jwtSecret, { algorithms: ['HS256'], issuer: 'slipway' }) as jwt.JwtPayload & Claims;
+      if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new Error('claims');
+      return { userId: claims.sub, sessionId: claims.sid, username: claims.username, roles: claims.roles ?? [], teamId: claims.teamId };
+    } catch (e) {
+      const expired = e instanceof jwt.TokenExpiredError;
+      throw new AppError('INVALID_TOKEN', expired ? 'The token has expired; log in again' : 'The token is invalid; log in again');
+    }
+  }
+}

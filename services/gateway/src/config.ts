@@ -1,0 +1,43 @@
+/** Gateway settings from the environment, read once at start-up. */
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  natsUrl: string;
+  jwtSecret: string;
+  jwtExpiresIn: number;
+  corsOrigins: string[] | true;
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  /** Routes announced as deprecated: `METHOD /path` → sunset date and guide. */
+  deprecations: Record<string, { sunset?: string; guide?: string; version?: string }>;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const jwtSecret = env.JWT_SECRET ?? '';
+  if (jwtSecret.length < 32) {
+    throw new Error('JWT_SECRET must be set to at least 32 characters (npm start generates one in .slipway/secrets.env)');
+  }
+  const origins = (env.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  let deprecations: GatewayConfig['deprecations'] = {};
+  if (env.SLIPWAY_DEPRECATIONS) {
+    try {
+      deprecations = JSON.parse(env.SLIPWAY_DEPRECATIONS);
+    } catch {
+      throw new Error('SLIPWAY_DEPRECATIONS must be JSON like {"GET /api/projects":{"sunset":"2027-12-31","guide":"https://..."}}');
+    }
+  }
+  return {
+    port: Number(env.PORT ?? 3000),
+    host: env.HOST ?? '0.0.0.0',
+    natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    jwtSecret,
+    jwtExpiresIn: Number(env.JWT_EXPIRES_IN ?? 604800),
+    // No origins configured: CORS stays closed rather than open to all.
+    corsOrigins: origins.includes('*') ? true : origins,
+    bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 1024 * 1024),
+    requestTimeoutMs: Number(env.DOWNSTREAM_TIMEOUT_MS ?? 5000),
+    deprecations,
+  };
+}
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

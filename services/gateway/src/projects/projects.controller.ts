@@ -1,0 +1,113 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ProjectsApi, type ProjectView } from '@slipway/projects-contracts';
+import { ApiErrors } from '../conventions/api-docs';
+import { etagFor, expectedVersionFromIfMatch } from '../conventions/http-headers';
+import type { Principal, SlipwayReply, SlipwayRequest } from '../conventions/request';
+import { CurrentUser } from '../auth/public.decorator';
+import { Downstream } from '../downstream';
+import { headersOf } from '../request-headers';
+import { CreateProjectDto, ListProjectsQuery, ProjectDto, ProjectListDto, UpdateProjectDto } from './projects.dto';
+
+const IF_MATCH = { name: 'If-Match', required: false, description: 'ETag from a previous read; a stale one gets 412' };
+
+@ApiTags('projects')
+@ApiBearerAuth()
+@Controller('projects')
+export class ProjectsController {
+  constructor(@Inject(Downstream) private readonly downstream: Downstream) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List your projects (cursor pagination, search, sort)' })
+  @ApiResponse({ status: 200, type: ProjectListDto })
+  @ApiErrors(400, 401)
+  async list(@Query() query: ListProjectsQuery, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
+    const page = await this.downstream.request(
+      ProjectsApi.list,
+      {
+        ownerId: user.userId,
+        limit: query.limit ?? 20,
+        cursor: query.cursor,
+        sort: query.sort ?? 'createdAt',
+        order: query.order ?? 'desc',
+        search: query.search,
+      },
+      headersOf(req),
+    );
+    return { data: page.data.map(present), pagination: page.pagination };
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a project' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retries with the same key and body return the first response' })
+  @ApiResponse({ status: 201, type: ProjectDto, headers: { ETag: { description: 'Version for If-Match', schema: { type: 'string' } } } })
+  @ApiErrors(400, 401, 409, 415, 422)
+  async create(@Body() body: CreateProjectDto, @CurrentUser() user: Principal, @Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
+    const view = await this.downstream.request(
+      ProjectsApi.create,
+      { ownerId: user.userId, teamId: body.teamId ?? user.teamId, name: body.name, description: body.description ?? null },
+      headersOf(req),
+    );
+    reply.header('ETag', etagFor(view.version)).header('Location', `/api/projects/${view.id}`);
+    return present(view);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Read a project, with statistics' })
+  @ApiResponse({ status: 200, type: ProjectDto })
+  @ApiErrors(401, 404)
+  async get(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
+    const view = await this.downstream.request(ProjectsApi.get, { ownerId: user.userId, projectId: id }, headersOf(req));
+    reply.header('ETag', etagFor(view.version));
+    return present(view);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change name, description or team' })
+  @ApiHeader(IF_MATCH)
+  @ApiResponse({ status: 200, type: ProjectDto })
+  @ApiErrors(400, 401, 404, 409, 412, 415)
+  async update(
+    @Param('id') id: string,
+    @Body() body: UpdateProjectDto,
+    @CurrentUser() user: Principal,
+    @Req() req: SlipwayRequest,
+    @Res({ passthrough: true }) reply: SlipwayReply,
+  ) {
+    const view = await this.downstream.request(
+      ProjectsApi.update,
+      {
+        ownerId: user.userId,
+        projectId: id,
+        expectedVersion: expectedVersionFromIfMatch(req.headers['if-match']),
+        name: body.name,
+        description: body.description,
+        teamId: body.teamId,
+      },
+      headersOf(req),
+    );
+    reply.header('ETag', etagFor(view.version));
+    return present(view);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a project (soft delete: its events are kept)' })
+  @ApiHeader(IF_MATCH)
+  @ApiResponse({ status: 204, description: 'Deleted' })
+  @ApiErrors(401, 404, 412)
+  async remove(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest): Promise<void> {
+    await this.downstream.request(
+      ProjectsApi.delete,
+      { ownerId: user.userId, projectId: id, expectedVersion: expectedVersionFromIfMatch(req.headers['if-match']) },
+      headersOf(req),
+    );
+  }
+}
+
+function present(view: ProjectView) {
+  const self = `/api/projects/${view.id}`;
+  const { version: _version, ...rest } = view;
+  return { ...rest, _links: { self, applications: `${self}/applications`, databases: `${self}/databases` } };
+}

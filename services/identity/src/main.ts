@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { RequestContextHeaders } from '@slipway/messaging';
+import { IdentityApi, PRIVATE_EVENT_FIELDS } from '@slipway/identity-contracts';
+import { IdentityApplication, type RequestContext } from '@slipway/identity-domain';
+import { startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
+
+const RUNTIME = Symbol('RUNTIME');
+
+const contextOf = (headers: RequestContextHeaders): RequestContext => ({
+  commandId: headers.commandId,
+  requestHash: headers.requestHash,
+  requestId: headers.requestId,
+  now: new Date().toISOString(),
+});
+
+/** Password hashes never leave this service, not even in public events. */
+function publicData(_type: string, data: unknown): unknown {
+  if (!data || typeof data !== 'object') return data;
+  const copy = { ...(data as Record<string, unknown>) };
+  for (const field of PRIVATE_EVENT_FIELDS) delete copy[field];
+  return copy;
+}
+
+@Injectable()
+class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  constructor(
+    @Inject(RUNTIME) private readonly runtime: ServiceRuntime,
+    @Inject(IdentityApplication) private readonly app: IdentityApplication,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.app.start();
+    const { bus } = this.runtime;
+    bus.serve(IdentityApi.register, (req, ctx) => this.app.register(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.login, (req, ctx) => this.app.login(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.logout, (req, ctx) => this.app.logout(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.ensureOwner, (req, ctx) => this.app.ensureOwner(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.me, (req) => this.app.me(req.userId));
+    bus.serve(IdentityApi.revokedSessions, () => this.app.revokedSessions());
+    this.runtime.serveHealth(IdentityApi.health);
+    this.runtime.log(`ready (${this.runtime.instance})`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runtime.bus.drain().catch(() => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runtime.stop();
+  }
+}
+
+@Module({
+  providers: [
+    { provide: RUNTIME, useFactory: () => startServiceRuntime({ service: 'identity', publicData }) },
+    { provide: IdentityApplication, useFactory: (rt: ServiceRuntime) => new IdentityApplication(rt.store), inject: [RUNTIME] },
+    IdentityTransport,
+  ],
+})
+class IdentityModule {}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(IdentityModule, { logger: ['error', 'warn'] });
+  app.enableShutdownHooks();
+}
+
+main().catch((err) => {
+  console.error(`identity service failed to start: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});

@@ -1,0 +1,142 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Pool } from 'pg';
+import { DATABASE_URL, freePort, startTestPlatform } from '@slipway/e2e';
+
+/**
+ * `npm run bench`: every figure is reported as a ratio to a baseline measured
+ * in the same run on the same machine, so numbers compare across machines.
+ */
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 64;
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(opts: autocannon.Options): Promise<Measured> {
+  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
+}
+
+async function forkReady(script: string, args: string[]): Promise<ChildProcess> {
+  const child = fork(join(__dirname, script), args, { stdio: 'inherit' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
+  });
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Raw durable single-row inserts: the floor any event-sourced create stands on. */
+async function rawInserts(): Promise<Measured> {
+  const pool = new Pool({ connectionString: DATABASE_URL, max: CONNECTIONS });
+  const table = `bench_raw_${randomUUID().slice(0, 8)}`;
+  await pool.query(`CREATE TABLE ${table} (id uuid PRIMARY KEY, name text NOT NULL, data jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  const latencies: number[] = [];
+  let count = 0;
+  const deadline = Date.now() + DURATION * 1000;
+  const worker = async () => {
+    while (Date.now() < deadline) {
+      const started = process.hrtime.bigint();
+      await pool.query(`INSERT INTO ${table} (id, name, data) VALUES ($1, $2, $3)`, [randomUUID(), 'bench', { name: 'bench' }]);
+      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+      count++;
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  await pool.query(`DROP TABLE ${table}`);
+  await pool.end();
+  latencies.sort((a, b) => a - b);
+  return { rps: count / DURATION, p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)], errors: 0 };
+}
+
+function row(name: string, m: Measured, baseline: Measured, extra = ''): string {
+  return `${name.padEnd(44)} ${m.rps.toFixed(0).padStart(8)} req/s  p50 ${m.p50.toFixed(1).padStart(6)} ms  p99 ${m.p99.toFixed(1).padStart(6)} ms  errors ${String(m.errors).padStart(4)}  ratio ${(m.rps / baseline.rps).toFixed(3)}${extra}`;
+}
+
+async function main(): Promise<void> {
+  console.log(`Slipway bench: ${DURATION}s per measurement, ${CONNECTIONS} connections, node ${process.version}\n`);
+  const lines: string[] = [];
+
+  const barePort = await freePort();
+  const bare = await forkReady('bare-server.js', [String(barePort)]);
+  const baseline = await load({ url: `http://127.0.0.1:${barePort}/` });
+  await stopChild(bare);
+  lines.push(row('baseline: bare node http', baseline, baseline));
+
+  for (const adapter of ['fastify', 'express']) {
+    const port = await freePort();
+    const child = await forkReady('nest-adapters.js', [adapter, String(port)]);
+    const m = await load({ url: `http://127.0.0.1:${port}/x` });
+    await stopChild(child);
+    lines.push(row(`nest + ${adapter} (one route, no pipeline)`, m, baseline));
+  }
+
+  const raw = await rawInserts();
+  lines.push(row('baseline: raw durable INSERT (pg, 64 conns)', raw, baseline));
+
+  const t = await startTestPlatform();
+  try {
+    const user = await t.user();
+    for (let i = 0; i < 20; i++) await t.api('POST', '/api/projects', { token: user.token, body: { name: `seed-${i}` } });
+    const auth = { authorization: `Bearer ${user.token}` };
+
+    const reads = await load({ url: `${t.baseUrl}/api/projects`, headers: auth });
+    lines.push(row('GET /api/projects (authenticated, 20 rows)', reads, baseline));
+
+    let n = 0;
+    const prefix = randomUUID().slice(0, 6);
+    const creates = await load({
+      url: `${t.baseUrl}/api/projects`,
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      requests: [{ setupRequest: (req: any) => ({ ...req, body: JSON.stringify({ name: `b-${prefix}-${n++}` }) }) }],
+    });
+    lines.push(row('POST /api/projects', creates, baseline, `  vs raw INSERT ${(creates.rps / raw.rps).toFixed(3)}`));
+
+    // Projection lag: command acknowledged → visible through the API.
+    const lags: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const created = await t.api('POST', '/api/projects', { token: user.token, body: { name: `lag-${prefix}-${i}` } });
+      const acked = process.hrtime.bigint();
+      for (;;) {
+        const res = await fetch(`${t.baseUrl}/api/projects?search=lag-${prefix}-${i}&limit=1`, { headers: auth });
+        const body: any = await res.json();
+        if (body.data?.[0]?.id === created.body.id) break;
+      }
+      lags.push(Number(process.hrtime.bigint() - acked) / 1e6);
+    }
+    lags.sort((a, b) => a - b);
+    const lag = { p50: lags[Math.floor(lags.length / 2)], p99: lags[Math.floor(lags.length * 0.99)] };
+    lines.push(
+      `${'projection lag (POST ack → visible in list)'.padEnd(44)} p50 ${lag.p50.toFixed(1)} ms  p99 ${lag.p99.toFixed(1)} ms  ratio to bare p50 ${(lag.p50 / baseline.p50).toFixed(2)}`,
+    );
+  } finally {
+    await t.stop();
+  }
+
+  console.log(lines.join('\n'));
+  console.log('\nTargets: reads ≥ 0.25 of bare with p99 < 20 ms; creates ≥ 0.5 of raw durable INSERT.');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+import { createDataSource, EventStore, rebuildProjection, type Projection } from '@slipway/event-store';
+import { usersProjection } from '@slipway/identity-domain';
+import { projectListProjection } from '@slipway/projects-domain';
+import { schemaFor } from '@slipway/service-host';
+
+/** Every service's rebuildable projections, by service name. */
+export const PROJECTIONS: Record<string, (schema: string) => Projection[]> = {
+  projects: (schema) => [projectListProjection(schema)],
+  identity: (schema) => [usersProjection(schema)],
+};
+
+/** Creates every service's schema, event-store tables and read-model tables (idempotent). */
+export async function migrateAll(databaseUrl: string): Promise<void> {
+  const dataSource = await createDataSource(databaseUrl, { poolSize: 2, applicationName: 'slipway-migrate' });
+  try {
+    for (const [service, projections] of Object.entries(PROJECTIONS)) {
+      const store = await EventStore.open({ dataSource, schema: schemaFor(service) });
+      for (const projection of projections(store.schema)) await store.withTransaction((tx) => projection.init(tx));
+    }
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+export { rebuildProjection };

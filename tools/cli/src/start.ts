@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IdentityApi } from '@slipway/identity-contracts';
+import { MessageBus } from '@slipway/messaging';
+import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL } from '@slipway/service-host';
+import { ensureDatabase } from './database';
+import { migrateAll } from './migrate';
+import { Platform, ROOT } from './platform';
+
+/** Secrets generated on first start and kept out of git (.slipway/ is ignored). */
+function loadOrCreateSecrets(): Record<string, string> {
+  const dir = join(ROOT, '.slipway');
+  const file = join(dir, 'secrets.env');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `JWT_SECRET=${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 });
+  }
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
+}
+
+async function ensureOwner(natsUrl: string): Promise<void> {
+  const bus = await MessageBus.connect({ name: 'slipway-start', servers: natsUrl });
+  try {
+    const result = await bus.request(
+      IdentityApi.ensureOwner,
+      {
+        username: process.env.SLIPWAY_ADMIN_USERNAME ?? 'admin',
+        email: process.env.SLIPWAY_ADMIN_EMAIL ?? 'admin@slipway.local',
+        password: process.env.SLIPWAY_ADMIN_PASSWORD || undefined,
+      },
+      { timeoutMs: 30_000 },
+    );
+    if (result.created && result.user) {
+      const lines = [
+        'Owner account created (shown once; change the password after logging in):',
+        `  username: ${result.user.username}`,
+        `  email:    ${result.user.email}`,
+        `  password: ${result.password ?? '(the one in SLIPWAY_ADMIN_PASSWORD)'}`,
+      ];
+      console.log(`\n${lines.join('\n')}\n`);
+    }
+  } finally {
+    await bus.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const natsUrl = process.env.NATS_URL ?? DEFAULT_NATS_URL;
+  const port = Number(process.env.PORT ?? 3000);
+  const secrets = loadOrCreateSecrets();
+
+  console.log(`Slipway: database ${databaseUrl.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@')}, NATS ${natsUrl}`);
+  await ensureDatabase(databaseUrl);
+  await migrateAll(databaseUrl);
+
+  const platform = new Platform({ env: { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, JWT_SECRET: secrets.JWT_SECRET, ...process.env }, port });
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log(`\n${signal}: stopping Slipway…`);
+    await platform.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await platform.start(120_000);
+  await ensureOwner(natsUrl);
+  console.log(`Slipway is up: ${platform.baseUrl}/api (Swagger UI ${platform.baseUrl}/api/docs, ReDoc ${platform.baseUrl}/api/redoc). Ctrl-C stops it.`);
+}
+
+main().catch((err) => {
+  console.error(`Slipway failed to start: ${(err as Error).message}`);
+  console.error('Check that PostgreSQL (DATABASE_URL) and NATS with JetStream (NATS_URL) are reachable.');
+  process.exit(1);
+});

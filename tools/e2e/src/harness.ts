@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { Platform, type ServiceName } from '@slipway/cli';
+
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const NATS_BINARIES = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
+
+/**
+ * A private NATS server (JetStream on a temp dir) per test platform, so runs
+ * never see each other's subjects, queue groups or streams. Falls back to the
+ * shared NATS_URL where no nats-server binary is installed.
+ */
+async function startNats(): Promise<{ url: string; stop(): Promise<void> }> {
+  const binary = NATS_BINARIES.find((b) => existsSync(b));
+  if (!binary) {
+    const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+    return { url, stop: async () => undefined };
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-nats-'));
+  const child: ChildProcess = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = require('node:net').connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), r(true)));
+      s.once('error', () => r(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('private nats-server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface TestPlatform {
+  platform: Platform;
+  baseUrl: string;
+  schemaPrefix: string;
+  natsUrl: string;
+  api<T = any>(method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string }): Promise<ApiResponse<T>>;
+  /** Registers and logs in a fresh user; returns the token. */
+  user(name?: string): Promise<{ token: string; userId: string; username: string }>;
+  kill(service: ServiceName): Promise<void>;
+  restart(service: ServiceName): Promise<void>;
+  sql<T = any>(query: string, params?: unknown[]): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+/** The whole platform as separate processes, with its own schemas and NATS. */
+export async function startTestPlatform(logs: string[] = []): Promise<TestPlatform> {
+  const schemaPrefix = `e2e_${randomBytes(4).toString('hex')}_`;
+  const nats = await startNats();
+  const port = await freePort();
+  const platform = new Platform({
+    port,
+    env: {
+      DATABASE_URL,
+      NATS_URL: nats.url,
+      SLIPWAY_SCHEMA_PREFIX: schemaPrefix,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      DB_POOL_SIZE: '5',
+    },
+    output: (service, line) => {
+      logs.push(`[${service}] ${line}`);
+      if (process.env.E2E_VERBOSE) process.stdout.write(`[${service}] ${line}\n`);
+    },
+  });
+  const baseUrl = platform.baseUrl;
+  try {
+    await platform.start(90_000);
+  } catch (e) {
+    await platform.stop();
+    await nats.stop();
+    throw new Error(`${(e as Error).message}\n--- platform output ---\n${logs.slice(-60).join('\n')}`);
+  }
+
+  const api: TestPlatform['api'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, headers: res.headers, body: parsed as any };
+  };
+
+  let counter = 0;
+  const user: TestPlatform['user'] = async (name) => {
+    const username = name ?? `user${randomBytes(3).toString('hex')}${counter++}`;
+    const password = 'correct-horse-battery';
+    const reg = await api('POST', '/api/auth/register', { body: { username, email: `${username}@example.com`, password } });
+    if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${JSON.stringify(reg.body)}`);
+    const login = await api('POST', '/api/auth/login', { body: { username, password } });
+    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+    return { token: login.body.token, userId: login.body.user.id, username };
+  };
+
+  const sql = async <T>(query: string, params: unknown[] = []): Promise<T[]> => {
+    const client = new Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    try {
+      return (await client.query(query, params)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  };
+
+  return {
+    platform,
+    baseUrl,
+    schemaPrefix,
+    natsUrl: nats.url,
+    api,
+    user,
+    kill: (service) => platform.kill(service),
+    restart: async (service) => {
+      platform.spawn(service);
+      await platform.waitHealthy(60_000);
+    },
+    sql,
+    stop: async () => {
+      await platform.stop();
+      await nats.stop();
+      const schemas = await sql<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${schemaPrefix}%`]);
+      for (const { nspname } of schemas) await sql(`DROP SCHEMA "${nspname}" CASCADE`);
+    },
+  };
+}
