@@ -149,6 +149,19 @@ describe('handleCommand (unit)', () => {
     );
   });
 
+  it('replays instead of failing when a concurrent duplicate committed between the fast path and the read', async () => {
+    const store = new FakeStore();
+    const m = meta({ commandId: 'dup' });
+    const first = await handleCommand(store, appDecider, 'app-1', create('web', m), { result: appResult, requestHash: 'h' });
+    // The fast-path lookup ran before the other request committed.
+    const realGetCommand = store.getCommand.bind(store);
+    let lookups = 0;
+    store.getCommand = async (id) => (++lookups === 1 ? undefined : realGetCommand(id));
+    const again = await handleCommand(store, appDecider, 'app-1', create('web', m), { result: appResult, requestHash: 'h' });
+    expect(again).toEqual({ ...first, duplicate: true, events: [] });
+    expect(lookups).toBe(2);
+  });
+
   it('lets domain errors through unchanged', async () => {
     const store = new FakeStore();
     await handleCommand(store, appDecider, 'app-1', create(), { result: appResult });

@@ -1,7 +1,7 @@
 import { AppError, fold, type Command, type Decider, type Event } from '@slipway/core';
 import { IdempotencyKeyReusedError, WrongExpectedVersionError } from './errors';
 import type { EventStore } from './event-store';
-import type { AppendOptions, RecordedEvent } from './types';
+import type { AppendOptions, RecordedEvent, StoredCommand } from './types';
 
 /** What handleCommand needs from a store (an EventStore, or a fake in unit tests). */
 export type CommandStore = Pick<EventStore, 'getCommand' | 'readStream' | 'append'>;
@@ -51,18 +51,7 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
   // Cheap check before reading a whole stream: retries of a command that
   // already ran must not be re-decided against today's state.
   const stored = await store.getCommand(commandId);
-  if (stored) {
-    if (options.requestHash !== undefined && stored.requestHash !== options.requestHash) {
-      throw new IdempotencyKeyReusedError(commandId);
-    }
-    return {
-      result: stored.result as R,
-      version: stored.nextExpectedVersion,
-      position: stored.lastGlobalPosition,
-      duplicate: true,
-      events: [],
-    };
-  }
+  if (stored) return replay(stored, options.requestHash);
 
   const metadata: Record<string, unknown> = {
     ...options.metadata,
@@ -80,8 +69,18 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
     }
     // Recorded events carry the domain event's fields; the store cannot check their data types.
     const state = fold(decider, events.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata }) as unknown as E));
-    // Domain errors thrown here propagate unchanged.
-    const newEvents = decider.decide(command, state);
+    let newEvents: E[];
+    try {
+      newEvents = decider.decide(command, state);
+    } catch (error) {
+      // A concurrent duplicate may have committed between our fast-path check
+      // and the read, so decide ran against the state it produced ("already
+      // exists"). Its command row committed with its events, and this read
+      // happens after ours, so it is visible now: replay it instead of failing.
+      const recorded = await store.getCommand(commandId);
+      if (recorded) return replay(recorded, options.requestHash);
+      throw error; // domain errors propagate unchanged
+    }
     const after = newEvents.reduce((s, e) => decider.evolve(s, e), state);
 
     try {
@@ -110,6 +109,17 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
       if (attempt >= maxRetries) throw error;
     }
   }
+}
+
+function replay<R>(stored: StoredCommand, requestHash: string | undefined): HandleCommandResult<R> {
+  if (requestHash !== undefined && stored.requestHash !== requestHash) throw new IdempotencyKeyReusedError(stored.commandId);
+  return {
+    result: stored.result as R,
+    version: stored.nextExpectedVersion,
+    position: stored.lastGlobalPosition,
+    duplicate: true,
+    events: [],
+  };
 }
 
 function preconditionFailed(streamId: string, expectedVersion: number, currentVersion: number): AppError {

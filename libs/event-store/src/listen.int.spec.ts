@@ -39,7 +39,7 @@ describe('EventStore.listen', () => {
 
     await close();
     await close(); // idempotent
-    expect(await listenerPids(store)).toEqual([]);
+    await until(async () => (await listenerPids(store)).length === 0);
     await store.append('s', 3, [{ type: 'T', data: {} }]);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(received).toHaveLength(2);
@@ -62,6 +62,6 @@ describe('EventStore.listen', () => {
     const res = await store.append('s', 'no_stream', [{ type: 'T', data: {} }]);
     await until(() => received.includes(res.lastGlobalPosition));
     await store.close();
-    expect(await listenerPids(store)).toEqual([]);
+    await until(async () => (await listenerPids(store)).length === 0);
   });
 });

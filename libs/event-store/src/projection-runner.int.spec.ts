@@ -200,6 +200,30 @@ describe('ProjectionRunner', () => {
     expect(await r.waitFor(res.lastGlobalPosition + 1000, 100)).toBe(false);
   });
 
+  it('picks up a notified event that was not yet safe to read without waiting for the poll', async () => {
+    const store = await db.openStore();
+    const r = runner(store, [counterProjection(store)], { pollIntervalMs: 60_000 });
+    await r.start();
+    // An unrelated older transaction holds xmin back when the NOTIFY arrives.
+    const blocker = store.dataSource.createQueryRunner();
+    db.onCleanup(async () => {
+      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      await blocker.release();
+    });
+    await blocker.startTransaction();
+    await blocker.query('SELECT pg_current_xact_id()');
+    const res = await store.append('s', 'no_stream', [{ type: 'Tick', data: {} }]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await r.checkpoint('counter')).toBeLessThan(res.lastGlobalPosition);
+    await blocker.commitTransaction();
+    // No further NOTIFY and no poll within the test: only the runner's own retry can get there.
+    const deadline = Date.now() + 5_000;
+    while ((await r.checkpoint('counter')) < res.lastGlobalPosition && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await r.checkpoint('counter')).toBe(res.lastGlobalPosition);
+  });
+
   it('stop() waits for the batch in flight and then stays stopped', async () => {
     const store = await db.openStore();
     let applying = 0;

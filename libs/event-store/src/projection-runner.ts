@@ -22,6 +22,7 @@ export interface BatchResult {
 
 export const DEFAULT_BATCH_SIZE = 500;
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
+const MIN_RETRY_DELAY_MS = 5;
 
 /**
  * Applies one batch in one transaction. The checkpoint row is locked first,
@@ -116,6 +117,11 @@ export class ProjectionRunner {
   private wakeRequested = false;
   private progressWaiters = new Set<() => void>();
   private initialized: Promise<void> | undefined;
+  /** Highest position announced by NOTIFY, and each projection's checkpoint after our last batch. */
+  private notifiedPosition = 0;
+  private readonly reached = new Map<string, number>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = MIN_RETRY_DELAY_MS;
 
   constructor(
     private readonly store: EventStore,
@@ -158,9 +164,15 @@ export class ProjectionRunner {
 
   private async doStart(): Promise<void> {
     await this.init();
-    this.unlisten = await this.store.listen(() => this.wake(), {
-      onError: (error) => this.report(error, '(listener)'),
-    });
+    this.unlisten = await this.store.listen(
+      (position) => {
+        this.notifiedPosition = Math.max(this.notifiedPosition, position);
+        this.wake();
+      },
+      {
+        onError: (error) => this.report(error, '(listener)'),
+      },
+    );
     this.running = true;
     this.timer = setInterval(() => this.wake(), this.pollIntervalMs);
     this.timer.unref();
@@ -173,6 +185,8 @@ export class ProjectionRunner {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     const unlisten = this.unlisten;
     this.unlisten = undefined;
     await unlisten?.();
@@ -183,7 +197,7 @@ export class ProjectionRunner {
   async catchUp(): Promise<void> {
     await this.init();
     for (const projection of this.projections) {
-      await drain(this.store, projection, this.batchSize, () => this.progressed());
+      await drain(this.store, projection, this.batchSize, (b) => this.progressed(projection.name, b));
     }
   }
 
@@ -213,7 +227,7 @@ export class ProjectionRunner {
   async rebuild(name: string): Promise<void> {
     const projection = this.byName.get(name);
     if (!projection) throw new Error(`Unknown projection '${name}'`);
-    await rebuildProjection(this.store, projection, { batchSize: this.batchSize, onBatch: () => this.progressed() });
+    await rebuildProjection(this.store, projection, { batchSize: this.batchSize, onBatch: (b) => this.progressed(name, b) });
   }
 
   private async lowestCheckpoint(): Promise<number> {
@@ -232,6 +246,7 @@ export class ProjectionRunner {
     if (this.loop) return;
     this.loop = this.runLoop().finally(() => {
       this.loop = undefined;
+      this.retryIfBehindNotification();
     });
   }
 
@@ -241,7 +256,7 @@ export class ProjectionRunner {
       for (const projection of this.projections) {
         if (!this.running) return;
         try {
-          await drain(this.store, projection, this.batchSize, () => this.progressed(), () => this.running);
+          await drain(this.store, projection, this.batchSize, (b) => this.progressed(projection.name, b), () => this.running);
         } catch (error) {
           this.report(error, projection.name);
         }
@@ -249,7 +264,30 @@ export class ProjectionRunner {
     }
   }
 
-  private progressed(): void {
+  /**
+   * A notification can arrive before its event passes the xmin filter: the
+   * commit is visible, but some older transaction (anywhere in the cluster)
+   * is still running. Nothing else may announce that transaction's end, so
+   * instead of waiting for the poll, look again soon, backing off to the
+   * poll interval.
+   */
+  private retryIfBehindNotification(): void {
+    if (!this.running || this.retryTimer) return;
+    const behind = this.projections.some((p) => (this.reached.get(p.name) ?? 0) < this.notifiedPosition);
+    if (!behind) {
+      this.retryDelayMs = MIN_RETRY_DELAY_MS;
+      return;
+    }
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.wake();
+    }, this.retryDelayMs);
+    this.retryTimer.unref();
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.pollIntervalMs);
+  }
+
+  private progressed(name: string, batch: BatchResult): void {
+    this.reached.set(name, Math.max(this.reached.get(name) ?? 0, batch.to));
     const waiters = [...this.progressWaiters];
     this.progressWaiters.clear();
     for (const resolve of waiters) resolve();

@@ -7,8 +7,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { AppError } from '@slipway/core';
 import { MessageBus } from '@slipway/messaging';
 import { createAppModule } from './app.module';
-import { loadConfig } from './config';
 import { sendError } from './conventions/all-exceptions.filter';
+import { loadConfig } from './config';
 import { requestIdFrom } from './conventions/http-headers';
 import type { SlipwayRequest } from './conventions/request';
 import { buildOpenApi, mountDocs } from './docs/openapi';
@@ -55,6 +55,8 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     return payload;
   });
   // Errors raised before Nest's pipeline (body parsing, limits, the hook above).
+  // Nest installs a fastify error handler too; this one must win, because Nest's
+  // leaves hook errors unanswered (the request hangs).
   fastify.setErrorHandler((err, req, reply) => sendError(reply, req as SlipwayRequest, err, logger));
 
   app.setGlobalPrefix('api');

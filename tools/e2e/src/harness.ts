@@ -79,7 +79,7 @@ export interface TestPlatform {
 }
 
 /** The whole platform as separate processes, with its own schemas and NATS. */
-export async function startTestPlatform(logs: string[] = []): Promise<TestPlatform> {
+export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<TestPlatform> {
   const schemaPrefix = `e2e_${randomBytes(4).toString('hex')}_`;
   const nats = await startNats();
   const port = await freePort();
@@ -91,6 +91,7 @@ export async function startTestPlatform(logs: string[] = []): Promise<TestPlatfo
       SLIPWAY_SCHEMA_PREFIX: schemaPrefix,
       JWT_SECRET: randomBytes(32).toString('hex'),
       DB_POOL_SIZE: '5',
+      ...extraEnv,
     },
     output: (service, line) => {
       logs.push(`[${service}] ${line}`);
