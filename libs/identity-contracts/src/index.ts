@@ -30,7 +30,8 @@ export type RegisterUser = Command<
 >;
 export type StartSession = Command<'StartSession', { userId: string; sessionId: string; expiresAt: string }>;
 export type EndSession = Command<'EndSession', { userId: string; sessionId: string }>;
-export type UserCommand = RegisterUser | StartSession | EndSession;
+export type LinkOidcIdentity = Command<'LinkOidcIdentity', { userId: string; provider: string; issuer: string; subject: string }>;
+export type UserCommand = RegisterUser | StartSession | EndSession | LinkOidcIdentity;
 
 // Events ---------------------------------------------------------------------
 export type UserRegistered = Event<
@@ -39,7 +40,11 @@ export type UserRegistered = Event<
 >;
 export type SessionStarted = Event<'SessionStarted', { userId: string; sessionId: string; expiresAt: string; startedAt: string }>;
 export type SessionEnded = Event<'SessionEnded', { userId: string; sessionId: string; expiresAt: string; endedAt: string }>;
-export type UserEvent = UserRegistered | SessionStarted | SessionEnded;
+export type OidcIdentityLinked = Event<
+  'OidcIdentityLinked',
+  { userId: string; provider: string; issuer: string; subject: string; linkedAt: string }
+>;
+export type UserEvent = UserRegistered | SessionStarted | SessionEnded | OidcIdentityLinked;
 
 /** Fields that never leave the identity service (stripped from public events). */
 export const PRIVATE_EVENT_FIELDS = ['passwordHash'] as const;
@@ -60,6 +65,17 @@ export interface LoginResponse {
   user: UserView;
   sessionId: string;
   expiresAt: string;
+}
+/** Claims the gateway verified from a provider's ID token (signature, issuer, audience, nonce). */
+export interface OidcLoginRequest {
+  provider: string;
+  issuer: string;
+  subject: string;
+  email: string;
+  emailVerified: boolean;
+  /** Preferred username or name, used to derive a username for a new account. */
+  name?: string;
+  sessionTtlSeconds: number;
 }
 export interface LogoutRequest {
   userId: string;
@@ -84,6 +100,8 @@ export const IdentityApi = {
   register: defineRequest<RegisterRequest, UserView>(IDENTITY_SERVICE, 'identity.cmd.register'),
   login: defineRequest<LoginRequest, LoginResponse>(IDENTITY_SERVICE, 'identity.cmd.login'),
   logout: defineRequest<LogoutRequest, { sessionId: string }>(IDENTITY_SERVICE, 'identity.cmd.logout'),
+  /** Logs in by a verified OIDC identity: finds the linked user, links by verified email, or creates one. */
+  oidcLogin: defineRequest<OidcLoginRequest, LoginResponse>(IDENTITY_SERVICE, 'identity.cmd.oidc-login'),
   ensureOwner: defineRequest<EnsureOwnerRequest, EnsureOwnerResponse>(IDENTITY_SERVICE, 'identity.cmd.ensure-owner'),
   me: defineRequest<{ userId: string }, UserView>(IDENTITY_SERVICE, 'identity.query.me'),
   revokedSessions: defineRequest<Record<string, never>, RevokedSessionsResponse>(IDENTITY_SERVICE, 'identity.query.revoked-sessions'),

@@ -12,6 +12,7 @@ import {
   type EnsureOwnerResponse,
   type LoginRequest,
   type LoginResponse,
+  type OidcLoginRequest,
   type RegisterRequest,
   type RevokedSessionsResponse,
   type Role,
@@ -74,13 +75,61 @@ export class IdentityApplication {
     const row = rows[0];
     const ok = await argon2.verify(row?.password_hash ?? this.decoyHash!, String(req.password ?? '')).catch(() => false);
     if (!row || !ok) throw new AppError('UNAUTHORIZED', INVALID_LOGIN);
+    return this.startSession(row, req.sessionTtlSeconds, ctx);
+  }
+
+  /**
+   * Login by an identity the gateway verified with an OIDC provider: the
+   * linked account if there is one; else the account with that verified
+   * email, which gets linked; else a new account. An unverified email never
+   * links to an existing account (that would let a provider take it over).
+   */
+  async oidcLogin(req: OidcLoginRequest, ctx: RequestContext): Promise<LoginResponse> {
+    const schema = this.store.schema;
+    const linked: UserRow[] = await this.store.dataSource.query(
+      `SELECT u.* FROM "${schema}".oidc_identities i JOIN "${schema}".users u ON u.id = i.user_id WHERE i.provider = $1 AND i.subject = $2`,
+      [req.provider, req.subject],
+    );
+    if (linked[0]) return this.startSession(linked[0], req.sessionTtlSeconds, ctx);
+    if (!req.emailVerified) {
+      throw new AppError('UNAUTHORIZED', `The ${req.provider} account's email is not verified; verify it with the provider and log in again`);
+    }
+    let [user]: UserRow[] = await this.store.dataSource.query(`SELECT * FROM "${schema}".users WHERE lower(email) = lower($1)`, [req.email]);
+    if (!user) {
+      const username = await this.freeUsername(req.name ?? req.email.split('@')[0]);
+      // The account has no usable password until the user sets one.
+      await this.register({ username, email: req.email, password: randomBytes(24).toString('base64url') }, { ...ctx, commandId: undefined });
+      [user] = await this.store.dataSource.query(`SELECT * FROM "${schema}".users WHERE lower(email) = lower($1)`, [req.email]);
+    }
+    await this.execute(user.id, { ...ctx, commandId: undefined }, {
+      type: 'LinkOidcIdentity',
+      data: { userId: user.id, provider: req.provider, issuer: req.issuer, subject: req.subject },
+      metadata: this.metadata(ctx, user.id),
+    });
+    return this.startSession(user, req.sessionTtlSeconds, ctx);
+  }
+
+  private async freeUsername(wanted: string): Promise<string> {
+    const base = (wanted.replace(/[^A-Za-z0-9._-]/g, '').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'user').slice(0, 24).padEnd(3, '0');
+    for (let i = 0; ; i++) {
+      const candidate = i === 0 ? base : `${base}${i + 1}`;
+      const taken: unknown[] = await this.store.dataSource.query(
+        `SELECT 1 FROM "${this.store.schema}".users WHERE lower(username) = lower($1)`,
+        [candidate],
+      );
+      if (taken.length === 0) return candidate;
+    }
+  }
+
+  private async startSession(row: UserRow, ttlSeconds: number, ctx: RequestContext): Promise<LoginResponse> {
     const sessionId = randomUUID();
     const now = ctx.now ?? new Date().toISOString();
-    const expiresAt = new Date(Date.parse(now) + req.sessionTtlSeconds * 1000).toISOString();
-    await this.execute(row.id, { ...ctx, now }, {
+    const expiresAt = new Date(Date.parse(now) + ttlSeconds * 1000).toISOString();
+    // Sessions are never deduplicated by an Idempotency-Key: each login is its own.
+    await this.execute(row.id, { ...ctx, commandId: undefined, now }, {
       type: 'StartSession',
       data: { userId: row.id, sessionId, expiresAt },
-      metadata: this.metadata({ ...ctx, now }, row.id),
+      metadata: this.metadata({ ...ctx, commandId: undefined, now }, row.id),
     });
     return { user: toView(row), sessionId, expiresAt };
   }

@@ -3,7 +3,14 @@ import type { Role, UserCommand, UserEvent } from '@slipway/identity-contracts';
 
 export type UserState =
   | { status: 'absent' }
-  | { status: 'active'; userId: string; roles: Role[]; sessions: Record<string, string /* expiresAt */> };
+  | {
+      status: 'active';
+      userId: string;
+      roles: Role[];
+      sessions: Record<string, string /* expiresAt */>;
+      /** `${provider}|${subject}` of linked OIDC identities. */
+      identities: string[];
+    };
 
 export const initialUserState = (): UserState => ({ status: 'absent' });
 
@@ -23,6 +30,12 @@ export function decideUser(command: UserCommand, state: UserState): UserEvent[] 
       if (!expiresAt) return [];
       return [{ type: 'SessionEnded', data: { ...command.data, expiresAt, endedAt: now } }];
     }
+    case 'LinkOidcIdentity': {
+      if (state.status !== 'active') throw new AppError('UNAUTHORIZED', 'The account does not exist');
+      const key = `${command.data.provider}|${command.data.subject}`;
+      if (state.identities.includes(key)) return [];
+      return [{ type: 'OidcIdentityLinked', data: { ...command.data, linkedAt: now } }];
+    }
     default:
       return assertNever(command, 'command');
   }
@@ -31,7 +44,7 @@ export function decideUser(command: UserCommand, state: UserState): UserEvent[] 
 export function evolveUser(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'UserRegistered':
-      return { status: 'active', userId: event.data.userId, roles: event.data.roles, sessions: {} };
+      return { status: 'active', userId: event.data.userId, roles: event.data.roles, sessions: {}, identities: [] };
     case 'SessionStarted':
       if (state.status !== 'active') return state;
       return { ...state, sessions: { ...state.sessions, [event.data.sessionId]: event.data.expiresAt } };
@@ -40,6 +53,9 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
       const { [event.data.sessionId]: _ended, ...rest } = state.sessions;
       return { ...state, sessions: rest };
     }
+    case 'OidcIdentityLinked':
+      if (state.status !== 'active') return state;
+      return { ...state, identities: [...state.identities, `${event.data.provider}|${event.data.subject}`] };
     default:
       return assertNever(event, 'event');
   }

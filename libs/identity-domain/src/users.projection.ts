@@ -13,9 +13,10 @@ export const USERS_PROJECTION = 'users';
 export function usersProjection(schema: string): Projection {
   const users = `"${schema}".users`;
   const sessions = `"${schema}".sessions`;
+  const identities = `"${schema}".oidc_identities`;
   return {
     name: USERS_PROJECTION,
-    handles: ['UserRegistered', 'SessionStarted', 'SessionEnded'],
+    handles: ['UserRegistered', 'SessionStarted', 'SessionEnded', 'OidcIdentityLinked'],
     async init(tx: EntityManager) {
       await tx.query(`
         CREATE TABLE IF NOT EXISTS ${users} (
@@ -37,6 +38,14 @@ export function usersProjection(schema: string): Projection {
           ended_at timestamptz
         )`);
       await tx.query(`CREATE INDEX IF NOT EXISTS sessions_ended ON ${sessions} (expires_at) WHERE ended_at IS NOT NULL`);
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${identities} (
+          provider text NOT NULL,
+          subject text NOT NULL,
+          issuer text NOT NULL,
+          user_id uuid NOT NULL,
+          PRIMARY KEY (provider, subject)
+        )`);
     },
     async apply(tx: EntityManager, recorded: RecordedEvent) {
       const event = { type: recorded.type, data: recorded.data } as UserEvent;
@@ -71,12 +80,18 @@ export function usersProjection(schema: string): Projection {
             event.data.endedAt,
           ]);
           return;
+        case 'OidcIdentityLinked':
+          await tx.query(
+            `INSERT INTO ${identities} (provider, subject, issuer, user_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+            [event.data.provider, event.data.subject, event.data.issuer, event.data.userId],
+          );
+          return;
         default:
           return;
       }
     },
     async reset(tx: EntityManager) {
-      await tx.query(`TRUNCATE ${users}, ${sessions}`);
+      await tx.query(`TRUNCATE ${users}, ${sessions}, ${identities}`);
     },
   };
 }

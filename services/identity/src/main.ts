@@ -42,6 +42,7 @@ class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShut
     const { bus } = this.runtime;
     bus.serve(IdentityApi.register, (req, ctx) => this.app.register(req, contextOf(ctx.headers)));
     bus.serve(IdentityApi.login, (req, ctx) => this.app.login(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.oidcLogin, (req, ctx) => this.app.oidcLogin(req, contextOf(ctx.headers)));
     bus.serve(IdentityApi.logout, (req, ctx) => this.app.logout(req, contextOf(ctx.headers)));
     bus.serve(IdentityApi.ensureOwner, (req, ctx) => this.app.ensureOwner(req, contextOf(ctx.headers)));
     bus.serve(IdentityApi.me, (req) => this.app.me(req.userId));
