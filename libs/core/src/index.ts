@@ -1,3 +1,4 @@
 export * from './decider';
 export * from './errors';
 export * from './paging';
+export * from './decider-spec';

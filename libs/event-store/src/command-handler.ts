@@ -32,6 +32,7 @@ export interface HandleCommandResult<R> {
 }
 
 export const DEFAULT_MAX_RETRIES = 5;
+export const AUDIT_METADATA_KEYS = ['actorType', 'keyId', 'clientIp'] as const;
 
 /**
  * Read → fold → decide → append, with the stream version read as the
@@ -60,6 +61,10 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
     now,
     ...(requestId !== undefined ? { requestId } : {}),
   };
+  // Who acted and from where travel with the events: the audit log is a read model of them.
+  for (const key of AUDIT_METADATA_KEYS) {
+    if (command.metadata[key] !== undefined) metadata[key] = command.metadata[key];
+  }
   const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
 
   for (let attempt = 0; ; attempt++) {

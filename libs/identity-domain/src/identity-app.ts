@@ -1,13 +1,30 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as argon2 from 'argon2';
-import { AppError, type ValidationIssue } from '@slipway/core';
+import { AppError, type Command, type Decider, type Event, type Page, type ValidationIssue } from '@slipway/core';
+import type { PublicEvent } from '@slipway/messaging';
 import { handleCommand, type EventStore } from '@slipway/event-store';
 import {
   EMAIL_PATTERN,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
   USERNAME_PATTERN,
+  apiKeyStreamId,
+  teamStreamId,
   userStreamId,
+  type AccessSnapshot,
+  type AuditEntry,
+  type AuditQuery,
+  type ApiKeyCommand,
+  type ApiKeyRecord,
+  type ApiKeyView,
+  type CreateApiKeyRequest,
+  type CreateApiKeyResponse,
+  type CreateTeamRequest,
+  type TeamCommand,
+  type TeamMemberRequest,
+  type TeamMemberView,
+  type TeamView,
+  type UpdateMeRequest,
   type EnsureOwnerRequest,
   type EnsureOwnerResponse,
   type LoginRequest,
@@ -19,10 +36,17 @@ import {
   type UserCommand,
   type UserView,
 } from '@slipway/identity-contracts';
+import { apiKeyDecider } from './api-key.decider';
+import { teamDecider } from './team.decider';
 import { userDecider } from './user.decider';
+import { applyToAudit, initAudit, queryAudit } from './audit';
 import { usersProjection } from './users.projection';
 
 export interface RequestContext {
+  actorType?: string;
+  keyId?: string;
+  clientIp?: string;
+  actorId?: string;
   commandId?: string;
   requestHash?: string;
   requestId?: string;
@@ -51,7 +75,10 @@ export class IdentityApplication {
   }
 
   async start(): Promise<void> {
-    await this.store.withTransaction((tx) => this.projection.init(tx));
+    await this.store.withTransaction(async (tx) => {
+      await this.projection.init(tx);
+      await initAudit(tx, this.store.schema);
+    });
     this.decoyHash = await argon2.hash(randomBytes(16).toString('hex'));
   }
 
@@ -59,12 +86,28 @@ export class IdentityApplication {
     validateRegistration(req);
     const userId = randomUUID();
     const passwordHash = await argon2.hash(req.password);
+    const teamId = randomUUID();
     const outcome = await this.execute(userId, ctx, {
       type: 'RegisterUser',
-      data: { userId, username: req.username, email: req.email, passwordHash, roles, teamId: randomUUID() },
+      data: { userId, username: req.username, email: req.email, passwordHash, roles, teamId },
       metadata: this.metadata(ctx, userId),
     });
-    return outcome.result as UserView;
+    const user = outcome.result as UserView;
+    await this.ensurePersonalTeam(user, ctx);
+    return user;
+  }
+
+  /**
+   * Every user owns a personal team, where their projects go by default. Its
+   * command id derives from the user id, so a retry (or a crash between the
+   * two appends, healed at the next login) creates it exactly once.
+   */
+  private async ensurePersonalTeam(user: Pick<UserView, 'id' | 'username' | 'teamId'>, ctx: RequestContext): Promise<void> {
+    await this.run(teamDecider, teamStreamId(user.teamId), {
+      type: 'CreateTeam',
+      data: { teamId: user.teamId, name: `${user.username}-personal`.slice(0, 50), description: null, ownerId: user.id, personal: true },
+      metadata: this.metadata({ ...ctx, commandId: `personal-team:${user.id}` }, user.id),
+    } as TeamCommand);
   }
 
   async login(req: LoginRequest, ctx: RequestContext): Promise<LoginResponse> {
@@ -122,6 +165,7 @@ export class IdentityApplication {
   }
 
   private async startSession(row: UserRow, ttlSeconds: number, ctx: RequestContext): Promise<LoginResponse> {
+    await this.ensurePersonalTeam({ id: row.id, username: row.username, teamId: row.team_id }, ctx);
     const sessionId = randomUUID();
     const now = ctx.now ?? new Date().toISOString();
     const expiresAt = new Date(Date.parse(now) + ttlSeconds * 1000).toISOString();
@@ -168,13 +212,262 @@ export class IdentityApplication {
     return { created: true, user, password: req.password ? undefined : password };
   }
 
+  async updateMe(req: UpdateMeRequest, ctx: RequestContext): Promise<UserView> {
+    const [row]: UserRow[] = await this.store.dataSource.query(`SELECT * FROM "${this.store.schema}".users WHERE id = $1`, [req.userId]);
+    if (!row) throw new AppError('INVALID_TOKEN', 'The account of this token no longer exists; log in again');
+    const issues: ValidationIssue[] = [];
+    if (req.email !== undefined && (typeof req.email !== 'string' || req.email.length > 254 || !EMAIL_PATTERN.test(req.email))) {
+      issues.push({ field: 'email', message: 'Email must be a valid address', constraint: 'isEmail', received: req.email });
+    }
+    if (req.password !== undefined && (typeof req.password !== 'string' || req.password.length < PASSWORD_MIN_LENGTH || req.password.length > PASSWORD_MAX_LENGTH)) {
+      issues.push({ field: 'password', message: `Password must be ${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters`, constraint: 'length' });
+    }
+    if (req.password !== undefined && req.currentPassword === undefined) {
+      issues.push({ field: 'currentPassword', message: 'currentPassword is required to change the password', constraint: 'required' });
+    }
+    if (issues.length > 0) throw AppError.validation(issues);
+    if (req.password !== undefined) {
+      const ok = await argon2.verify(row.password_hash, String(req.currentPassword)).catch(() => false);
+      if (!ok) throw new AppError('FORBIDDEN', 'currentPassword is not correct', { field: 'currentPassword' });
+      await this.execute(row.id, ctx, {
+        type: 'ChangePassword',
+        data: { userId: row.id, passwordHash: await argon2.hash(req.password) },
+        metadata: this.metadata(ctx, row.id),
+      });
+    }
+    if (req.email !== undefined) {
+      await this.execute(row.id, { ...ctx, commandId: ctx.commandId ? `${ctx.commandId}:email` : undefined }, {
+        type: 'ChangeEmail',
+        data: { userId: row.id, email: req.email },
+        metadata: this.metadata({ ...ctx, commandId: ctx.commandId ? `${ctx.commandId}:email` : undefined }, row.id),
+      });
+    }
+    return this.me(row.id);
+  }
+
+  async createTeam(req: CreateTeamRequest, ctx: RequestContext): Promise<TeamView> {
+    const teamId = randomUUID();
+    const outcome = await handleCommand(this.store, teamDecider, teamStreamId(teamId), {
+      type: 'CreateTeam',
+      data: { teamId, name: req.name, description: req.description ?? null, ownerId: req.actorId, personal: false },
+      metadata: this.metadata(ctx, req.actorId),
+    } as TeamCommand, {
+      requestHash: ctx.requestHash,
+      // The first answer is kept with the command id, so an Idempotency-Key replay returns this team.
+      result: (state) => (state.status === 'active' ? state.teamId : null),
+      inTransaction: async (tx, recorded) => {
+        for (const event of recorded) await this.projection.apply(tx, event);
+      },
+    });
+    const [team] = (await this.listTeams(req.actorId)).data.filter((t) => t.id === outcome.result);
+    return team;
+  }
+
+  async addMember(req: TeamMemberRequest, ctx: RequestContext): Promise<TeamMemberView> {
+    await this.requireUser(req.userId);
+    await this.run(teamDecider, teamStreamId(req.teamId), {
+      type: 'AddTeamMember',
+      data: { teamId: req.teamId, userId: req.userId, role: req.role },
+      metadata: this.metadata(ctx, ctx.actorId ?? req.userId),
+    } as TeamCommand, ctx.requestHash);
+    return this.member(req.teamId, req.userId);
+  }
+
+  async changeMemberRole(req: TeamMemberRequest, ctx: RequestContext): Promise<TeamMemberView> {
+    await this.run(teamDecider, teamStreamId(req.teamId), {
+      type: 'ChangeTeamMemberRole',
+      data: { teamId: req.teamId, userId: req.userId, role: req.role },
+      metadata: this.metadata(ctx, ctx.actorId ?? req.userId),
+    } as TeamCommand, ctx.requestHash);
+    return this.member(req.teamId, req.userId);
+  }
+
+  async removeMember(req: { teamId: string; userId: string }, ctx: RequestContext): Promise<{ teamId: string; userId: string }> {
+    await this.run(teamDecider, teamStreamId(req.teamId), {
+      type: 'RemoveTeamMember',
+      data: { teamId: req.teamId, userId: req.userId },
+      metadata: this.metadata(ctx, ctx.actorId ?? req.userId),
+    } as TeamCommand, ctx.requestHash);
+    return req;
+  }
+
+  async listTeams(userId: string): Promise<{ data: TeamView[] }> {
+    const rows: Array<{ id: string; name: string; description: string | null; personal: boolean; owner_id: string; created_at: Date; role: string; member_count: string }> =
+      await this.store.dataSource.query(
+        `SELECT t.*, m.role, (SELECT count(*) FROM "${this.store.schema}".team_members x WHERE x.team_id = t.id) AS member_count
+         FROM "${this.store.schema}".team_members m JOIN "${this.store.schema}".teams t ON t.id = m.team_id
+         WHERE m.user_id::text = $1 ORDER BY t.personal DESC, t.created_at, t.id`,
+        [userId],
+      );
+    return {
+      data: rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        personal: r.personal,
+        ownerId: r.owner_id,
+        memberCount: Number(r.member_count),
+        role: r.role as TeamView['role'],
+        createdAt: new Date(r.created_at).toISOString(),
+      })),
+    };
+  }
+
+  async teamMembers(teamId: string): Promise<{ data: TeamMemberView[] }> {
+    const rows: Array<{ user_id: string; username: string; email: string; role: string }> = await this.store.dataSource.query(
+      `SELECT m.user_id, u.username, u.email, m.role FROM "${this.store.schema}".team_members m JOIN "${this.store.schema}".users u ON u.id = m.user_id
+       WHERE m.team_id::text = $1 ORDER BY u.username`,
+      [teamId],
+    );
+    return { data: rows.map((r) => ({ userId: r.user_id, username: r.username, email: r.email, role: r.role as TeamMemberView['role'] })) };
+  }
+
+  async createApiKey(req: CreateApiKeyRequest, ctx: RequestContext): Promise<CreateApiKeyResponse> {
+    const keyId = randomUUID();
+    const hex = keyId.replace(/-/g, '');
+    const secret = randomBytes(32).toString('base64url');
+    const outcome = await handleCommand(this.store, apiKeyDecider, apiKeyStreamId(keyId), {
+      type: 'CreateApiKey',
+      data: {
+        keyId,
+        userId: req.userId,
+        teamId: req.teamId,
+        name: req.name,
+        prefix: `slw_${hex.slice(0, 8)}`,
+        secretHash: hashSecret(secret),
+        projectIds: req.projectIds,
+        permission: req.permission,
+        expiresAt: req.expiresAt,
+      },
+      metadata: this.metadata(ctx, req.userId),
+    } as ApiKeyCommand, {
+      requestHash: ctx.requestHash,
+      result: () => keyId,
+      inTransaction: async (tx, recorded) => {
+        for (const event of recorded) await this.projection.apply(tx, event);
+      },
+    });
+    if (outcome.duplicate) {
+      // The key itself is shown once and never stored: a replayed create cannot show it again.
+      throw AppError.conflict('This Idempotency-Key already created an API key; its secret was shown once. Create another key if it was lost.', {
+        apiKeyId: outcome.result,
+      });
+    }
+    const [view] = (await this.listApiKeys(req.userId, [])).data.filter((k) => k.id === keyId);
+    return { key: `slw_${hex}_${secret}`, apiKey: view };
+  }
+
+  async revokeApiKey(keyId: string, ctx: RequestContext): Promise<{ keyId: string }> {
+    await this.run(apiKeyDecider, apiKeyStreamId(keyId), {
+      type: 'RevokeApiKey',
+      data: { keyId },
+      metadata: this.metadata(ctx, ctx.actorId ?? 'system'),
+    } as ApiKeyCommand, ctx.requestHash);
+    return { keyId };
+  }
+
+  async recordApiKeyUse(uses: Array<{ keyId: string; usedAt: string }>): Promise<{ recorded: number }> {
+    let recorded = 0;
+    for (const use of uses) {
+      const outcome = await this.run(apiKeyDecider, apiKeyStreamId(use.keyId), {
+        type: 'RecordApiKeyUse',
+        data: use,
+        metadata: this.metadata({}, 'system'),
+      } as ApiKeyCommand).catch(() => undefined);
+      recorded += outcome?.events.length ?? 0;
+    }
+    return { recorded };
+  }
+
+  /** The caller's own keys, plus every key of the teams they administer. */
+  async listApiKeys(userId: string, adminTeamIds: string[]): Promise<{ data: ApiKeyView[] }> {
+    const rows: ApiKeyRow[] = await this.store.dataSource.query(
+      `SELECT * FROM "${this.store.schema}".api_keys WHERE user_id::text = $1 OR team_id::text = ANY($2::text[]) ORDER BY created_at DESC, id`,
+      [userId, adminTeamIds],
+    );
+    return { data: rows.map(toApiKeyView) };
+  }
+
+  async apiKey(keyId: string): Promise<ApiKeyRecord & { name: string }> {
+    const rows: ApiKeyRow[] = await this.store.dataSource.query(`SELECT * FROM "${this.store.schema}".api_keys WHERE id::text = $1`, [keyId]);
+    if (!rows[0]) throw AppError.notFound('apiKey', keyId);
+    return { ...toApiKeyRecord(rows[0]), name: rows[0].name };
+  }
+
+  /** Consistent snapshot (one REPEATABLE READ transaction) of everything the gateway authorizes with. */
+  async accessSnapshot(): Promise<AccessSnapshot> {
+    const runner = this.store.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      const schema = this.store.schema;
+      // The position first: the tables below reflect at least this much.
+      const position = await this.store.headPosition();
+      const teams: Array<{ id: string; name: string; personal: boolean; owner_id: string }> = await runner.query(`SELECT id, name, personal, owner_id FROM "${schema}".teams`);
+      const members: Array<{ team_id: string; user_id: string; role: string }> = await runner.query(`SELECT team_id, user_id, role FROM "${schema}".team_members`);
+      const keys: ApiKeyRow[] = await runner.query(`SELECT * FROM "${schema}".api_keys WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`);
+      const sessions: Array<{ id: string; expires_at: Date }> = await runner.query(
+        `SELECT id, expires_at FROM "${schema}".sessions WHERE ended_at IS NOT NULL AND expires_at > now()`,
+      );
+      await runner.commitTransaction();
+      const byTeam = new Map<string, Array<{ userId: string; role: TeamView['role'] }>>();
+      for (const m of members) {
+        const list = byTeam.get(m.team_id) ?? [];
+        list.push({ userId: m.user_id, role: m.role as TeamView['role'] });
+        byTeam.set(m.team_id, list);
+      }
+      return {
+        position,
+        teams: teams.map((t) => ({ teamId: t.id, name: t.name, personal: t.personal, ownerId: t.owner_id, members: byTeam.get(t.id) ?? [] })),
+        keys: keys.map(toApiKeyRecord),
+        revokedSessions: sessions.map((s) => ({ sessionId: s.id, expiresAt: new Date(s.expires_at).toISOString() })),
+      };
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  async recordAudit(event: PublicEvent): Promise<boolean> {
+    return this.store.withTransaction((tx) => applyToAudit(tx, this.store.schema, event));
+  }
+
+  async audit(q: AuditQuery): Promise<Page<AuditEntry>> {
+    return queryAudit((sql, params) => this.store.dataSource.query(sql, params), this.store.schema, q);
+  }
+
+  private async requireUser(userId: string): Promise<void> {
+    const rows: unknown[] = await this.store.dataSource.query(`SELECT 1 FROM "${this.store.schema}".users WHERE id::text = $1`, [userId]);
+    if (rows.length === 0) throw AppError.validation([{ field: 'userId', message: 'No user with this id', constraint: 'exists', received: userId }]);
+  }
+
+  private async member(teamId: string, userId: string): Promise<TeamMemberView> {
+    const member = (await this.teamMembers(teamId)).data.find((m) => m.userId === userId);
+    if (!member) throw AppError.notFound('member', userId);
+    return member;
+  }
+
   private metadata(ctx: RequestContext, actorId: string): UserCommand['metadata'] {
     return {
       commandId: ctx.commandId ?? randomUUID(),
       now: ctx.now ?? new Date().toISOString(),
       actorId,
       ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+      ...(ctx.actorType ? { actorType: ctx.actorType } : {}),
+      ...(ctx.keyId ? { keyId: ctx.keyId } : {}),
+      ...(ctx.clientIp ? { clientIp: ctx.clientIp } : {}),
     };
+  }
+
+  /** Any of the service's deciders through the event store, with the accounts model written inline. */
+  private run<C extends Command, E extends Event, S>(decider: Decider<C, E, S>, streamId: string, command: C, requestHash?: string) {
+    return handleCommand(this.store, decider, streamId, command, {
+      requestHash,
+      result: () => null,
+      inTransaction: async (tx, recorded) => {
+        for (const event of recorded) await this.projection.apply(tx, event);
+      },
+    });
   }
 
   private execute(userId: string, ctx: RequestContext, command: UserCommand) {
@@ -226,4 +519,54 @@ export function validateRegistration(req: RegisterRequest): void {
     });
   }
   if (issues.length > 0) throw AppError.validation(issues);
+}
+
+interface ApiKeyRow {
+  id: string;
+  user_id: string;
+  team_id: string;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  project_ids: string[] | null;
+  permission: 'read' | 'read-write';
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  created_at: Date;
+}
+
+const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
+
+function toApiKeyView(r: ApiKeyRow): ApiKeyView {
+  return {
+    id: r.id,
+    name: r.name,
+    prefix: `${r.prefix}…`,
+    teamId: r.team_id,
+    projectIds: r.project_ids,
+    permission: r.permission,
+    expiresAt: iso(r.expires_at),
+    lastUsedAt: iso(r.last_used_at),
+    revokedAt: iso(r.revoked_at),
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+function toApiKeyRecord(r: ApiKeyRow): ApiKeyRecord {
+  return {
+    keyId: r.id,
+    userId: r.user_id,
+    teamId: r.team_id,
+    secretHash: r.secret_hash,
+    projectIds: r.project_ids,
+    permission: r.permission,
+    expiresAt: iso(r.expires_at),
+    revokedAt: iso(r.revoked_at),
+  };
+}
+
+/** API keys carry 256 random bits: a fast hash is enough (no dictionary to guess from). */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
 }

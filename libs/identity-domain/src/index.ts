@@ -1,3 +1,4 @@
 export * from './user.decider';
 export * from './users.projection';
 export * from './identity-app';
+export * from './audit';

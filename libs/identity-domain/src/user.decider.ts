@@ -10,6 +10,7 @@ export type UserState =
       sessions: Record<string, string /* expiresAt */>;
       /** `${provider}|${subject}` of linked OIDC identities. */
       identities: string[];
+      email: string;
     };
 
 export const initialUserState = (): UserState => ({ status: 'absent' });
@@ -30,6 +31,14 @@ export function decideUser(command: UserCommand, state: UserState): UserEvent[] 
       if (!expiresAt) return [];
       return [{ type: 'SessionEnded', data: { ...command.data, expiresAt, endedAt: now } }];
     }
+    case 'ChangeEmail': {
+      if (state.status !== 'active') throw new AppError('INVALID_TOKEN', 'The account does not exist');
+      if (state.email.toLowerCase() === command.data.email.toLowerCase() && state.email === command.data.email) return [];
+      return [{ type: 'EmailChanged', data: { ...command.data, previousEmail: state.email, changedAt: now } }];
+    }
+    case 'ChangePassword':
+      if (state.status !== 'active') throw new AppError('INVALID_TOKEN', 'The account does not exist');
+      return [{ type: 'PasswordChanged', data: { ...command.data, changedAt: now } }];
     case 'LinkOidcIdentity': {
       if (state.status !== 'active') throw new AppError('UNAUTHORIZED', 'The account does not exist');
       const key = `${command.data.provider}|${command.data.subject}`;
@@ -44,7 +53,7 @@ export function decideUser(command: UserCommand, state: UserState): UserEvent[] 
 export function evolveUser(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'UserRegistered':
-      return { status: 'active', userId: event.data.userId, roles: event.data.roles, sessions: {}, identities: [] };
+      return { status: 'active', userId: event.data.userId, roles: event.data.roles, sessions: {}, identities: [], email: event.data.email };
     case 'SessionStarted':
       if (state.status !== 'active') return state;
       return { ...state, sessions: { ...state.sessions, [event.data.sessionId]: event.data.expiresAt } };
@@ -53,6 +62,11 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
       const { [event.data.sessionId]: _ended, ...rest } = state.sessions;
       return { ...state, sessions: rest };
     }
+    case 'EmailChanged':
+      if (state.status !== 'active') return state;
+      return { ...state, email: event.data.email };
+    case 'PasswordChanged':
+      return state;
     case 'OidcIdentityLinked':
       if (state.status !== 'active') return state;
       return { ...state, identities: [...state.identities, `${event.data.provider}|${event.data.subject}`] };

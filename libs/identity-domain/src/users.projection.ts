@@ -1,22 +1,40 @@
 import type { EntityManager } from 'typeorm';
 import { AppError } from '@slipway/core';
 import type { Projection, RecordedEvent } from '@slipway/event-store';
-import type { UserEvent } from '@slipway/identity-contracts';
+import type { ApiKeyEvent, TeamEvent, UserEvent } from '@slipway/identity-contracts';
 
 /**
- * `users` and `sessions` are inline projections: written in the append
- * transaction, because login and uniqueness of usernames need them at once.
- * They stay rebuildable from the events (`npm run replay -- identity users`).
+ * The accounts model (users, sessions, OIDC identities, teams, members, API
+ * keys) is an inline projection: written in the append transaction, because
+ * login, uniqueness and authorization need it at once. It stays rebuildable
+ * from the events (`npm run replay -- identity accounts`).
  */
-export const USERS_PROJECTION = 'users';
+export const USERS_PROJECTION = 'accounts';
 
 export function usersProjection(schema: string): Projection {
   const users = `"${schema}".users`;
   const sessions = `"${schema}".sessions`;
   const identities = `"${schema}".oidc_identities`;
+  const teams = `"${schema}".teams`;
+  const members = `"${schema}".team_members`;
+  const keys = `"${schema}".api_keys`;
   return {
     name: USERS_PROJECTION,
-    handles: ['UserRegistered', 'SessionStarted', 'SessionEnded', 'OidcIdentityLinked'],
+    handles: [
+      'UserRegistered',
+      'SessionStarted',
+      'SessionEnded',
+      'OidcIdentityLinked',
+      'EmailChanged',
+      'PasswordChanged',
+      'TeamCreated',
+      'TeamMemberAdded',
+      'TeamMemberRoleChanged',
+      'TeamMemberRemoved',
+      'ApiKeyCreated',
+      'ApiKeyRevoked',
+      'ApiKeyUsed',
+    ],
     async init(tx: EntityManager) {
       await tx.query(`
         CREATE TABLE IF NOT EXISTS ${users} (
@@ -46,9 +64,42 @@ export function usersProjection(schema: string): Projection {
           user_id uuid NOT NULL,
           PRIMARY KEY (provider, subject)
         )`);
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${teams} (
+          id uuid PRIMARY KEY,
+          name text NOT NULL,
+          description text,
+          owner_id uuid NOT NULL,
+          personal boolean NOT NULL,
+          created_at timestamptz NOT NULL
+        )`);
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${members} (
+          team_id uuid NOT NULL,
+          user_id uuid NOT NULL,
+          role text NOT NULL,
+          PRIMARY KEY (team_id, user_id)
+        )`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS team_members_user ON ${members} (user_id)`);
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${keys} (
+          id uuid PRIMARY KEY,
+          user_id uuid NOT NULL,
+          team_id uuid NOT NULL,
+          name text NOT NULL,
+          prefix text NOT NULL,
+          secret_hash text NOT NULL,
+          project_ids uuid[],
+          permission text NOT NULL,
+          expires_at timestamptz,
+          revoked_at timestamptz,
+          last_used_at timestamptz,
+          created_at timestamptz NOT NULL
+        )`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS api_keys_user ON ${keys} (user_id)`);
     },
     async apply(tx: EntityManager, recorded: RecordedEvent) {
-      const event = { type: recorded.type, data: recorded.data } as UserEvent;
+      const event = { type: recorded.type, data: recorded.data } as UserEvent | TeamEvent | ApiKeyEvent;
       switch (event.type) {
         case 'UserRegistered': {
           const d = event.data;
@@ -86,12 +137,54 @@ export function usersProjection(schema: string): Projection {
             [event.data.provider, event.data.subject, event.data.issuer, event.data.userId],
           );
           return;
+        case 'EmailChanged': {
+          const clash: unknown[] = await tx.query(`SELECT 1 FROM ${users} WHERE lower(email) = lower($1) AND id <> $2`, [event.data.email, event.data.userId]);
+          if (clash.length > 0) throw AppError.conflict('An account with this email already exists', { field: 'email' });
+          await tx.query(`UPDATE ${users} SET email = $2 WHERE id = $1`, [event.data.userId, event.data.email]);
+          return;
+        }
+        case 'PasswordChanged':
+          await tx.query(`UPDATE ${users} SET password_hash = $2 WHERE id = $1`, [event.data.userId, event.data.passwordHash]);
+          return;
+        case 'TeamCreated': {
+          const d = event.data;
+          await tx.query(
+            `INSERT INTO ${teams} (id, name, description, owner_id, personal, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+            [d.teamId, d.name, d.description, d.ownerId, d.personal, d.createdAt],
+          );
+          return;
+        }
+        case 'TeamMemberAdded':
+        case 'TeamMemberRoleChanged':
+          await tx.query(
+            `INSERT INTO ${members} (team_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (team_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
+            [event.data.teamId, event.data.userId, event.data.role],
+          );
+          return;
+        case 'TeamMemberRemoved':
+          await tx.query(`DELETE FROM ${members} WHERE team_id = $1 AND user_id = $2`, [event.data.teamId, event.data.userId]);
+          return;
+        case 'ApiKeyCreated': {
+          const d = event.data;
+          await tx.query(
+            `INSERT INTO ${keys} (id, user_id, team_id, name, prefix, secret_hash, project_ids, permission, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+            [d.keyId, d.userId, d.teamId, d.name, d.prefix, d.secretHash, d.projectIds, d.permission, d.expiresAt, d.createdAt],
+          );
+          return;
+        }
+        case 'ApiKeyRevoked':
+          await tx.query(`UPDATE ${keys} SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, [event.data.keyId, event.data.revokedAt]);
+          return;
+        case 'ApiKeyUsed':
+          await tx.query(`UPDATE ${keys} SET last_used_at = GREATEST(coalesce(last_used_at, $2), $2) WHERE id = $1`, [event.data.keyId, event.data.usedAt]);
+          return;
         default:
           return;
       }
     },
     async reset(tx: EntityManager) {
-      await tx.query(`TRUNCATE ${users}, ${sessions}, ${identities}`);
+      await tx.query(`TRUNCATE ${users}, ${sessions}, ${identities}, ${teams}, ${members}, ${keys}`);
     },
   };
 }

@@ -53,6 +53,9 @@ export interface ConnectOptions extends MessageBusOptions {
 export const HEADER_NAMES = {
   requestId: 'x-request-id',
   actorId: 'x-actor-id',
+  actorType: 'x-actor-type',
+  keyId: 'x-key-id',
+  clientIp: 'x-client-ip',
   commandId: 'x-command-id',
   requestHash: 'x-request-hash',
 } as const satisfies Record<keyof Required<RequestContextHeaders>, string>;

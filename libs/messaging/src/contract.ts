@@ -26,6 +26,11 @@ export type ResponseOf<C> = C extends RequestContract<any, infer R> ? R : never;
 export interface RequestContextHeaders {
   requestId?: string;
   actorId?: string;
+  /** 'user' or 'apiKey': who acted, for the audit log. */
+  actorType?: string;
+  keyId?: string;
+  /** The HTTP client's address, for the audit log. */
+  clientIp?: string;
   commandId?: string;
   requestHash?: string;
 }

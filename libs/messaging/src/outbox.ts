@@ -82,7 +82,7 @@ export interface OutboxRelayStats {
  * Metadata is internal bookkeeping and may carry anything a command handler
  * put there; only these keys are safe and useful to other services.
  */
-export const PUBLIC_METADATA_KEYS = ['commandId', 'actorId', 'requestId', 'now', 'correlationId', 'causationId'] as const;
+export const PUBLIC_METADATA_KEYS = ['commandId', 'actorId', 'actorType', 'keyId', 'clientIp', 'requestId', 'now', 'correlationId', 'causationId'] as const;
 
 export function toPublicEvent(
   service: string,

@@ -9,16 +9,31 @@ export interface DeleteProjectResponse {
 
 export const PROJECTS_SERVICE = 'projects';
 
+/**
+ * Authorization is decided at the gateway (one permission table); services
+ * get the result as the set of teams (and, for project-scoped API keys, the
+ * projects) the caller may act on for this request, and never show or change
+ * anything outside it.
+ */
+export interface AccessScope {
+  teamIds: string[];
+  /** Present for project-scoped API keys. */
+  projectIds?: string[];
+}
+
 export interface CreateProjectRequest {
-  ownerId: string;
+  /** The creator; recorded as the project's ownerId. */
+  actorId: string;
   teamId: string;
   name: string;
   description?: string | null;
 }
 
 export interface UpdateProjectRequest {
-  ownerId: string;
+  actorId: string;
   projectId: string;
+  /** Teams the caller may write in. */
+  scope: AccessScope;
   /** From If-Match; a stale version is rejected with PRECONDITION_FAILED (412). */
   expectedVersion?: number;
   name?: string;
@@ -27,18 +42,19 @@ export interface UpdateProjectRequest {
 }
 
 export interface DeleteProjectRequest {
-  ownerId: string;
+  actorId: string;
   projectId: string;
+  scope: AccessScope;
   expectedVersion?: number;
 }
 
 export interface GetProjectRequest {
-  ownerId: string;
   projectId: string;
+  scope: AccessScope;
 }
 
 export interface ListProjectsRequest {
-  ownerId: string;
+  scope: AccessScope;
   limit: number;
   cursor?: string;
   sort: ProjectSortField;
@@ -53,5 +69,6 @@ export const ProjectsApi = {
   delete: defineRequest<DeleteProjectRequest, DeleteProjectResponse>(PROJECTS_SERVICE, 'projects.cmd.delete'),
   get: defineRequest<GetProjectRequest, ProjectView>(PROJECTS_SERVICE, 'projects.query.get'),
   list: defineRequest<ListProjectsRequest, Page<ProjectView>>(PROJECTS_SERVICE, 'projects.query.list'),
+  countByTeam: defineRequest<{ teamIds: string[] }, { counts: Record<string, number> }>(PROJECTS_SERVICE, 'projects.query.count-by-team'),
   health: defineRequest<Record<string, never>, HealthResponse>(PROJECTS_SERVICE, 'projects.query.health'),
 } as const;

@@ -29,9 +29,9 @@ export function projectListProjection(schema: string): Projection {
           deleted_at timestamptz
         )`);
       // Keyset pagination per sort field; the id breaks ties.
-      await tx.query(`CREATE INDEX IF NOT EXISTS projects_owner_created ON ${table} (owner_id, created_at, id) WHERE deleted_at IS NULL`);
-      await tx.query(`CREATE INDEX IF NOT EXISTS projects_owner_updated ON ${table} (owner_id, updated_at, id) WHERE deleted_at IS NULL`);
-      await tx.query(`CREATE INDEX IF NOT EXISTS projects_owner_name ON ${table} (owner_id, lower(name), id) WHERE deleted_at IS NULL`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS projects_team_created ON ${table} (team_id, created_at, id) WHERE deleted_at IS NULL`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS projects_team_updated ON ${table} (team_id, updated_at, id) WHERE deleted_at IS NULL`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS projects_team_name ON ${table} (team_id, lower(name), id) WHERE deleted_at IS NULL`);
     },
     async apply(tx: EntityManager, recorded: RecordedEvent) {
       const event = { type: recorded.type, data: recorded.data } as ProjectEvent;

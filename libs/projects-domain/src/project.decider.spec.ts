@@ -2,7 +2,7 @@ import { AppError, fold } from '@slipway/core';
 import type { ProjectCommand, ProjectEvent } from '@slipway/projects-contracts';
 import { projectDecider } from './project.decider';
 
-const metadata = { commandId: 'c-1', now: '2026-01-01T00:00:00.000Z', actorId: 'u-1' };
+const metadata = { commandId: 'c-1', now: '2026-01-01T00:00:00.000Z', actorId: 'u-1', teamIds: ['t-1'] };
 const created: ProjectEvent = {
   type: 'ProjectCreated',
   data: { projectId: 'p-1', name: 'web-shop', description: null, ownerId: 'u-1', teamId: 't-1', createdAt: metadata.now },
@@ -79,10 +79,17 @@ describe('project decider', () => {
     given([created, deleted]).when({ type: 'DeleteProject', data: { projectId: 'p-1' }, metadata }).thenThrows('RESOURCE_NOT_FOUND');
   });
 
-  it('hides a project from anyone but its owner', () => {
-    const stranger = { ...metadata, actorId: 'u-2' };
+  it('hides a project from callers outside its team', () => {
+    const stranger = { ...metadata, actorId: 'u-2', teamIds: ['t-2'] };
     given([created]).when({ type: 'UpdateProject', data: { projectId: 'p-1', name: 'mine-now' }, metadata: stranger }).thenThrows('RESOURCE_NOT_FOUND');
     given([created]).when({ type: 'DeleteProject', data: { projectId: 'p-1' }, metadata: stranger }).thenThrows('RESOURCE_NOT_FOUND');
+  });
+
+  it('moves a project only to a team the caller may write in', () => {
+    given([created]).when({ type: 'UpdateProject', data: { projectId: 'p-1', teamId: 't-9' }, metadata }).thenThrows('RESOURCE_NOT_FOUND');
+    given([created])
+      .when({ type: 'UpdateProject', data: { projectId: 'p-1', teamId: 't-2' }, metadata: { ...metadata, teamIds: ['t-1', 't-2'] } })
+      .then([{ type: 'ProjectUpdated', data: { projectId: 'p-1', changes: { teamId: 't-2' }, updatedAt: metadata.now } }]);
   });
 
   it('deletes an active project', () => {

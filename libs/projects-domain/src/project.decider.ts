@@ -45,16 +45,18 @@ function throwIfInvalid(issues: ValidationIssue[]): void {
 }
 
 /**
- * Until teams land, a project is visible to its owner only; to anyone else it
- * does not exist (404, never 403, so ids cannot be probed).
+ * The gateway sends the teams the caller may write in (command metadata
+ * `teamIds`); a project outside them does not exist for this caller (404, so
+ * ids cannot be probed).
  */
-function requireOwnedActive(state: ProjectState, projectId: string, actorId: string) {
-  if (state.status !== 'active' || state.ownerId !== actorId) throw AppError.notFound('project', projectId);
+function requireActiveInScope(state: ProjectState, projectId: string, teamIds: unknown) {
+  const allowed = Array.isArray(teamIds) ? (teamIds as string[]) : [];
+  if (state.status !== 'active' || !allowed.includes(state.teamId)) throw AppError.notFound('project', projectId);
   return state;
 }
 
 export function decide(command: ProjectCommand, state: ProjectState): ProjectEvent[] {
-  const { now, actorId } = command.metadata;
+  const { now, teamIds } = command.metadata;
   switch (command.type) {
     case 'CreateProject': {
       if (state.status !== 'absent') throw AppError.conflict(`Project '${command.data.projectId}' already exists`);
@@ -70,7 +72,7 @@ export function decide(command: ProjectCommand, state: ProjectState): ProjectEve
       ];
     }
     case 'UpdateProject': {
-      const current = requireOwnedActive(state, command.data.projectId, actorId);
+      const current = requireActiveInScope(state, command.data.projectId, teamIds);
       const issues: ValidationIssue[] = [];
       const changes: { name?: string; description?: string | null; teamId?: string } = {};
       if (command.data.name !== undefined) {
@@ -81,14 +83,17 @@ export function decide(command: ProjectCommand, state: ProjectState): ProjectEve
         validateDescription(command.data.description, issues);
         if (command.data.description !== current.description) changes.description = command.data.description;
       }
-      if (command.data.teamId !== undefined && command.data.teamId !== current.teamId) changes.teamId = command.data.teamId;
+      if (command.data.teamId !== undefined && command.data.teamId !== current.teamId) {
+        if (!(teamIds as string[]).includes(command.data.teamId)) throw AppError.notFound('team', command.data.teamId);
+        changes.teamId = command.data.teamId;
+      }
       throwIfInvalid(issues);
       // A PATCH that changes nothing records nothing: the version (ETag) stays.
       if (Object.keys(changes).length === 0) return [];
       return [{ type: 'ProjectUpdated', data: { projectId: current.projectId, changes, updatedAt: now } }];
     }
     case 'DeleteProject': {
-      const current = requireOwnedActive(state, command.data.projectId, actorId);
+      const current = requireActiveInScope(state, command.data.projectId, teamIds);
       return [{ type: 'ProjectDeleted', data: { projectId: current.projectId, ownerId: current.ownerId, deletedAt: now } }];
     }
     default:

@@ -19,6 +19,9 @@ import { applyExternalEvent, initStatistics } from './project-statistics';
 
 /** Per-request context the transport hands over: ids and the clock live here, not in the domain. */
 export interface RequestContext {
+  actorType?: string;
+  keyId?: string;
+  clientIp?: string;
   commandId?: string;
   requestHash?: string;
   requestId?: string;
@@ -66,10 +69,10 @@ export class ProjectsApplication {
       // concurrent creates of one name cannot both succeed.
       await tx.query(`
         CREATE TABLE IF NOT EXISTS "${this.schema}".project_names (
-          owner_id text NOT NULL,
+          team_id text NOT NULL,
           name_key text NOT NULL,
           project_id uuid NOT NULL UNIQUE,
-          PRIMARY KEY (owner_id, name_key)
+          PRIMARY KEY (team_id, name_key)
         )`);
       await initStatistics(tx, this.schema);
     });
@@ -84,8 +87,8 @@ export class ProjectsApplication {
     const projectId = randomUUID();
     return this.execute(projectId, ctx, undefined, {
       type: 'CreateProject',
-      data: { projectId, name: req.name, description: req.description ?? null, ownerId: req.ownerId, teamId: req.teamId },
-      metadata: this.metadata(ctx, req.ownerId),
+      data: { projectId, name: req.name, description: req.description ?? null, ownerId: req.actorId, teamId: req.teamId },
+      metadata: this.metadata(ctx, req.actorId, [req.teamId]),
     });
   }
 
@@ -93,7 +96,7 @@ export class ProjectsApplication {
     const view = await this.execute(req.projectId, ctx, req.expectedVersion, {
       type: 'UpdateProject',
       data: { projectId: req.projectId, name: req.name, description: req.description, teamId: req.teamId },
-      metadata: this.metadata(ctx, req.ownerId),
+      metadata: this.metadata(ctx, req.actorId, req.scope.teamIds),
     });
     return { ...view, statistics: await this.statistics(view.id) };
   }
@@ -102,7 +105,7 @@ export class ProjectsApplication {
     const view = await this.execute(req.projectId, ctx, req.expectedVersion, {
       type: 'DeleteProject',
       data: { projectId: req.projectId },
-      metadata: this.metadata(ctx, req.ownerId),
+      metadata: this.metadata(ctx, req.actorId, req.scope.teamIds),
     });
     return { projectId: view.id, version: view.version };
   }
@@ -111,18 +114,33 @@ export class ProjectsApplication {
     if (!isUuid(req.projectId)) throw AppError.notFound('project', req.projectId);
     await this.runner.waitFor(this.lastAppended);
     const rows: ProjectRow[] = await this.store.dataSource.query(
-      `${this.selectSql()} WHERE p.id = $1 AND p.owner_id = $2 AND p.deleted_at IS NULL`,
-      [req.projectId, req.ownerId],
+      `${this.selectSql()} WHERE p.id = $1 AND p.team_id = ANY($2::text[]) AND p.deleted_at IS NULL`,
+      [req.projectId, req.scope.teamIds],
     );
     if (rows.length === 0) throw AppError.notFound('project', req.projectId);
     return toView(rows[0]);
   }
 
+  async countByTeam(teamIds: string[]): Promise<{ counts: Record<string, number> }> {
+    await this.runner.waitFor(this.lastAppended);
+    const rows: Array<{ team_id: string; count: string }> = await this.store.dataSource.query(
+      `SELECT team_id, count(*) AS count FROM "${this.schema}".projects WHERE team_id = ANY($1::text[]) AND deleted_at IS NULL GROUP BY team_id`,
+      [teamIds],
+    );
+    const counts: Record<string, number> = Object.fromEntries(teamIds.map((t) => [t, 0]));
+    for (const r of rows) counts[r.team_id] = Number(r.count);
+    return { counts };
+  }
+
   async list(req: ListProjectsRequest): Promise<Page<ProjectView>> {
     await this.runner.waitFor(this.lastAppended);
     const column = SORT_COLUMNS[req.sort];
-    const params: unknown[] = [req.ownerId];
-    let filter = `p.owner_id = $1 AND p.deleted_at IS NULL`;
+    const params: unknown[] = [req.scope.teamIds];
+    let filter = `p.team_id = ANY($1::text[]) AND p.deleted_at IS NULL`;
+    if (req.scope.projectIds) {
+      params.push(req.scope.projectIds.filter(isUuid));
+      filter += ` AND p.id = ANY($${params.length}::uuid[])`;
+    }
     if (req.search) {
       params.push(`%${req.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       filter += ` AND p.name ILIKE $${params.length}`;
@@ -197,12 +215,16 @@ export class ProjectsApplication {
     return statisticsOf(rows[0]);
   }
 
-  private metadata(ctx: RequestContext, actorId: string): ProjectCommand['metadata'] {
+  private metadata(ctx: RequestContext, actorId: string, teamIds: string[]): ProjectCommand['metadata'] {
     return {
       commandId: ctx.commandId ?? randomUUID(),
       now: ctx.now ?? new Date().toISOString(),
       actorId,
+      teamIds,
       ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+      ...(ctx.actorType ? { actorType: ctx.actorType } : {}),
+      ...(ctx.keyId ? { keyId: ctx.keyId } : {}),
+      ...(ctx.clientIp ? { clientIp: ctx.clientIp } : {}),
     };
   }
 
@@ -223,27 +245,41 @@ export class ProjectsApplication {
     return outcome.result as ProjectView;
   }
 
+  /**
+   * Names are unique within a team, case-insensitively. Reservations are
+   * written in the append transaction, so two concurrent creates (or a rename
+   * racing a move) cannot both win.
+   */
   private async reserveNames(tx: EntityManager, recorded: RecordedEvent[]): Promise<void> {
     const names = `"${this.schema}".project_names`;
     for (const event of recorded) {
-      if (event.type === 'ProjectCreated' || (event.type === 'ProjectUpdated' && event.data.changes.name !== undefined)) {
-        const projectId: string = event.data.projectId;
-        const name: string = event.type === 'ProjectCreated' ? event.data.name : event.data.changes.name;
-        const owner: Array<{ owner_id: string }> =
-          event.type === 'ProjectCreated'
-            ? [{ owner_id: event.data.ownerId }]
-            : await tx.query(`SELECT owner_id FROM ${names} WHERE project_id = $1`, [projectId]);
-        if (owner.length === 0) continue;
-        await tx.query(`DELETE FROM ${names} WHERE project_id = $1`, [projectId]);
-        const inserted: unknown[] = await tx.query(
-          `INSERT INTO ${names} (owner_id, name_key, project_id) VALUES ($1, lower($2), $3) ON CONFLICT DO NOTHING RETURNING project_id`,
-          [owner[0].owner_id, name, projectId],
-        );
-        if (inserted.length === 0) {
-          throw AppError.conflict(`A project named '${name}' already exists`, { field: 'name', value: name });
-        }
-      } else if (event.type === 'ProjectDeleted') {
+      if (event.type === 'ProjectDeleted') {
         await tx.query(`DELETE FROM ${names} WHERE project_id = $1`, [event.data.projectId]);
+        continue;
+      }
+      let teamId: string;
+      let nameKey: string;
+      if (event.type === 'ProjectCreated') {
+        teamId = event.data.teamId;
+        nameKey = event.data.name.toLowerCase();
+      } else if (event.type === 'ProjectUpdated' && (event.data.changes.name !== undefined || event.data.changes.teamId !== undefined)) {
+        const [current]: Array<{ team_id: string; name_key: string }> = await tx.query(
+          // A SELECT over the CTE: TypeORM returns [rows, count] for a bare DELETE … RETURNING.
+          `WITH gone AS (DELETE FROM ${names} WHERE project_id = $1 RETURNING team_id, name_key) SELECT * FROM gone`,
+          [event.data.projectId],
+        );
+        if (!current) continue;
+        teamId = event.data.changes.teamId ?? current.team_id;
+        nameKey = event.data.changes.name?.toLowerCase() ?? current.name_key;
+      } else {
+        continue;
+      }
+      const inserted: unknown[] = await tx.query(
+        `INSERT INTO ${names} (team_id, name_key, project_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING project_id`,
+        [teamId, nameKey, event.data.projectId],
+      );
+      if (inserted.length === 0) {
+        throw AppError.conflict(`A project with this name already exists in the team`, { field: 'name', teamId });
       }
     }
   }

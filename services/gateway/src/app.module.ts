@@ -3,7 +3,8 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { MessageBus } from '@slipway/messaging';
 import { AuthController, UsersController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
-import { RevocationsService } from './auth/revocations.service';
+import { OIDC_SERVICES, OidcController } from './auth/oidc/oidc.controller';
+import { AccessService } from './access/access.service';
 import { TokensService } from './auth/tokens.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AllExceptionsFilter } from './conventions/all-exceptions.filter';
@@ -13,17 +14,25 @@ import { createValidationPipe } from './conventions/validation.pipe';
 import { Downstream } from './downstream';
 import { HealthController } from './health.controller';
 import { ProjectsController } from './projects/projects.controller';
+import { RATE_LIMIT_PROVIDERS, RateLimitGuard } from './rate-limit/rate-limit.nest';
+import { TeamsController } from './teams/teams.controller';
+import { ApiKeysController } from './api-keys/api-keys.controller';
+import { AuditController } from './audit/audit.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, UsersController, ProjectsController, HealthController],
+    controllers: [AuthController, OidcController, UsersController, ProjectsController, TeamsController, ApiKeysController, AuditController, HealthController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },
       { provide: Downstream, useFactory: (b: MessageBus, c: GatewayConfig) => new Downstream(b, c), inject: [MessageBus, GATEWAY_CONFIG] },
       TokensService,
-      RevocationsService,
+      ...OIDC_SERVICES,
+      AccessService,
+      ...RATE_LIMIT_PROVIDERS,
       { provide: APP_GUARD, useClass: AuthGuard },
+      // After AuthGuard (guards run in this order), so limits know the principal.
+      { provide: APP_GUARD, useClass: RateLimitGuard },
       { provide: APP_FILTER, useClass: AllExceptionsFilter },
       { provide: APP_PIPE, useFactory: createValidationPipe },
       { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },

@@ -1,3 +1,6 @@
+import { parseOidcConfig, type OidcConfig } from './auth/oidc/oidc-config';
+import { loadRateLimitSettings, type RateLimitSettings } from './rate-limit/settings';
+
 /** Gateway settings from the environment, read once at start-up. */
 export interface GatewayConfig {
   port: number;
@@ -10,6 +13,10 @@ export interface GatewayConfig {
   requestTimeoutMs: number;
   /** Routes announced as deprecated: `METHOD /path` → sunset date and guide. */
   deprecations: Record<string, { sunset?: string; guide?: string; version?: string }>;
+  /** OIDC providers (OIDC_PROVIDERS) and the external URL they redirect back to (PUBLIC_URL). */
+  oidc: OidcConfig;
+  /** Rate-limit tiers and the failed-login throttle (RATE_LIMITS, RATE_LIMIT_PREMIUM, LOGIN_THROTTLE, REDIS_URL, RATE_LIMIT_KEY_PREFIX). */
+  rateLimit: RateLimitSettings;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -37,6 +44,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 1024 * 1024),
     requestTimeoutMs: Number(env.DOWNSTREAM_TIMEOUT_MS ?? 5000),
     deprecations,
+    oidc: parseOidcConfig(env, Number(env.PORT ?? 3000)),
+    rateLimit: loadRateLimitSettings(env),
   };
 }
 

@@ -12,6 +12,8 @@ import { loadConfig } from './config';
 import { requestIdFrom } from './conventions/http-headers';
 import type { SlipwayRequest } from './conventions/request';
 import { buildOpenApi, mountDocs } from './docs/openapi';
+import { RejectionAudit } from './conventions/rejection-audit';
+import { installRateLimitHooks } from './rate-limit/rate-limit.nest';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
@@ -49,11 +51,15 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type '${type || '(none)'}'; send the body as application/json`);
     }
   });
+  const rejections = new RejectionAudit(bus.connection);
+  fastify.addHook('onResponse', async (req, reply) => rejections.record(req as SlipwayRequest, reply.statusCode));
   fastify.addHook('onSend', async (req, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     if (req.url.startsWith('/api/docs') || req.url.startsWith('/api/redoc')) reply.header('Content-Security-Policy', DOCS_CSP);
     return payload;
   });
+  // Rate-limit answers that never reach RateLimitGuard (unknown routes, failed auth).
+  installRateLimitHooks(app);
   // Errors raised before Nest's pipeline (body parsing, limits, the hook above).
   // Nest installs a fastify error handler too; this one must win, because Nest's
   // leaves hook errors unanswered (the request hangs).
@@ -66,7 +72,8 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     origin: config.corsOrigins,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'If-None-Match', 'X-Request-Id', 'x-api-key'],
-    exposedHeaders: ['ETag', 'Location', 'X-Request-Id', 'Retry-After', 'X-Deprecated', 'X-Sunset', 'X-Migration-Guide'],
+    exposedHeaders: ['ETag', 'Location', 'X-Request-Id', 'Retry-After', 'X-Deprecated', 'X-Sunset', 'X-Migration-Guide',
+      'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-RateLimit-Used'],
     maxAge: 3600,
   });
   app.enableShutdownHooks();

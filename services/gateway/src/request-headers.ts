@@ -6,6 +6,9 @@ export function headersOf(req: SlipwayRequest): RequestContextHeaders {
   return {
     requestId: String(req.id),
     actorId: req.principal?.userId,
+    actorType: req.principal?.kind,
+    keyId: req.principal?.keyId,
+    clientIp: req.ip,
     commandId: req.commandId,
     requestHash: req.requestHash,
   };

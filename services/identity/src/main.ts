@@ -8,17 +8,21 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { RequestContextHeaders } from '@slipway/messaging';
+import { subscribeEvents, type EventSubscription, type RequestContextHeaders } from '@slipway/messaging';
 import { IdentityApi, PRIVATE_EVENT_FIELDS } from '@slipway/identity-contracts';
-import { IdentityApplication, type RequestContext } from '@slipway/identity-domain';
+import { AUDIT_SUBJECTS, IdentityApplication, type RequestContext } from '@slipway/identity-domain';
 import { startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
 
 const RUNTIME = Symbol('RUNTIME');
 
 const contextOf = (headers: RequestContextHeaders): RequestContext => ({
+  actorId: headers.actorId,
   commandId: headers.commandId,
   requestHash: headers.requestHash,
   requestId: headers.requestId,
+  actorType: headers.actorType,
+  keyId: headers.keyId,
+  clientIp: headers.clientIp,
   now: new Date().toISOString(),
 });
 
@@ -32,6 +36,8 @@ function publicData(_type: string, data: unknown): unknown {
 
 @Injectable()
 class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private audit?: EventSubscription;
+
   constructor(
     @Inject(RUNTIME) private readonly runtime: ServiceRuntime,
     @Inject(IdentityApplication) private readonly app: IdentityApplication,
@@ -47,11 +53,34 @@ class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShut
     bus.serve(IdentityApi.ensureOwner, (req, ctx) => this.app.ensureOwner(req, contextOf(ctx.headers)));
     bus.serve(IdentityApi.me, (req) => this.app.me(req.userId));
     bus.serve(IdentityApi.revokedSessions, () => this.app.revokedSessions());
+    bus.serve(IdentityApi.updateMe, (req, ctx) => this.app.updateMe(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.createTeam, (req, ctx) => this.app.createTeam(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.addMember, (req, ctx) => this.app.addMember(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.changeMemberRole, (req, ctx) => this.app.changeMemberRole(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.removeMember, (req, ctx) => this.app.removeMember(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.listTeams, (req) => this.app.listTeams(req.userId));
+    bus.serve(IdentityApi.teamMembers, (req) => this.app.teamMembers(req.teamId));
+    bus.serve(IdentityApi.createApiKey, (req, ctx) => this.app.createApiKey(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.revokeApiKey, (req, ctx) => this.app.revokeApiKey(req.keyId, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.recordApiKeyUse, (req) => this.app.recordApiKeyUse(req.uses));
+    bus.serve(IdentityApi.listApiKeys, (req) => this.app.listApiKeys(req.userId, req.teamIds));
+    bus.serve(IdentityApi.apiKey, (req) => this.app.apiKey(req.keyId));
+    bus.serve(IdentityApi.accessSnapshot, () => this.app.accessSnapshot());
+    bus.serve(IdentityApi.audit, (req) => this.app.audit(req));
+    this.audit = await subscribeEvents(bus.connection, {
+      durable: `${this.runtime.store.schema}-audit`,
+      filterSubjects: AUDIT_SUBJECTS,
+      handler: async (event) => {
+        await this.app.recordAudit(event);
+      },
+      onError: (err, subject) => this.runtime.log(`audit: ${subject}: ${(err as Error).message}`),
+    });
     this.runtime.serveHealth(IdentityApi.health);
     this.runtime.log(`ready (${this.runtime.instance})`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.audit?.stop();
     await this.runtime.bus.drain().catch(() => undefined);
   }
 

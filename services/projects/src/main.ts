@@ -20,6 +20,9 @@ const contextOf = (headers: RequestContextHeaders): RequestContext => ({
   commandId: headers.commandId,
   requestHash: headers.requestHash,
   requestId: headers.requestId,
+  actorType: headers.actorType,
+  keyId: headers.keyId,
+  clientIp: headers.clientIp,
   now: new Date().toISOString(),
 });
 
@@ -41,6 +44,7 @@ class ProjectsTransport implements OnApplicationBootstrap, BeforeApplicationShut
     bus.serve(ProjectsApi.delete, (req, ctx) => this.app.delete(req, contextOf(ctx.headers)));
     bus.serve(ProjectsApi.get, (req) => this.app.get(req));
     bus.serve(ProjectsApi.list, (req) => this.app.list(req));
+    bus.serve(ProjectsApi.countByTeam, (req) => this.app.countByTeam(req.teamIds));
     this.runtime.serveHealth(ProjectsApi.health);
     this.statistics = await subscribeEvents(bus.connection, {
       durable: `${this.runtime.store.schema}-statistics`,

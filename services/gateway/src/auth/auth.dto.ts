@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from '@slipway/identity-contracts';
 
 export class RegisterDto {
@@ -66,4 +66,24 @@ export class HealthDto {
   @ApiProperty({ example: 'ok', enum: ['ok', 'degraded'] }) status!: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { projects: 'ok', identity: 'ok' } })
   services!: Record<string, string>;
+}
+
+export class UpdateMeDto {
+  @ApiPropertyOptional({ example: 'ada@example.org' })
+  @IsOptional()
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, format: 'password' })
+  @IsOptional()
+  @IsString()
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, { message: `password must be ${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters` })
+  password?: string;
+
+  @ApiPropertyOptional({ format: 'password', description: 'Required when password is set' })
+  @IsOptional()
+  @IsString()
+  @Length(1, PASSWORD_MAX_LENGTH)
+  currentPassword?: string;
 }

@@ -28,7 +28,7 @@ export class TokensService {
     try {
       const claims = jwt.verify(token, this.config.jwtSecret, { algorithms: ['HS256'], issuer: 'slipway' }) as jwt.JwtPayload & Claims;
       if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new Error('claims');
-      return { userId: claims.sub, sessionId: claims.sid, username: claims.username, roles: claims.roles ?? [], teamId: claims.teamId };
+      return { kind: 'user', userId: claims.sub, sessionId: claims.sid, username: claims.username, roles: claims.roles ?? [], teamId: claims.teamId };
     } catch (e) {
       const expired = e instanceof jwt.TokenExpiredError;
       throw new AppError('INVALID_TOKEN', expired ? 'The token has expired; log in again' : 'The token is invalid; log in again');

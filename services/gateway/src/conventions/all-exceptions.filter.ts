@@ -24,5 +24,6 @@ export function sendError(reply: SlipwayReply, request: SlipwayRequest, exceptio
     const retry = Number((n.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds ?? 2);
     reply.header('Retry-After', String(Math.max(1, Math.ceil(retry))));
   }
+  request.failure = { code: n.code, message: n.message };
   reply.status(n.status).header('content-type', 'application/json; charset=utf-8').send(errorBody(n, String(request.id)));
 }

@@ -13,7 +13,8 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
         'resources carry an ETag and PATCH/DELETE accept If-Match.',
     )
     .setVersion('1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Token from POST /api/auth/login' })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Token from POST /api/auth/login or GET /api/auth/oidc/callback (an API key is also accepted as a bearer token)' })
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: 'API key from POST /api/api-keys (or send `Authorization: Api-Key <key>`)' }, 'api-key')
     .build();
   return SwaggerModule.createDocument(app, config, { extraModels: EXTRA_MODELS });
 }

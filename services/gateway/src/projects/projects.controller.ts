@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ProjectsApi, type ProjectView } from '@slipway/projects-contracts';
+import { ApiBearerAuth, ApiSecurity, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AppError } from '@slipway/core';
+import { ProjectsApi, type AccessScope, type ProjectView } from '@slipway/projects-contracts';
+import { AccessService } from '../access/access.service';
 import { ApiErrors } from '../conventions/api-docs';
 import { etagFor, expectedVersionFromIfMatch } from '../conventions/http-headers';
 import type { Principal, SlipwayReply, SlipwayRequest } from '../conventions/request';
@@ -13,9 +15,29 @@ const IF_MATCH = { name: 'If-Match', required: false, description: 'ETag from a 
 
 @ApiTags('projects')
 @ApiBearerAuth()
+@ApiSecurity('api-key')
 @Controller('projects')
 export class ProjectsController {
-  constructor(@Inject(Downstream) private readonly downstream: Downstream) {}
+  constructor(
+    @Inject(Downstream) private readonly downstream: Downstream,
+    @Inject(AccessService) private readonly access: AccessService,
+  ) {}
+
+  private readScope(user: Principal): AccessScope {
+    return { teamIds: this.access.model.teamsFor(user, 'project:read'), ...(user.key?.projectIds ? { projectIds: user.key.projectIds } : {}) };
+  }
+
+  /**
+   * Reads the project as the caller may see it (404 when not theirs), then
+   * applies the write rules: 403 when their role or key does not allow it.
+   */
+  private async authorizeWrite(user: Principal, id: string, req: SlipwayRequest, targetTeamId?: string): Promise<AccessScope> {
+    const project = await this.downstream.request(ProjectsApi.get, { projectId: id, scope: { teamIds: this.readScope(user).teamIds } }, headersOf(req));
+    this.access.model.requireProjectInKeyScope(user, project.id);
+    this.access.model.require(user, 'project:write', project.teamId, { type: 'project', id });
+    if (targetTeamId && targetTeamId !== project.teamId) this.access.model.require(user, 'project:write', targetTeamId);
+    return { teamIds: this.access.model.teamsFor(user, 'project:write') };
+  }
 
   @Get()
   @ApiOperation({ summary: 'List your projects (cursor pagination, search, sort)' })
@@ -25,7 +47,7 @@ export class ProjectsController {
     const page = await this.downstream.request(
       ProjectsApi.list,
       {
-        ownerId: user.userId,
+        scope: this.readScope(user),
         limit: query.limit ?? 20,
         cursor: query.cursor,
         sort: query.sort ?? 'createdAt',
@@ -42,11 +64,14 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Create a project' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retries with the same key and body return the first response' })
   @ApiResponse({ status: 201, type: ProjectDto, headers: { ETag: { description: 'Version for If-Match', schema: { type: 'string' } } } })
-  @ApiErrors(400, 401, 409, 415, 422)
+  @ApiErrors(400, 401, 403, 404, 409, 415, 422)
   async create(@Body() body: CreateProjectDto, @CurrentUser() user: Principal, @Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
+    const teamId = body.teamId ?? user.key?.teamId ?? this.access.model.personalTeamOf(user.userId) ?? user.teamId;
+    this.access.model.require(user, 'project:write', teamId);
+    if (user.key?.projectIds) throw new AppError('FORBIDDEN', 'This API key is limited to existing projects and cannot create new ones');
     const view = await this.downstream.request(
       ProjectsApi.create,
-      { ownerId: user.userId, teamId: body.teamId ?? user.teamId, name: body.name, description: body.description ?? null },
+      { actorId: user.userId, teamId, name: body.name, description: body.description ?? null },
       headersOf(req),
     );
     reply.header('ETag', etagFor(view.version)).header('Location', `/api/projects/${view.id}`);
@@ -56,9 +81,10 @@ export class ProjectsController {
   @Get(':id')
   @ApiOperation({ summary: 'Read a project, with statistics' })
   @ApiResponse({ status: 200, type: ProjectDto })
-  @ApiErrors(401, 404)
+  @ApiErrors(401, 403, 404)
   async get(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
-    const view = await this.downstream.request(ProjectsApi.get, { ownerId: user.userId, projectId: id }, headersOf(req));
+    const view = await this.downstream.request(ProjectsApi.get, { projectId: id, scope: { teamIds: this.readScope(user).teamIds } }, headersOf(req));
+    this.access.model.requireProjectInKeyScope(user, view.id);
     reply.header('ETag', etagFor(view.version));
     return present(view);
   }
@@ -67,7 +93,7 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Change name, description or team' })
   @ApiHeader(IF_MATCH)
   @ApiResponse({ status: 200, type: ProjectDto })
-  @ApiErrors(400, 401, 404, 409, 412, 415)
+  @ApiErrors(400, 401, 403, 404, 409, 412, 415)
   async update(
     @Param('id') id: string,
     @Body() body: UpdateProjectDto,
@@ -75,10 +101,12 @@ export class ProjectsController {
     @Req() req: SlipwayRequest,
     @Res({ passthrough: true }) reply: SlipwayReply,
   ) {
+    const scope = await this.authorizeWrite(user, id, req, body.teamId);
     const view = await this.downstream.request(
       ProjectsApi.update,
       {
-        ownerId: user.userId,
+        actorId: user.userId,
+        scope,
         projectId: id,
         expectedVersion: expectedVersionFromIfMatch(req.headers['if-match']),
         name: body.name,
@@ -96,11 +124,12 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Delete a project (soft delete: its events are kept)' })
   @ApiHeader(IF_MATCH)
   @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(401, 404, 412)
+  @ApiErrors(401, 403, 404, 412)
   async remove(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest): Promise<void> {
+    const scope = await this.authorizeWrite(user, id, req);
     await this.downstream.request(
       ProjectsApi.delete,
-      { ownerId: user.userId, projectId: id, expectedVersion: expectedVersionFromIfMatch(req.headers['if-match']) },
+      { actorId: user.userId, scope, projectId: id, expectedVersion: expectedVersionFromIfMatch(req.headers['if-match']) },
       headersOf(req),
     );
   }
