@@ -182,7 +182,7 @@ export class DockerClient {
 
   /** Resolves when the engine answers; SERVICE_UNAVAILABLE otherwise. */
   async ping(timeoutMs = 3000): Promise<void> {
-    await this.call('ping', (d, abortSignal) => d.ping({ abortSignal }), timeoutMs);
+    await this.call('ping', (d, abortSignal) => (d.ping as (opts: object) => Promise<unknown>)({ abortSignal }), timeoutMs);
   }
 
   /** True when the engine answers (never throws). */
@@ -235,7 +235,7 @@ export class DockerClient {
   }
 
   async listServices(labels: string[]): Promise<ServiceInfo[]> {
-    return (await this.call('list services', (d) => d.listServices({ filters: { label: labels } } as any))) as ServiceInfo[];
+    return (await this.call('list services', (d) => d.listServices({ filters: { label: labels } } as unknown as Dockerode.ServiceListOptions))) as ServiceInfo[];
   }
 
   async listTasks(filters: { service?: string[]; label?: string[]; 'desired-state'?: string[] }): Promise<TaskInfo[]> {
@@ -244,7 +244,7 @@ export class DockerClient {
 
   async serviceLogs(idOrName: string, opts: { tail?: number; since?: number } = {}): Promise<LogLine[]> {
     const raw: unknown = await this.call('service logs', (d) =>
-      d.getService(idOrName).logs({
+      (d.getService(idOrName).logs as (o: object) => Promise<unknown>)({
         stdout: true,
         stderr: true,
         timestamps: true,
@@ -252,7 +252,7 @@ export class DockerClient {
         follow: false,
         ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
         ...(opts.since !== undefined ? { since: opts.since } : {}),
-      } as any),
+      }),
     );
     const buffer = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw ?? ''), 'utf8');
     const lines: LogLine[] = [];
@@ -289,7 +289,7 @@ export class DockerClient {
   }
 
   async listImages(labels: string[]): Promise<Array<{ Id: string; RepoTags?: string[]; Labels?: Record<string, string> }>> {
-    return (await this.call('list images', (d) => d.listImages({ filters: { label: labels } } as any))) as any;
+    return (await this.call('list images', (d) => d.listImages({ filters: { label: labels } } as unknown as Dockerode.ListImagesOptions))) as any;
   }
 
   /**
@@ -304,7 +304,7 @@ export class DockerClient {
     const stream = (await this.call(
       'build',
       (d) =>
-        d.buildImage({ context: opts.context, src }, {
+        (d.buildImage as (file: object, o: object) => Promise<unknown>)({ context: opts.context, src }, {
           t: opts.tag,
           dockerfile,
           nocache: Boolean(opts.noCache),
@@ -312,7 +312,7 @@ export class DockerClient {
           forcerm: true,
           ...(opts.labels ? { labels: opts.labels } : {}),
           ...(opts.signal ? { abortSignal: opts.signal } : {}),
-        } as any),
+        }),
       // Uploading the context is part of starting the build.
       120_000,
     )) as NodeJS.ReadableStream & { destroy?: (e?: Error) => void };
@@ -383,7 +383,7 @@ export class DockerClient {
   // ------------------------------------------------------------ volumes, containers
 
   async listVolumes(labels: string[]): Promise<Array<{ Name: string; Labels?: Record<string, string> | null }>> {
-    const answer: any = await this.call('list volumes', (d) => d.listVolumes({ filters: { label: labels } } as any));
+    const answer: any = await this.call('list volumes', (d) => d.listVolumes({ filters: { label: labels } } as unknown as Dockerode.VolumeListOptions));
     return answer?.Volumes ?? [];
   }
 
@@ -440,7 +440,7 @@ export class DockerClient {
     const loop = async () => {
       while (!stopped) {
         try {
-          const stream = (await this.call('events', (d) => d.getEvents({ filters } as any), 10_000)) as NodeJS.ReadableStream & {
+          const stream = (await this.call('events', (d) => d.getEvents({ filters } as unknown as Dockerode.GetEventsOptions), 10_000)) as NodeJS.ReadableStream & {
             destroy?: () => void;
           };
           current = stream;

@@ -153,7 +153,8 @@ export class IdentityApplication {
   }
 
   private async freeUsername(wanted: string): Promise<string> {
-    const base = (wanted.replace(/[^A-Za-z0-9._-]/g, '').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'user').slice(0, 24).padEnd(3, '0');
+    // Cut before trimming, so the base never ends with '.', '_' or '-' (USERNAME_PATTERN).
+    const base = (wanted.replace(/[^A-Za-z0-9._-]/g, '').slice(0, 24).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'user').padEnd(3, '0');
     for (let i = 0; ; i++) {
       const candidate = i === 0 ? base : `${base}${i + 1}`;
       const taken: unknown[] = await this.store.dataSource.query(

@@ -64,8 +64,27 @@ export interface ApiResponse<T = any> {
   body: T;
 }
 
+/** Another gateway process of a test platform (a replica behind a load balancer). */
+export interface GatewayReplica {
+  baseUrl: string;
+  api: TestPlatform['api'];
+  stop(): Promise<void>;
+}
+
+/**
+ * Test platforms rate-limit generously unless a test sets RATE_LIMITS: the
+ * contract's 10 anonymous requests a minute would throttle test set-up.
+ */
+const TEST_RATE_LIMITS = JSON.stringify({
+  anonymous: { limit: 100000, burst: 0 },
+  authenticated: { limit: 100000, burst: 0 },
+  premium: { limit: 100000, burst: 0 },
+});
+
 export interface TestPlatform {
   platform: Platform;
+  /** The environment every process of this platform runs with (to start more replicas). */
+  env: NodeJS.ProcessEnv;
   baseUrl: string;
   schemaPrefix: string;
   natsUrl: string;
@@ -75,6 +94,8 @@ export interface TestPlatform {
   kill(service: ServiceName): Promise<void>;
   restart(service: ServiceName): Promise<void>;
   sql<T = any>(query: string, params?: unknown[]): Promise<T[]>;
+  /** Starts one more gateway process with this platform's environment (plus `extraEnv`); stopped by stop(). */
+  startGateway(extraEnv?: NodeJS.ProcessEnv): Promise<GatewayReplica>;
   stop(): Promise<void>;
 }
 
@@ -83,16 +104,20 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
   const schemaPrefix = `e2e_${randomBytes(4).toString('hex')}_`;
   const nats = await startNats();
   const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL,
+    NATS_URL: nats.url,
+    SLIPWAY_SCHEMA_PREFIX: schemaPrefix,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    DB_POOL_SIZE: '5',
+    RATE_LIMITS: TEST_RATE_LIMITS,
+    // Runs sharing a Redis (REDIS_URL) never share budgets.
+    RATE_LIMIT_KEY_PREFIX: `slipway:${schemaPrefix}`,
+    ...extraEnv,
+  };
   const platform = new Platform({
     port,
-    env: {
-      DATABASE_URL,
-      NATS_URL: nats.url,
-      SLIPWAY_SCHEMA_PREFIX: schemaPrefix,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      DB_POOL_SIZE: '5',
-      ...extraEnv,
-    },
+    env,
     output: (service, line) => {
       logs.push(`[${service}] ${line}`);
       if (process.env.E2E_VERBOSE) process.stdout.write(`[${service}] ${line}\n`);
@@ -107,7 +132,7 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
     throw new Error(`${(e as Error).message}\n--- platform output ---\n${logs.slice(-60).join('\n')}`);
   }
 
-  const api: TestPlatform['api'] = async (method, path, opts = {}) => {
+  const apiAt = (base: string): TestPlatform['api'] => async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let body: string | undefined = opts.raw;
@@ -115,7 +140,7 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
       body = JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const res = await fetch(`${base}${path}`, { method, headers, body });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -124,6 +149,28 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
       /* not JSON: keep the text */
     }
     return { status: res.status, headers: res.headers, body: parsed as any };
+  };
+  const api = apiAt(baseUrl);
+
+  const replicas: Platform[] = [];
+  const startGateway: TestPlatform['startGateway'] = async (moreEnv = {}) => {
+    const replica = new Platform({
+      port: await freePort(),
+      env: { ...env, ...moreEnv },
+      services: ['gateway'],
+      output: (service, line) => {
+        logs.push(`[${service} replica] ${line}`);
+        if (process.env.E2E_VERBOSE) process.stdout.write(`[${service} replica] ${line}\n`);
+      },
+    });
+    replicas.push(replica);
+    try {
+      await replica.start(60_000);
+    } catch (e) {
+      await replica.stop();
+      throw new Error(`${(e as Error).message}\n--- platform output ---\n${logs.slice(-60).join('\n')}`);
+    }
+    return { baseUrl: replica.baseUrl, api: apiAt(replica.baseUrl), stop: () => replica.stop() };
   };
 
   let counter = 0;
@@ -149,6 +196,7 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
 
   return {
     platform,
+    env,
     baseUrl,
     schemaPrefix,
     natsUrl: nats.url,
@@ -160,7 +208,9 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
       await platform.waitHealthy(60_000);
     },
     sql,
+    startGateway,
     stop: async () => {
+      await Promise.all(replicas.map((r) => r.stop()));
       await platform.stop();
       await nats.stop();
       const schemas = await sql<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${schemaPrefix}%`]);

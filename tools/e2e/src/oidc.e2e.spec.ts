@@ -294,6 +294,15 @@ describe('GET /api/auth/oidc/callback', () => {
     expect(again.body.user.id).toBe(local.userId);
   });
 
+  it('derives a valid username for a new account from a long preferred_username', async () => {
+    // 23 letters and a dot: cut to 24 characters, it would end with the dot.
+    const name = `${'a'.repeat(23)}.${randomBytes(3).toString('hex')}`;
+    const { status, body } = await oidcLogin(name);
+    expect(status).toBe(200);
+    expect(body.user.username).toMatch(/^a{23}\d*$/);
+    expect(body.user.email).toBe(`${name}@example.com`);
+  });
+
   it('does not let an unverified email take over an existing account', async () => {
     const local = await t.user(login('unverified'));
     const { status, body } = await oidcLogin(local.username);

@@ -21,6 +21,7 @@ export class AuditQueryDto {
   limit?: number;
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1000) cursor?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'One team (default: every team you administer)' }) @IsOptional() @IsUUID('all') teamId?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID('all') projectId?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'User id (for API keys: the key creator)' }) @IsOptional() @IsUUID('all') actorId?: string;
   @ApiPropertyOptional({ example: 'ProjectCreated', description: 'Event type, or "METHOD /route" for refused requests' })
@@ -64,8 +65,14 @@ export class AuditController {
   @ApiResponse({ status: 200, type: AuditPageDto })
   @ApiErrors(400, 401, 403)
   async list(@Query() query: AuditQueryDto, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
-    const teamIds = this.access.model.teamsFor(user, 'audit:read');
-    if (teamIds.length === 0) throw new AppError('FORBIDDEN', 'The audit log is for team admins and owners');
+    let teamIds: string[];
+    if (query.teamId) {
+      this.access.model.require(user, 'audit:read', query.teamId);
+      teamIds = [query.teamId];
+    } else {
+      teamIds = this.access.model.teamsFor(user, 'audit:read');
+      if (teamIds.length === 0) throw new AppError('FORBIDDEN', 'The audit log is for team admins and owners');
+    }
     return this.downstream.request(
       IdentityApi.audit,
       { teamIds, limit: query.limit ?? 20, cursor: query.cursor, projectId: query.projectId, actorId: query.actorId, action: query.action },

@@ -1,0 +1,95 @@
+import type { Command } from '@slipway/core';
+import type { ApplicationConfig, ApplicationConfigChanges, CommitInfo, DeploymentLogEntry, DeploymentSource } from './events';
+import type { DeploymentKind, EnvVar, StageName } from './model';
+import type { ApplicationRuntimeObserved } from './events';
+
+// ------------------------------------------------------------ applications
+
+export type CreateApplication = Command<
+  'CreateApplication',
+  ApplicationConfig & { applicationId: string; projectId: string; ownerId: string; name: string; serviceName: string }
+>;
+
+/** Only what is present changes; `envVarsSet` upserts by key, `envVarsRemoved` deletes keys. */
+export type UpdateApplication = Command<
+  'UpdateApplication',
+  { applicationId: string; changes: ApplicationConfigChanges; envVarsSet: EnvVar[]; envVarsRemoved: string[] }
+>;
+
+export type ScaleApplication = Command<'ScaleApplication', { applicationId: string; replicas: number }>;
+export type StopApplication = Command<'StopApplication', { applicationId: string }>;
+export type StartApplication = Command<'StartApplication', { applicationId: string }>;
+export type RestartApplication = Command<'RestartApplication', { applicationId: string }>;
+export type DeleteApplication = Command<'DeleteApplication', { applicationId: string; deleteVolumes: boolean }>;
+
+/** From the worker when a deployment succeeded. */
+export type RecordApplicationDeployed = Command<
+  'RecordApplicationDeployed',
+  { applicationId: string; deploymentId: string; image: string; commitSha: string | null }
+>;
+
+/** From the reconciler: what the engine runs now. */
+export type RecordRuntime = Command<'RecordRuntime', Omit<ApplicationRuntimeObserved['data'], 'observedAt'>>;
+
+export type ApplicationCommand =
+  | CreateApplication
+  | UpdateApplication
+  | ScaleApplication
+  | StopApplication
+  | StartApplication
+  | RestartApplication
+  | DeleteApplication
+  | RecordApplicationDeployed
+  | RecordRuntime;
+
+// ------------------------------------------------------------ deployments
+
+export type CreateDeployment = Command<
+  'CreateDeployment',
+  {
+    deploymentId: string;
+    applicationId: string;
+    projectId: string;
+    ownerId: string;
+    kind: DeploymentKind;
+    source: DeploymentSource;
+    force: boolean;
+    previousDeploymentId: string | null;
+    commit: CommitInfo | null;
+  }
+>;
+
+export type StartDeployment = Command<'StartDeployment', { deploymentId: string; workerId: string }>;
+export type ResumeDeployment = Command<'ResumeDeployment', { deploymentId: string; workerId: string; reason: string }>;
+export type RequeueDeployment = Command<'RequeueDeployment', { deploymentId: string; reason: string }>;
+export type StartStage = Command<'StartStage', { deploymentId: string; stage: StageName }>;
+export type CompleteStage = Command<'CompleteStage', { deploymentId: string; stage: StageName }>;
+export type SkipStage = Command<'SkipStage', { deploymentId: string; stage: StageName; reason: string }>;
+export type RecordLogs = Command<'RecordLogs', { deploymentId: string; lines: DeploymentLogEntry[] }>;
+export type RecordCommit = Command<
+  'RecordCommit',
+  { deploymentId: string; branch: string | null; commitSha: string; commitMessage: string | null; author: string | null }
+>;
+export type RecordImage = Command<'RecordImage', { deploymentId: string; image: string; imageId: string }>;
+export type SucceedDeployment = Command<'SucceedDeployment', { deploymentId: string; image: string }>;
+export type FailDeployment = Command<'FailDeployment', { deploymentId: string; reason: string }>;
+/** From a user: cancels a queued deployment at once, a running one through its worker. */
+export type RequestCancel = Command<'RequestCancel', { deploymentId: string }>;
+/** From the worker, once it has stopped the work (and rolled the service back). */
+export type ConfirmCancel = Command<'ConfirmCancel', { deploymentId: string; reason: string }>;
+
+export type DeploymentCommand =
+  | CreateDeployment
+  | StartDeployment
+  | ResumeDeployment
+  | RequeueDeployment
+  | StartStage
+  | CompleteStage
+  | SkipStage
+  | RecordLogs
+  | RecordCommit
+  | RecordImage
+  | SucceedDeployment
+  | FailDeployment
+  | RequestCancel
+  | ConfirmCancel;

@@ -1,0 +1,248 @@
+import type { Event } from '@slipway/core';
+import type {
+  ApplicationStatus,
+  DeploymentKind,
+  EnvVar,
+  GitSourceSpec,
+  HealthCheckSpec,
+  HealthStatus,
+  ObservedPort,
+  PortSpec,
+  ResourceLimits,
+  StageName,
+  VolumeSpec,
+} from './model';
+
+/**
+ * Everything a user declares about an application. In events and state the
+ * `value` of a secret env var is ciphertext (`enc:v1:...`); plaintext exists
+ * only while a Swarm service spec is being built.
+ */
+export interface ApplicationConfig {
+  image: string | null;
+  gitSource: GitSourceSpec | null;
+  replicas: number;
+  envVars: EnvVar[];
+  ports: PortSpec[];
+  volumes: VolumeSpec[];
+  healthCheck: HealthCheckSpec | null;
+  resources: ResourceLimits;
+}
+
+export type ApplicationConfigChanges = Partial<Omit<ApplicationConfig, 'envVars'>> & { name?: string };
+
+// ------------------------------------------------------------ application-<uuid>
+
+export type ApplicationCreated = Event<
+  'ApplicationCreated',
+  ApplicationConfig & { applicationId: string; projectId: string; ownerId: string; name: string; serviceName: string; createdAt: string }
+>;
+
+export type ApplicationUpdated = Event<
+  'ApplicationUpdated',
+  {
+    applicationId: string;
+    projectId: string;
+    changes: ApplicationConfigChanges;
+    /** Upserted by key; the others stay. */
+    envVarsSet: EnvVar[];
+    envVarsRemoved: string[];
+    updatedAt: string;
+  }
+>;
+
+export type ApplicationScaled = Event<'ApplicationScaled', { applicationId: string; previousReplicas: number; replicas: number; scaledAt: string }>;
+export type ApplicationStopped = Event<'ApplicationStopped', { applicationId: string; stoppedAt: string }>;
+export type ApplicationStarted = Event<'ApplicationStarted', { applicationId: string; startedAt: string }>;
+/** `restartCount` becomes the service's ForceUpdate counter: a rolling restart. */
+export type ApplicationRestarted = Event<'ApplicationRestarted', { applicationId: string; restartCount: number; requestedAt: string }>;
+
+/** A deployment of this application succeeded: this image now runs. */
+export type ApplicationDeployed = Event<
+  'ApplicationDeployed',
+  { applicationId: string; deploymentId: string; image: string; commitSha: string | null; deployedAt: string }
+>;
+
+/** The reconciler saw the engine disagree with what was last recorded. */
+export type ApplicationRuntimeObserved = Event<
+  'ApplicationRuntimeObserved',
+  {
+    applicationId: string;
+    status: ApplicationStatus;
+    healthStatus: HealthStatus;
+    runningTasks: number;
+    desiredTasks: number;
+    ports: ObservedPort[];
+    message: string | null;
+    observedAt: string;
+  }
+>;
+
+export type ApplicationDeleted = Event<
+  'ApplicationDeleted',
+  { applicationId: string; projectId: string; ownerId: string; deleteVolumes: boolean; deletedAt: string }
+>;
+
+export type ApplicationEvent =
+  | ApplicationCreated
+  | ApplicationUpdated
+  | ApplicationScaled
+  | ApplicationStopped
+  | ApplicationStarted
+  | ApplicationRestarted
+  | ApplicationDeployed
+  | ApplicationRuntimeObserved
+  | ApplicationDeleted;
+
+export const APPLICATION_EVENT_TYPES = [
+  'ApplicationCreated',
+  'ApplicationUpdated',
+  'ApplicationScaled',
+  'ApplicationStopped',
+  'ApplicationStarted',
+  'ApplicationRestarted',
+  'ApplicationDeployed',
+  'ApplicationRuntimeObserved',
+  'ApplicationDeleted',
+] as const satisfies readonly ApplicationEvent['type'][];
+
+// ------------------------------------------------------------ deployment-<uuid>
+
+export type DeploymentSource =
+  | { type: 'image'; image: string }
+  | { type: 'git'; repoUrl: string; branch: string; commitSha: string | null; buildPath: string; dockerfile: string };
+
+export interface CommitInfo {
+  sha: string;
+  message: string | null;
+  author: string | null;
+}
+
+export interface DeploymentLogEntry {
+  at: string;
+  stage: StageName | 'queue';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export type DeploymentCreated = Event<
+  'DeploymentCreated',
+  {
+    deploymentId: string;
+    applicationId: string;
+    projectId: string;
+    ownerId: string;
+    kind: DeploymentKind;
+    source: DeploymentSource;
+    force: boolean;
+    previousDeploymentId: string | null;
+    /** Known up front for rollbacks (copied from the deployment rolled back to). */
+    commit: CommitInfo | null;
+    createdAt: string;
+  }
+>;
+
+export type DeploymentStarted = Event<
+  'DeploymentStarted',
+  { deploymentId: string; applicationId: string; workerId: string; attempt: number; startedAt: string }
+>;
+
+/** Its worker died mid-way; another one starts it again from the first stage. */
+export type DeploymentResumed = Event<
+  'DeploymentResumed',
+  {
+    deploymentId: string;
+    applicationId: string;
+    workerId: string;
+    previousWorkerId: string | null;
+    stage: StageName | null;
+    attempt: number;
+    reason: string;
+    resumedAt: string;
+  }
+>;
+
+/** The engine went away mid-way: back in the queue at its old place until the engine answers again. */
+export type DeploymentRequeued = Event<
+  'DeploymentRequeued',
+  { deploymentId: string; applicationId: string; stage: StageName | null; reason: string; requeuedAt: string }
+>;
+
+export type DeploymentStageStarted = Event<'DeploymentStageStarted', { deploymentId: string; stage: StageName; startedAt: string }>;
+export type DeploymentStageCompleted = Event<
+  'DeploymentStageCompleted',
+  { deploymentId: string; stage: StageName; finishedAt: string; durationMs: number }
+>;
+export type DeploymentStageSkipped = Event<'DeploymentStageSkipped', { deploymentId: string; stage: StageName; reason: string; at: string }>;
+export type DeploymentLogged = Event<'DeploymentLogged', { deploymentId: string; lines: DeploymentLogEntry[] }>;
+export type DeploymentCommitResolved = Event<
+  'DeploymentCommitResolved',
+  { deploymentId: string; branch: string | null; commitSha: string; commitMessage: string | null; author: string | null }
+>;
+export type DeploymentImageBuilt = Event<'DeploymentImageBuilt', { deploymentId: string; image: string; imageId: string }>;
+
+export type DeploymentSucceeded = Event<
+  'DeploymentSucceeded',
+  { deploymentId: string; applicationId: string; projectId: string; image: string; finishedAt: string; durationMs: number }
+>;
+
+export type DeploymentFailed = Event<
+  'DeploymentFailed',
+  {
+    deploymentId: string;
+    applicationId: string;
+    projectId: string;
+    stage: StageName | null;
+    reason: string;
+    finishedAt: string;
+    durationMs: number | null;
+  }
+>;
+
+export type DeploymentCancelRequested = Event<'DeploymentCancelRequested', { deploymentId: string; requestedBy: string; requestedAt: string }>;
+
+export type DeploymentCancelled = Event<
+  'DeploymentCancelled',
+  {
+    deploymentId: string;
+    applicationId: string;
+    projectId: string;
+    stage: StageName | null;
+    reason: string;
+    finishedAt: string;
+    durationMs: number | null;
+  }
+>;
+
+export type DeploymentEvent =
+  | DeploymentCreated
+  | DeploymentStarted
+  | DeploymentResumed
+  | DeploymentRequeued
+  | DeploymentStageStarted
+  | DeploymentStageCompleted
+  | DeploymentStageSkipped
+  | DeploymentLogged
+  | DeploymentCommitResolved
+  | DeploymentImageBuilt
+  | DeploymentSucceeded
+  | DeploymentFailed
+  | DeploymentCancelRequested
+  | DeploymentCancelled;
+
+export const DEPLOYMENT_EVENT_TYPES = [
+  'DeploymentCreated',
+  'DeploymentStarted',
+  'DeploymentResumed',
+  'DeploymentRequeued',
+  'DeploymentStageStarted',
+  'DeploymentStageCompleted',
+  'DeploymentStageSkipped',
+  'DeploymentLogged',
+  'DeploymentCommitResolved',
+  'DeploymentImageBuilt',
+  'DeploymentSucceeded',
+  'DeploymentFailed',
+  'DeploymentCancelRequested',
+  'DeploymentCancelled',
+] as const satisfies readonly DeploymentEvent['type'][];

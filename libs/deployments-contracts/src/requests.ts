@@ -1,0 +1,213 @@
+import type { HealthResponse, Page } from '@slipway/core';
+import { defineRequest } from '@slipway/messaging';
+import type {
+  ApplicationSortField,
+  ApplicationStatus,
+  ApplicationView,
+  DeploymentLogLine,
+  DeploymentStatus,
+  DeploymentView,
+
+  GitSourceSpec,
+  HealthCheckSpec,
+  PortSpec,
+  ResourceLimits,
+  VolumeSpec,
+} from './model';
+
+export const DEPLOYMENTS_SERVICE = 'deployments';
+
+/** Input shapes: everything optional that has a default. */
+export interface EnvVarInput {
+  key: string;
+  value: string;
+  isSecret?: boolean;
+}
+export type PortInput = Pick<PortSpec, 'containerPort'> & { protocol?: PortSpec['protocol'] };
+export type VolumeInput = Pick<VolumeSpec, 'source' | 'target'> & { readOnly?: boolean };
+export type HealthCheckInput = Pick<HealthCheckSpec, 'command'> & Partial<Omit<HealthCheckSpec, 'command'>>;
+export type ResourcesInput = Partial<ResourceLimits>;
+export type GitSourceInput = Pick<GitSourceSpec, 'repoUrl'> & Partial<Omit<GitSourceSpec, 'repoUrl'>>;
+
+export interface CreateApplicationRequest {
+  ownerId: string;
+  projectId: string;
+  name: string;
+  image?: string;
+  gitSource?: GitSourceInput;
+  replicas?: number;
+  envVars?: EnvVarInput[];
+  ports?: PortInput[];
+  volumes?: VolumeInput[];
+  healthCheck?: HealthCheckInput | null;
+  resources?: ResourcesInput;
+}
+
+/**
+ * PATCH: absent fields stay. `envVars` entries are upserted by key, an entry
+ * with `remove: true` deletes its key, and a secret sent back as the mask
+ * ("********") keeps its stored value.
+ */
+export interface EnvVarPatch {
+  key: string;
+  value?: string;
+  isSecret?: boolean;
+  remove?: boolean;
+}
+
+export interface UpdateApplicationRequest {
+  ownerId: string;
+  applicationId: string;
+  expectedVersion?: number;
+  name?: string;
+  image?: string | null;
+  gitSource?: GitSourceInput | null;
+  replicas?: number;
+  envVars?: EnvVarPatch[];
+  ports?: PortInput[];
+  volumes?: VolumeInput[];
+  healthCheck?: HealthCheckInput | null;
+  resources?: ResourcesInput;
+}
+
+export interface ApplicationRef {
+  ownerId: string;
+  applicationId: string;
+}
+
+export interface DeleteApplicationRequest extends ApplicationRef {
+  deleteVolumes: boolean;
+  expectedVersion?: number;
+}
+
+export interface ListApplicationsRequest {
+  ownerId: string;
+  projectId?: string;
+  status?: ApplicationStatus;
+  limit: number;
+  cursor?: string;
+  sort: ApplicationSortField;
+  order: 'asc' | 'desc';
+}
+
+export interface DeployRequest extends ApplicationRef {
+  branch?: string;
+  commitSha?: string;
+  /** Build without the layer cache. */
+  force?: boolean;
+}
+
+export interface DeployResponse {
+  deploymentId: string;
+  applicationId: string;
+  status: DeploymentStatus;
+  /** 1 = next to start; null once started. */
+  queuePosition: number | null;
+  /** Seconds until it is likely done, from this application's past deployments; null without history. */
+  estimatedTime: number | null;
+  previousDeploymentId: string | null;
+}
+
+export interface ScaleRequest extends ApplicationRef {
+  replicas: number;
+}
+
+export interface ScaleResponse {
+  applicationId: string;
+  previousReplicas: number;
+  currentReplicas: number;
+  status: 'scaling';
+}
+
+export interface ApplicationActionResponse {
+  applicationId: string;
+  action: 'restart' | 'stop' | 'start';
+  status: ApplicationStatus;
+}
+
+export interface ApplicationLogsRequest extends ApplicationRef {
+  tail: number;
+  /** Unix seconds. */
+  since?: number;
+}
+
+export interface ApplicationLogLine {
+  timestamp: string;
+  level: 'info' | 'warn' | 'error' | 'debug';
+  stream: 'stdout' | 'stderr';
+  message: string;
+  container: string;
+}
+
+export interface ApplicationMetricsRequest extends ApplicationRef {
+  period: '1h' | '6h' | '24h' | '7d' | '30d';
+  /** Seconds per data point. */
+  step?: number;
+}
+
+export interface MetricPoint {
+  timestamp: string;
+  value: number;
+}
+
+export interface ApplicationMetricsResponse {
+  period: string;
+  step: number;
+  metrics: { cpu: MetricPoint[]; memory: MetricPoint[]; networkRx: MetricPoint[]; networkTx: MetricPoint[]; requests: MetricPoint[]; errors: MetricPoint[] };
+}
+
+export interface ListDeploymentsRequest {
+  ownerId: string;
+  applicationId?: string;
+  status?: DeploymentStatus;
+  limit: number;
+  cursor?: string;
+  order: 'asc' | 'desc';
+}
+
+export interface DeploymentRef {
+  ownerId: string;
+  deploymentId: string;
+}
+
+export interface DeploymentLogsRequest extends DeploymentRef {
+  /** Only lines after this seq (incremental polling). */
+  after?: number;
+  limit?: number;
+}
+
+export interface DeploymentLogsResponse {
+  deploymentId: string;
+  status: DeploymentStatus;
+  logs: DeploymentLogLine[];
+}
+
+export interface CancelDeploymentResponse {
+  deploymentId: string;
+  status: DeploymentStatus;
+  /** True when a running deployment was asked to stop (it ends `cancelled` shortly). */
+  cancelRequested: boolean;
+}
+
+/** Commands: `deployments.cmd.*`; queries: `deployments.query.*`. */
+export const DeploymentsApi = {
+  createApplication: defineRequest<CreateApplicationRequest, ApplicationView>(DEPLOYMENTS_SERVICE, 'deployments.cmd.create-application'),
+  updateApplication: defineRequest<UpdateApplicationRequest, ApplicationView>(DEPLOYMENTS_SERVICE, 'deployments.cmd.update-application'),
+  deleteApplication: defineRequest<DeleteApplicationRequest, { applicationId: string }>(DEPLOYMENTS_SERVICE, 'deployments.cmd.delete-application'),
+  deploy: defineRequest<DeployRequest, DeployResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.deploy'),
+  scale: defineRequest<ScaleRequest, ScaleResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.scale'),
+  restart: defineRequest<ApplicationRef, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.restart'),
+  stop: defineRequest<ApplicationRef, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.stop'),
+  start: defineRequest<ApplicationRef, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.start'),
+  rollback: defineRequest<DeploymentRef, DeployResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.rollback'),
+  cancel: defineRequest<DeploymentRef, CancelDeploymentResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.cancel'),
+  getApplication: defineRequest<ApplicationRef, ApplicationView>(DEPLOYMENTS_SERVICE, 'deployments.query.get-application'),
+  listApplications: defineRequest<ListApplicationsRequest, Page<ApplicationView>>(DEPLOYMENTS_SERVICE, 'deployments.query.list-applications'),
+  applicationLogs: defineRequest<ApplicationLogsRequest, { logs: ApplicationLogLine[] }>(DEPLOYMENTS_SERVICE, 'deployments.query.application-logs'),
+  applicationMetrics: defineRequest<ApplicationMetricsRequest, ApplicationMetricsResponse>(DEPLOYMENTS_SERVICE, 'deployments.query.application-metrics'),
+  getDeployment: defineRequest<DeploymentRef, DeploymentView>(DEPLOYMENTS_SERVICE, 'deployments.query.get-deployment'),
+  listDeployments: defineRequest<ListDeploymentsRequest, Page<DeploymentView>>(DEPLOYMENTS_SERVICE, 'deployments.query.list-deployments'),
+  deploymentLogs: defineRequest<DeploymentLogsRequest, DeploymentLogsResponse>(DEPLOYMENTS_SERVICE, 'deployments.query.deployment-logs'),
+  health: defineRequest<Record<string, never>, HealthResponse>(DEPLOYMENTS_SERVICE, 'deployments.query.health'),
+} as const;
+
