@@ -49,7 +49,7 @@ export class OidcController {
       'Authorization code flow with PKCE (S256), a random state and nonce. The provider sends the browser back to ' +
       '/api/auth/oidc/callback, which answers like POST /api/auth/login. Providers are configured by name in OIDC_PROVIDERS.',
   })
-  @ApiQuery({ name: 'provider', required: true, description: 'A provider name from OIDC_PROVIDERS', example: 'google' })
+  @ApiQuery({ name: 'provider', type: String, required: true, description: 'A provider name from OIDC_PROVIDERS', example: 'google' })
   @ApiResponse({
     status: 302,
     description: "Redirect to the provider's authorization endpoint",
@@ -75,12 +75,16 @@ export class OidcController {
       '(signature via the provider JWKS, issuer, audience, expiry, nonce), then logs in the account linked to this ' +
       'identity, or links the account with the same verified email, or creates one.',
   })
-  @ApiQuery({ name: 'code', required: false, description: 'Authorization code' })
-  @ApiQuery({ name: 'state', required: true, description: 'The state sent to the provider' })
-  @ApiQuery({ name: 'iss', required: false, description: 'Issuer of the response (RFC 9207)' })
-  @ApiQuery({ name: 'error', required: false, description: 'Set by the provider when the login was refused, e.g. access_denied' })
-  @ApiQuery({ name: 'error_description', required: false })
-  @ApiResponse({ status: 200, type: LoginResponseDto, headers: { 'Set-Cookie': { description: `Deletes ${PENDING_LOGIN_COOKIE}`, schema: { type: 'string' } } } })
+  @ApiQuery({ name: 'code', type: String, required: false, description: 'Authorization code' })
+  @ApiQuery({ name: 'state', type: String, required: true, description: 'The state sent to the provider' })
+  @ApiQuery({ name: 'iss', type: String, required: false, description: 'Issuer of the response (RFC 9207)' })
+  @ApiQuery({ name: 'error', type: String, required: false, description: 'Set by the provider when the login was refused, e.g. access_denied' })
+  @ApiQuery({ name: 'error_description', type: String, required: false })
+  @ApiResponse({
+    status: 200,
+    type: LoginResponseDto,
+    description: 'Logged in: the same body as POST /api/auth/login',
+    headers: { 'Set-Cookie': { description: `Deletes ${PENDING_LOGIN_COOKIE}`, schema: { type: 'string' } } } })
   @ApiErrors(400, 401)
   async callback(@Query() query: Record<string, unknown>, @Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
     reply.header('Cache-Control', 'no-store');
