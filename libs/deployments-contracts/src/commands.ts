@@ -1,7 +1,7 @@
 import type { Command } from '@slipway/core';
 import type { ApplicationConfig, ApplicationConfigChanges, CommitInfo, DeploymentLogEntry, DeploymentSource } from './events';
 import type { DeploymentKind, EnvVar, StageName } from './model';
-import type { ApplicationRuntimeObserved } from './events';
+import type { ApplicationDeployed, ApplicationRuntimeObserved } from './events';
 
 // ------------------------------------------------------------ applications
 
@@ -23,10 +23,7 @@ export type RestartApplication = Command<'RestartApplication', { applicationId: 
 export type DeleteApplication = Command<'DeleteApplication', { applicationId: string; deleteVolumes: boolean }>;
 
 /** From the worker when a deployment succeeded. */
-export type RecordApplicationDeployed = Command<
-  'RecordApplicationDeployed',
-  { applicationId: string; deploymentId: string; image: string; commitSha: string | null }
->;
+export type RecordApplicationDeployed = Command<'RecordApplicationDeployed', Omit<ApplicationDeployed['data'], 'deployedAt'>>;
 
 /** From the reconciler: what the engine runs now. */
 export type RecordRuntime = Command<'RecordRuntime', Omit<ApplicationRuntimeObserved['data'], 'observedAt'>>;

@@ -60,7 +60,16 @@ export type ApplicationRestarted = Event<'ApplicationRestarted', { applicationId
 /** A deployment of this application succeeded: this image now runs. */
 export type ApplicationDeployed = Event<
   'ApplicationDeployed',
-  { applicationId: string; deploymentId: string; image: string; commitSha: string | null; deployedAt: string }
+  {
+    applicationId: string;
+    deploymentId: string;
+    image: string;
+    commitSha: string | null;
+    /** What the worker saw when it declared success (so reads show ports at once). */
+    runningTasks: number;
+    ports: ObservedPort[];
+    deployedAt: string;
+  }
 >;
 
 /** The reconciler saw the engine disagree with what was last recorded. */

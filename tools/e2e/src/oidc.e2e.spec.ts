@@ -14,18 +14,21 @@ const CLIENT_SECRET = randomBytes(24).toString('base64url');
 const COOKIE = 'slipway_oidc';
 
 let t: TestPlatform;
-let idp: { stop(): Promise<void> } | undefined;
+let idp: ProviderProcess | undefined;
 /** The gateway as the browser sees it: PUBLIC_URL's default, http://localhost:<PORT>. */
 let gateway: string;
 let callbackPrefix: string;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  const idpPort = await freePort();
+  // The provider takes its port first (the gateway needs the issuer); its
+  // client is registered once the gateway's port, in the redirect URI, is known.
+  const provider = await startProvider(logs);
+  idp = provider;
   const deadPort = await freePort();
   t = await startTestPlatform(logs, {
     OIDC_PROVIDERS: JSON.stringify({
-      test: { issuer: `http://127.0.0.1:${idpPort}`, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: 'openid email profile' },
+      test: { issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: 'openid email profile' },
       // Nothing listens there: the provider is unreachable.
       down: { issuer: `http://127.0.0.1:${deadPort}`, clientId: 'x', clientSecret: 'y' },
     }),
@@ -34,7 +37,7 @@ beforeAll(async () => {
   });
   gateway = t.baseUrl.replace('127.0.0.1', 'localhost');
   callbackPrefix = `${gateway}/api/auth/oidc/callback`;
-  idp = await startProvider(idpPort, callbackPrefix, logs);
+  await provider.configure({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri: callbackPrefix });
 }, 150_000);
 
 afterAll(async () => {
@@ -42,36 +45,61 @@ afterAll(async () => {
   await t?.stop();
 });
 
-function startProvider(port: number, redirectUri: string, output: string[]): Promise<{ stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [join(__dirname, '..', 'fixtures', 'oidc-provider.mjs')], {
-    env: { ...process.env, OIDC_PORT: String(port), OIDC_CLIENT_ID: CLIENT_ID, OIDC_CLIENT_SECRET: CLIENT_SECRET, OIDC_REDIRECT_URI: redirectUri },
-    stdio: ['ignore', 'pipe', 'pipe'],
+interface ProviderProcess {
+  issuer: string;
+  configure(client: { clientId: string; clientSecret: string; redirectUri: string }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** tools/e2e/fixtures/oidc-provider.mjs as a child process (oidc-provider is ESM-only: jest cannot load it). */
+function startProvider(output: string[]): Promise<ProviderProcess> {
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, '..', 'fixtures', 'oidc-provider.mjs')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const printed = (): string => output.filter((l) => l.startsWith('[idp]')).join('\n');
+  const waiters: Array<{ pattern: RegExp; resolve(m: RegExpExecArray): void }> = [];
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    stdout += text;
+    output.push(`[idp] ${text.trimEnd()}`);
+    for (const w of [...waiters]) {
+      const m = w.pattern.exec(stdout);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
   });
+  child.stderr!.on('data', (chunk: Buffer) => output.push(`[idp] ${chunk.toString('utf8').trimEnd()}`));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const waitFor = (pattern: RegExp) =>
+    Promise.race([
+      new Promise<RegExpExecArray>((resolve) => {
+        const m = pattern.exec(stdout);
+        if (m) resolve(m);
+        else waiters.push({ pattern, resolve });
+      }),
+      new Promise<never>((_r, reject) => setTimeout(() => reject(new Error(`the OIDC provider did not print ${pattern} in 20 s:\n${printed()}`)), 20_000).unref()),
+      exited.then(() => Promise.reject(new Error(`the OIDC provider exited:\n${printed()}`))),
+    ]);
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
   };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`the OIDC provider did not start:\n${output.filter((l) => l.startsWith('[idp]')).join('\n')}`));
-    }, 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => output.push(`[idp] ${chunk.toString('utf8').trimEnd()}`));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      output.push(`[idp] ${text.trimEnd()}`);
-      if (text.includes('READY')) {
-        clearTimeout(timer);
-        resolve({ stop });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the OIDC provider exited (${code}):\n${output.filter((l) => l.startsWith('[idp]')).join('\n')}`));
-    });
-  });
+  return waitFor(/LISTENING (\d+)/).then(
+    (m) => ({
+      issuer: `http://127.0.0.1:${m[1]}`,
+      configure: async (client) => {
+        child.stdin!.write(`${JSON.stringify(client)}\n`);
+        await waitFor(/READY /);
+      },
+      stop,
+    }),
+    async (e) => {
+      await stop();
+      throw e;
+    },
+  );
 }
 
 /** Just enough of a browser: a cookie jar per host, no automatic redirects. */

@@ -84,7 +84,8 @@ export class OidcController {
     status: 200,
     type: LoginResponseDto,
     description: 'Logged in: the same body as POST /api/auth/login',
-    headers: { 'Set-Cookie': { description: `Deletes ${PENDING_LOGIN_COOKIE}`, schema: { type: 'string' } } } })
+    headers: { 'Set-Cookie': { description: `Deletes ${PENDING_LOGIN_COOKIE}`, schema: { type: 'string' } } },
+  })
   @ApiErrors(400, 401)
   async callback(@Query() query: Record<string, unknown>, @Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
     reply.header('Cache-Control', 'no-store');

@@ -1,0 +1,255 @@
+import { AppError, assertNever, type Decider } from '@slipway/core';
+import type {
+  ApplicationCommand,
+  ApplicationConfig,
+  ApplicationEvent,
+  ApplicationStatus,
+  HealthStatus,
+  ObservedPort,
+  UpdateApplication,
+} from '@slipway/deployments-contracts';
+import { Issues, checkConfig, checkName, checkReplicas } from './validation';
+
+/** Actor id of commands the service gives itself (worker, reconciler): no owner check. */
+export const SYSTEM_ACTOR = 'system:deployments';
+
+export interface RuntimeState {
+  status: ApplicationStatus;
+  healthStatus: HealthStatus;
+  runningTasks: number;
+  desiredTasks: number;
+  ports: ObservedPort[];
+  message: string | null;
+}
+
+export interface ApplicationData {
+  applicationId: string;
+  projectId: string;
+  ownerId: string;
+  name: string;
+  serviceName: string;
+  config: ApplicationConfig;
+  /** Stopped by its owner: the service runs 0 tasks until started (or deployed) again. */
+  stopped: boolean;
+  restartCount: number;
+  /** The last successful deployment: what runs. */
+  current: { deploymentId: string; image: string; commitSha: string | null; deployedAt: string } | null;
+  runtime: RuntimeState;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ApplicationState = { status: 'absent' } | ({ status: 'active' | 'deleted' } & ApplicationData);
+
+export const initialApplicationState = (): ApplicationState => ({ status: 'absent' });
+
+/** Tasks the service should run: none while stopped. */
+export const desiredTasks = (s: Pick<ApplicationData, 'stopped' | 'config'>): number => (s.stopped ? 0 : s.config.replicas);
+
+/**
+ * Until teams land, an application is visible to its owner only; to anyone
+ * else it does not exist (404, never 403, so ids cannot be probed).
+ */
+export function requireOwnedApplication(state: ApplicationState, applicationId: string, actorId: string): { status: 'active' } & ApplicationData {
+  if (state.status !== 'active' || (actorId !== SYSTEM_ACTOR && state.ownerId !== actorId)) throw AppError.notFound('application', applicationId);
+  return state as { status: 'active' } & ApplicationData;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const portKey = (p: ObservedPort) => `${p.containerPort}/${p.protocol}:${p.publishedPort}`;
+
+/** Field by field (key order and port order do not matter), so the reconciler records only real changes. */
+export function sameRuntime(a: RuntimeState, b: RuntimeState): boolean {
+  return (
+    a.status === b.status &&
+    a.healthStatus === b.healthStatus &&
+    a.runningTasks === b.runningTasks &&
+    a.desiredTasks === b.desiredTasks &&
+    (a.message ?? null) === (b.message ?? null) &&
+    sameJson(a.ports.map(portKey).sort(), b.ports.map(portKey).sort())
+  );
+}
+
+function decideUpdate(command: UpdateApplication, s: { status: 'active' } & ApplicationData): ApplicationEvent[] {
+  const { changes, envVarsSet, envVarsRemoved } = command.data;
+  const issues = new Issues();
+  if (changes.name !== undefined) checkName(changes.name, issues);
+  if (changes.replicas !== undefined) checkReplicas(changes.replicas, issues);
+  // Keep only real changes, so a PATCH that repeats the current values records nothing.
+  const effective: typeof changes = {};
+  for (const key of Object.keys(changes) as Array<keyof typeof changes>) {
+    const value = changes[key];
+    if (value === undefined) continue;
+    const current = key === 'name' ? s.name : s.config[key];
+    if (!sameJson(value, current)) (effective as Record<string, unknown>)[key] = value;
+  }
+  const removed = envVarsRemoved.filter((key) => s.config.envVars.some((v) => v.key === key));
+  const next: ApplicationConfig = {
+    ...s.config,
+    ...Object.fromEntries(Object.entries(effective).filter(([k]) => k !== 'name')),
+    envVars: applyEnvChanges(s.config.envVars, envVarsSet, removed),
+  };
+  checkConfig(next, issues);
+  issues.throwIfAny();
+  if (Object.keys(effective).length === 0 && envVarsSet.length === 0 && removed.length === 0) return [];
+  return [
+    {
+      type: 'ApplicationUpdated',
+      data: { applicationId: s.applicationId, projectId: s.projectId, changes: effective, envVarsSet, envVarsRemoved: removed, updatedAt: command.metadata.now },
+    },
+  ];
+}
+
+export function applyEnvChanges(
+  current: ApplicationConfig['envVars'],
+  set: ApplicationConfig['envVars'],
+  removed: readonly string[],
+): ApplicationConfig['envVars'] {
+  const byKey = new Map(current.map((v) => [v.key, v]));
+  for (const key of removed) byKey.delete(key);
+  for (const v of set) byKey.set(v.key, v);
+  return [...byKey.values()];
+}
+
+export function decideApplication(command: ApplicationCommand, state: ApplicationState): ApplicationEvent[] {
+  const { now, actorId } = command.metadata;
+  switch (command.type) {
+    case 'CreateApplication': {
+      if (state.status !== 'absent') throw AppError.conflict(`Application '${command.data.applicationId}' already exists`);
+      const { applicationId, projectId, ownerId, name, serviceName, ...config } = command.data;
+      const issues = new Issues();
+      checkName(name, issues);
+      checkConfig(config, issues);
+      issues.throwIfAny();
+      return [{ type: 'ApplicationCreated', data: { ...command.data, createdAt: now } }];
+    }
+    case 'UpdateApplication':
+      return decideUpdate(command, requireOwnedApplication(state, command.data.applicationId, actorId));
+    case 'ScaleApplication': {
+      const s = requireOwnedApplication(state, command.data.applicationId, actorId);
+      const issues = new Issues();
+      checkReplicas(command.data.replicas, issues);
+      issues.throwIfAny();
+      if (command.data.replicas === s.config.replicas) return [];
+      return [{ type: 'ApplicationScaled', data: { applicationId: s.applicationId, previousReplicas: s.config.replicas, replicas: command.data.replicas, scaledAt: now } }];
+    }
+    case 'StopApplication': {
+      const s = requireOwnedApplication(state, command.data.applicationId, actorId);
+      return s.stopped ? [] : [{ type: 'ApplicationStopped', data: { applicationId: s.applicationId, stoppedAt: now } }];
+    }
+    case 'StartApplication': {
+      const s = requireOwnedApplication(state, command.data.applicationId, actorId);
+      return s.stopped ? [{ type: 'ApplicationStarted', data: { applicationId: s.applicationId, startedAt: now } }] : [];
+    }
+    case 'RestartApplication': {
+      const s = requireOwnedApplication(state, command.data.applicationId, actorId);
+      if (!s.current) throw AppError.conflict('The application has not been deployed yet; deploy it first', { applicationId: s.applicationId });
+      if (s.stopped) throw AppError.conflict('The application is stopped; start it instead', { applicationId: s.applicationId });
+      return [{ type: 'ApplicationRestarted', data: { applicationId: s.applicationId, restartCount: s.restartCount + 1, requestedAt: now } }];
+    }
+    case 'DeleteApplication': {
+      const s = requireOwnedApplication(state, command.data.applicationId, actorId);
+      return [
+        {
+          type: 'ApplicationDeleted',
+          data: { applicationId: s.applicationId, projectId: s.projectId, ownerId: s.ownerId, deleteVolumes: command.data.deleteVolumes, deletedAt: now },
+        },
+      ];
+    }
+    case 'RecordApplicationDeployed': {
+      // A deployment that finishes after its application was deleted changes nothing.
+      if (state.status !== 'active') return [];
+      return [{ type: 'ApplicationDeployed', data: { ...command.data, deployedAt: now } }];
+    }
+    case 'RecordRuntime': {
+      if (state.status !== 'active') return [];
+      if (sameRuntime(command.data, state.runtime)) return [];
+      return [{ type: 'ApplicationRuntimeObserved', data: { ...command.data, observedAt: now } }];
+    }
+    default:
+      return assertNever(command, 'application command');
+  }
+}
+
+export function evolveApplication(state: ApplicationState, event: ApplicationEvent): ApplicationState {
+  if (event.type === 'ApplicationCreated') {
+    const { applicationId, projectId, ownerId, name, serviceName, createdAt, ...config } = event.data;
+    return {
+      status: 'active',
+      applicationId,
+      projectId,
+      ownerId,
+      name,
+      serviceName,
+      config,
+      stopped: false,
+      restartCount: 0,
+      current: null,
+      runtime: { status: 'pending', healthStatus: 'unknown', runningTasks: 0, desiredTasks: config.replicas, ports: [], message: null },
+      createdAt,
+      updatedAt: createdAt,
+    };
+  }
+  if (state.status === 'absent') return state;
+  switch (event.type) {
+    case 'ApplicationUpdated': {
+      const { name, ...config } = event.data.changes;
+      const next = {
+        ...state,
+        name: name ?? state.name,
+        config: { ...state.config, ...config, envVars: applyEnvChanges(state.config.envVars, event.data.envVarsSet, event.data.envVarsRemoved) },
+        updatedAt: event.data.updatedAt,
+      };
+      return { ...next, runtime: { ...next.runtime, desiredTasks: desiredTasks(next) } };
+    }
+    case 'ApplicationScaled': {
+      const next = { ...state, config: { ...state.config, replicas: event.data.replicas }, updatedAt: event.data.scaledAt };
+      return { ...next, runtime: { ...next.runtime, desiredTasks: desiredTasks(next) } };
+    }
+    case 'ApplicationStopped':
+      return {
+        ...state,
+        stopped: true,
+        updatedAt: event.data.stoppedAt,
+        runtime: { ...state.runtime, status: 'stopped', healthStatus: 'unknown', desiredTasks: 0, message: null },
+      };
+    case 'ApplicationStarted':
+      return { ...state, stopped: false, updatedAt: event.data.startedAt, runtime: { ...state.runtime, desiredTasks: state.config.replicas } };
+    case 'ApplicationRestarted':
+      return { ...state, restartCount: event.data.restartCount, updatedAt: event.data.requestedAt };
+    case 'ApplicationDeployed': {
+      const d = event.data;
+      return {
+        ...state,
+        stopped: false,
+        current: { deploymentId: d.deploymentId, image: d.image, commitSha: d.commitSha, deployedAt: d.deployedAt },
+        runtime: {
+          status: 'running',
+          healthStatus: 'healthy',
+          runningTasks: d.runningTasks,
+          desiredTasks: state.config.replicas,
+          ports: d.ports,
+          message: null,
+        },
+        updatedAt: d.deployedAt,
+      };
+    }
+    case 'ApplicationRuntimeObserved': {
+      const { applicationId: _id, observedAt: _at, ...runtime } = event.data;
+      return { ...state, runtime };
+    }
+    case 'ApplicationDeleted':
+      return { ...state, status: 'deleted', updatedAt: event.data.deletedAt };
+    default:
+      return assertNever(event, 'application event');
+  }
+}
+
+export const applicationDecider: Decider<ApplicationCommand, ApplicationEvent, ApplicationState> = {
+  decide: decideApplication,
+  evolve: evolveApplication,
+  initialState: initialApplicationState,
+};
