@@ -31,6 +31,8 @@ export interface ApplicationData {
   config: ApplicationConfig;
   /** Stopped by its owner: the service runs 0 tasks until started (or deployed) again. */
   stopped: boolean;
+  /** Set on deletion: the janitor removes the volumes too. */
+  deleteVolumes: boolean;
   restartCount: number;
   /** The last successful deployment: what runs. */
   current: { deploymentId: string; image: string; commitSha: string | null; deployedAt: string } | null;
@@ -186,6 +188,7 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       serviceName,
       config,
       stopped: false,
+      deleteVolumes: false,
       restartCount: 0,
       current: null,
       runtime: { status: 'pending', healthStatus: 'unknown', runningTasks: 0, desiredTasks: config.replicas, ports: [], message: null },
@@ -242,7 +245,7 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       return { ...state, runtime };
     }
     case 'ApplicationDeleted':
-      return { ...state, status: 'deleted', updatedAt: event.data.deletedAt };
+      return { ...state, status: 'deleted', deleteVolumes: event.data.deleteVolumes, updatedAt: event.data.deletedAt };
     default:
       return assertNever(event, 'application event');
   }

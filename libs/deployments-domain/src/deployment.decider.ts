@@ -34,8 +34,10 @@ export interface DeploymentData {
   branch: string | null;
   image: string | null;
   workerId: string | null;
-  /** How many times a worker started it (resumes count). */
+  /** How many times a worker started it (resumes and restarts after a requeue count). */
   attempt: number;
+  /** Starts after a worker died mid-way. */
+  resumes: number;
   cancelRequested: boolean;
   stages: Record<StageName, StageState>;
   error: string | null;
@@ -239,6 +241,7 @@ export function evolveDeployment(state: DeploymentState, event: DeploymentEvent)
       image: d.source.type === 'image' ? d.source.image : null,
       workerId: null,
       attempt: 0,
+      resumes: 0,
       cancelRequested: false,
       stages: freshStages(),
       error: null,
@@ -254,7 +257,7 @@ export function evolveDeployment(state: DeploymentState, event: DeploymentEvent)
     case 'DeploymentResumed': {
       // Start over from the first stage: a half-done clone or build cannot be trusted.
       const stages = freshStages();
-      return { ...state, status: activeStatus(stages), stages, workerId: event.data.workerId, attempt: event.data.attempt };
+      return { ...state, status: activeStatus(stages), stages, workerId: event.data.workerId, attempt: event.data.attempt, resumes: state.resumes + 1 };
     }
     case 'DeploymentRequeued':
       return { ...state, status: 'pending', stages: freshStages(), workerId: null };

@@ -8,6 +8,10 @@ import { usageFromStats, type ContainerUsage } from './usage';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/** The engine's service and container spec shapes, so callers need not import dockerode. */
+export type ServiceSpec = Dockerode.ServiceSpec;
+export type ContainerSpec = Dockerode.ContainerSpec;
+
 export interface DockerClientOptions {
   /** DOCKER_HOST syntax: `unix:///var/run/docker.sock` (default), `tcp://host:2375`. */
   host?: string;
@@ -213,13 +217,13 @@ export class DockerClient {
     }
   }
 
-  async createService(spec: Dockerode.ServiceSpec): Promise<string> {
+  async createService(spec: ServiceSpec): Promise<string> {
     const created: any = await this.call('create service', (d) => d.createService(spec as Dockerode.CreateServiceOptions));
     return String(created.id ?? created.ID);
   }
 
   /** Replaces the spec at `version` (the engine refuses a stale version with an error, never a lost update). */
-  async updateService(id: string, version: number, spec: Dockerode.ServiceSpec): Promise<void> {
+  async updateService(id: string, version: number, spec: ServiceSpec): Promise<void> {
     await this.call('update service', (d) => d.getService(id).update({ _query: { version }, _body: spec } as any));
   }
 

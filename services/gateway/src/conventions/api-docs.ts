@@ -48,14 +48,15 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE: bodies must be application/json',
   422: 'UNPROCESSABLE_ENTITY: Idempotency-Key reused with a different request',
-  429: 'RATE_LIMIT_EXCEEDED',
+  429: 'RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget)',
   503: 'SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds',
   504: 'GATEWAY_TIMEOUT: a backing service did not answer in time',
 };
 
 /** Documents the error responses of a route, all in the contract's error format. */
 export function ApiErrors(...statuses: number[]) {
-  const all = [...new Set([...statuses, 503, 504])];
+  // Every route can be rate limited and can meet a downstream outage.
+  const all = [...new Set([...statuses, 429, 503, 504])];
   return applyDecorators(
     ...all.map((status) =>
       ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error', type: status === 400 ? ValidationErrorDoc : ErrorResponseDoc }),

@@ -58,11 +58,13 @@ export function redisStore(url: string, keyPrefix: string, logger: LimiterLogger
     logger.log(`Rate limits are shared through Redis at ${where}`);
     degraded = false;
   });
-  client.on('error', (err: Error) => {
+  const degrade = (reason: string) => {
     if (degraded) return;
     degraded = true;
-    logger.warn(`Redis at ${where} is unavailable (${err.message}); each gateway limits in memory until it is back`);
-  });
+    logger.warn(`Redis at ${where} is unavailable (${reason}); each gateway limits in memory until it is back`);
+  };
+  client.on('error', (err: Error) => degrade(err.message));
+  client.on('close', () => degrade('connection closed'));
   let closed = false;
   return {
     shared: true,

@@ -1,0 +1,189 @@
+import { AppError, fold } from '@slipway/core';
+import type { ApplicationCommand, ApplicationEvent, ApplicationCreated } from '@slipway/deployments-contracts';
+import { SYSTEM_ACTOR, applicationDecider } from './application.decider';
+
+const metadata = { commandId: 'c-1', now: '2026-01-01T00:00:00.000Z', actorId: 'u-1' };
+const system = { ...metadata, actorId: SYSTEM_ACTOR };
+const config = {
+  image: 'nginx:1.27',
+  gitSource: null,
+  replicas: 1,
+  envVars: [
+    { key: 'PORT', value: '8080', isSecret: false },
+    { key: 'TOKEN', value: 'enc:v1:AAAA', isSecret: true },
+  ],
+  ports: [{ containerPort: 8080, protocol: 'tcp' as const }],
+  volumes: [],
+  healthCheck: null,
+  resources: { memoryLimit: 256, cpuLimit: 0.5 },
+};
+const base = { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', name: 'web', serviceName: 'web-a1' };
+const created: ApplicationCreated = { type: 'ApplicationCreated', data: { ...base, ...config, createdAt: metadata.now } };
+const deployed: ApplicationEvent = {
+  type: 'ApplicationDeployed',
+  data: { applicationId: 'a-1', deploymentId: 'd-1', image: 'nginx:1.27', commitSha: null, runningTasks: 1, ports: [], deployedAt: metadata.now },
+};
+
+function given(events: ApplicationEvent[]) {
+  return {
+    when(command: ApplicationCommand) {
+      const run = () => applicationDecider.decide(command, fold(applicationDecider, events));
+      return {
+        then: (expected: ApplicationEvent[]) => expect(run()).toEqual(expected),
+        thenThrows: (code: string, detail?: Record<string, unknown>) => {
+          let thrown: unknown;
+          try {
+            run();
+          } catch (e) {
+            thrown = e;
+          }
+          expect(thrown).toBeInstanceOf(AppError);
+          expect((thrown as AppError).code).toBe(code);
+          if (detail) expect((thrown as AppError).details).toMatchObject(detail);
+        },
+      };
+    },
+  };
+}
+
+describe('application decider', () => {
+  const create = (over: Partial<typeof config & typeof base> = {}): ApplicationCommand => ({
+    type: 'CreateApplication',
+    data: { ...base, ...config, ...over },
+    metadata,
+  });
+
+  it('creates an application', () => {
+    given([]).when(create()).then([created]);
+  });
+
+  it('rejects a bad name, a missing or double source and too many replicas, naming each field', () => {
+    given([]).when(create({ name: 'My App!' })).thenThrows('VALIDATION_ERROR', { errors: [expect.objectContaining({ field: 'name', constraint: 'pattern' })] });
+    given([]).when(create({ image: null })).thenThrows('VALIDATION_ERROR', { errors: [expect.objectContaining({ constraint: 'oneOf' })] });
+    given([])
+      .when(create({ gitSource: { repoUrl: 'https://example.com/r.git', branch: 'main', buildPath: './', dockerfile: 'Dockerfile' } }))
+      .thenThrows('VALIDATION_ERROR', { errors: [expect.objectContaining({ constraint: 'oneOf' })] });
+    given([]).when(create({ replicas: 150 })).thenThrows('VALIDATION_ERROR', {
+      errors: [{ field: 'replicas', message: 'Replicas must be between 0 and 100', constraint: 'range', received: 150 }],
+    });
+  });
+
+  it('refuses to create twice', () => {
+    given([created]).when(create()).thenThrows('CONFLICT');
+  });
+
+  it('records only real changes, upserting and removing single env vars', () => {
+    given([created])
+      .when({
+        type: 'UpdateApplication',
+        data: {
+          applicationId: 'a-1',
+          changes: { replicas: 1, resources: { memoryLimit: 512, cpuLimit: 0.5 } },
+          envVarsSet: [{ key: 'LOG', value: 'debug', isSecret: false }],
+          envVarsRemoved: ['PORT', 'NOT_THERE'],
+        },
+        metadata,
+      })
+      .then([
+        {
+          type: 'ApplicationUpdated',
+          data: {
+            applicationId: 'a-1',
+            projectId: 'p-1',
+            changes: { resources: { memoryLimit: 512, cpuLimit: 0.5 } },
+            envVarsSet: [{ key: 'LOG', value: 'debug', isSecret: false }],
+            envVarsRemoved: ['PORT'],
+            updatedAt: metadata.now,
+          },
+        },
+      ]);
+    const state = fold(applicationDecider, [
+      created,
+      {
+        type: 'ApplicationUpdated',
+        data: { applicationId: 'a-1', projectId: 'p-1', changes: {}, envVarsSet: [{ key: 'LOG', value: 'debug', isSecret: false }], envVarsRemoved: ['PORT'], updatedAt: metadata.now },
+      },
+    ]);
+    expect(state.status === 'active' && state.config.envVars.map((v) => v.key)).toEqual(['TOKEN', 'LOG']);
+  });
+
+  it('records nothing for a PATCH that repeats the current values', () => {
+    given([created]).when({ type: 'UpdateApplication', data: { applicationId: 'a-1', changes: { name: 'web', replicas: 1 }, envVarsSet: [], envVarsRemoved: [] }, metadata }).then([]);
+  });
+
+  it('keeps exactly one source when switching from an image to git', () => {
+    const git = { repoUrl: '/srv/repo', branch: 'main', buildPath: './', dockerfile: 'Dockerfile' };
+    given([created])
+      .when({ type: 'UpdateApplication', data: { applicationId: 'a-1', changes: { gitSource: git }, envVarsSet: [], envVarsRemoved: [] }, metadata })
+      .thenThrows('VALIDATION_ERROR');
+    given([created])
+      .when({ type: 'UpdateApplication', data: { applicationId: 'a-1', changes: { gitSource: git, image: null }, envVarsSet: [], envVarsRemoved: [] }, metadata })
+      .then([
+        {
+          type: 'ApplicationUpdated',
+          data: { applicationId: 'a-1', projectId: 'p-1', changes: { gitSource: git, image: null }, envVarsSet: [], envVarsRemoved: [], updatedAt: metadata.now },
+        },
+      ]);
+  });
+
+  it('scales, reporting the previous count, and records nothing for the same count', () => {
+    given([created])
+      .when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 3 }, metadata })
+      .then([{ type: 'ApplicationScaled', data: { applicationId: 'a-1', previousReplicas: 1, replicas: 3, scaledAt: metadata.now } }]);
+    given([created]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 1 }, metadata }).then([]);
+    given([created]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: -1 }, metadata }).thenThrows('VALIDATION_ERROR');
+  });
+
+  it('stops and starts idempotently, and desires no tasks while stopped', () => {
+    const stopped: ApplicationEvent = { type: 'ApplicationStopped', data: { applicationId: 'a-1', stoppedAt: metadata.now } };
+    given([created]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).then([stopped]);
+    given([created, stopped]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).then([]);
+    given([created]).when({ type: 'StartApplication', data: { applicationId: 'a-1' }, metadata }).then([]);
+    const state = fold(applicationDecider, [created, stopped]);
+    expect(state.status === 'active' && state.runtime).toMatchObject({ status: 'stopped', desiredTasks: 0 });
+  });
+
+  it('restarts only a deployed, running application, counting restarts', () => {
+    given([created]).when({ type: 'RestartApplication', data: { applicationId: 'a-1' }, metadata }).thenThrows('CONFLICT');
+    given([created, deployed])
+      .when({ type: 'RestartApplication', data: { applicationId: 'a-1' }, metadata })
+      .then([{ type: 'ApplicationRestarted', data: { applicationId: 'a-1', restartCount: 1, requestedAt: metadata.now } }]);
+  });
+
+  it('hides an application from anyone but its owner, and a deleted one from everyone', () => {
+    const stranger = { ...metadata, actorId: 'u-2' };
+    given([created]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 2 }, metadata: stranger }).thenThrows('RESOURCE_NOT_FOUND');
+    given([created]).when({ type: 'DeleteApplication', data: { applicationId: 'a-1', deleteVolumes: false }, metadata: stranger }).thenThrows('RESOURCE_NOT_FOUND');
+    const deleted: ApplicationEvent = {
+      type: 'ApplicationDeleted',
+      data: { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', deleteVolumes: true, deletedAt: metadata.now },
+    };
+    given([created]).when({ type: 'DeleteApplication', data: { applicationId: 'a-1', deleteVolumes: true }, metadata }).then([deleted]);
+    given([created, deleted]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).thenThrows('RESOURCE_NOT_FOUND');
+  });
+
+  it('records a successful deployment, except for a deleted application', () => {
+    const { deployedAt: _at, ...data } = deployed.data as any;
+    given([created]).when({ type: 'RecordApplicationDeployed', data, metadata: system }).then([deployed]);
+    const deleted: ApplicationEvent = { type: 'ApplicationDeleted', data: { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', deleteVolumes: false, deletedAt: metadata.now } };
+    given([created, deleted]).when({ type: 'RecordApplicationDeployed', data, metadata: system }).then([]);
+  });
+
+  it('records a runtime observation only when something changed', () => {
+    const observation = {
+      applicationId: 'a-1',
+      status: 'error' as const,
+      healthStatus: 'unhealthy' as const,
+      runningTasks: 0,
+      desiredTasks: 1,
+      ports: [],
+      message: 'task abc: task: non-zero exit (137)',
+    };
+    given([created, deployed])
+      .when({ type: 'RecordRuntime', data: observation, metadata: system })
+      .then([{ type: 'ApplicationRuntimeObserved', data: { ...observation, observedAt: metadata.now } }]);
+    given([created, deployed, { type: 'ApplicationRuntimeObserved', data: { ...observation, observedAt: metadata.now } }])
+      .when({ type: 'RecordRuntime', data: { ...observation, desiredTasks: 1, runningTasks: 0 }, metadata: system })
+      .then([]);
+  });
+});

@@ -1,0 +1,69 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PublishMode } from './service-spec';
+
+/** The deployments service's settings, from the environment (README "Configuration"). */
+export interface DeploymentsConfig {
+  /** DOCKER_HOST syntax; default the local socket. */
+  dockerHost: string | undefined;
+  publishMode: PublishMode;
+  /** Deployments running at once across all applications (one per application always). */
+  concurrency: number;
+  /** A deployment whose tasks are not all running (and healthy) by then fails. */
+  deployTimeoutMs: number;
+  /** Task failures of a new deployment after which it fails without waiting for the timeout. */
+  maxTaskFailures: number;
+  cloneTimeoutMs: number;
+  buildTimeoutMs: number;
+  /** Times a deployment whose worker died is started again before it is marked failed. */
+  maxResumes: number;
+  reconcileIntervalMs: number;
+  statsIntervalMs: number;
+  /** Days of CPU/memory samples kept for /metrics. */
+  metricsRetentionDays: number;
+  workDir: string;
+  allowLocalGit: boolean;
+  allowBindMounts: boolean;
+  stopGracePeriodSeconds: number;
+  restartDelaySeconds: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer between ${min} and ${max}, got '${raw}'`);
+  return value;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`${name} must be true or false, got '${raw}'`);
+}
+
+export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): DeploymentsConfig {
+  const publishMode = (env.SLIPWAY_PUBLISH_MODE ?? 'host') as PublishMode;
+  // Swarm's routing mesh needs IPVS in the kernel; host mode works everywhere.
+  if (publishMode !== 'host' && publishMode !== 'ingress') throw new Error(`SLIPWAY_PUBLISH_MODE must be host or ingress, got '${publishMode}'`);
+  return {
+    dockerHost: env.DOCKER_HOST || undefined,
+    publishMode,
+    concurrency: int(env, 'SLIPWAY_DEPLOY_CONCURRENCY', 2, 1, 64),
+    deployTimeoutMs: int(env, 'SLIPWAY_DEPLOY_TIMEOUT_MS', 180_000, 1000, 86_400_000),
+    maxTaskFailures: int(env, 'SLIPWAY_DEPLOY_MAX_TASK_FAILURES', 3, 1, 1000),
+    cloneTimeoutMs: int(env, 'SLIPWAY_CLONE_TIMEOUT_MS', 300_000, 1000, 86_400_000),
+    buildTimeoutMs: int(env, 'SLIPWAY_BUILD_TIMEOUT_MS', 1_800_000, 1000, 86_400_000),
+    maxResumes: int(env, 'SLIPWAY_DEPLOY_MAX_RESUMES', 1, 0, 10),
+    reconcileIntervalMs: int(env, 'SLIPWAY_RECONCILE_INTERVAL_MS', 5000, 100, 3_600_000),
+    statsIntervalMs: int(env, 'SLIPWAY_STATS_INTERVAL_MS', 15_000, 1000, 3_600_000),
+    metricsRetentionDays: int(env, 'SLIPWAY_METRICS_RETENTION_DAYS', 30, 1, 3650),
+    workDir: env.SLIPWAY_WORK_DIR || join(tmpdir(), 'slipway-builds'),
+    allowLocalGit: bool(env, 'SLIPWAY_GIT_ALLOW_LOCAL', true),
+    allowBindMounts: bool(env, 'SLIPWAY_ALLOW_BIND_MOUNTS', false),
+    stopGracePeriodSeconds: int(env, 'SLIPWAY_STOP_GRACE_SECONDS', 10, 0, 3600),
+    restartDelaySeconds: int(env, 'SLIPWAY_RESTART_DELAY_SECONDS', 2, 0, 3600),
+  };
+}

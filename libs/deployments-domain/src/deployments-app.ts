@@ -1,0 +1,789 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { AppError, fold, type Page } from '@slipway/core';
+import { ProjectionRunner, handleCommand, type EventStore, type RecordedEvent } from '@slipway/event-store';
+import {
+  SECRET_MASK,
+  applicationStreamId,
+  deploymentStreamId,
+  isUuid,
+  type ApplicationActionResponse,
+  type ApplicationCommand,
+  type ApplicationConfigChanges,
+  type ApplicationEvent,
+  type ApplicationLogsRequest,
+  type ApplicationLogLine,
+  type ApplicationMetricsRequest,
+  type ApplicationMetricsResponse,
+  type ApplicationRef,
+  type ApplicationView,
+  type CancelDeploymentResponse,
+  type CreateApplicationRequest,
+  type DeleteApplicationRequest,
+  type DeployRequest,
+  type DeployResponse,
+  type DeploymentCommand,
+  type DeploymentEvent,
+  type DeploymentLogsRequest,
+  type DeploymentLogsResponse,
+  type DeploymentRef,
+  type DeploymentSource,
+  type DeploymentStatus,
+  type DeploymentView,
+  type EnvVar,
+  type ListApplicationsRequest,
+  type ListDeploymentsRequest,
+  type MetricPoint,
+  type ScaleRequest,
+  type ScaleResponse,
+  type UpdateApplicationRequest,
+} from '@slipway/deployments-contracts';
+import type { DockerClient } from '@slipway/docker';
+import {
+  SYSTEM_ACTOR,
+  applicationDecider,
+  requireOwnedApplication,
+  type ApplicationData,
+  type ApplicationState,
+} from './application.decider';
+import type { DeploymentsConfig } from './config';
+import { deploymentDecider, isActive, type DeploymentData, type DeploymentState } from './deployment.decider';
+import { ApplicationEngine } from './engine';
+import { isLocalRepo } from './git';
+import { keysetPage } from './paging';
+import { applicationListProjection, deploymentListProjection } from './projections';
+import { redact, type SecretBox } from './secrets';
+import {
+  Issues,
+  checkBranch,
+  checkCommitSha,
+  checkEnvKey,
+  checkImage,
+  checkName,
+  checkReplicas,
+  normalizeEnvVars,
+  normalizeGitSource,
+  normalizeHealthCheck,
+  normalizePorts,
+  normalizeResources,
+  normalizeVolumes,
+} from './validation';
+import { applicationView, deploymentView, type UsageSample } from './views';
+
+/** Per-request context the transport hands over: ids and the clock live here, not in the domain. */
+export interface RequestContext {
+  commandId?: string;
+  requestHash?: string;
+  requestId?: string;
+  now?: string;
+}
+
+type ActiveApplication = { status: 'active' } & ApplicationData;
+type ExistingDeployment = { status: DeploymentStatus } & DeploymentData;
+
+const APP_SORT = { createdAt: 't.created_at', updatedAt: 't.updated_at', name: 'lower(t.name)' } as const;
+const PERIODS: Record<ApplicationMetricsRequest['period'], number> = { '1h': 3600, '6h': 21_600, '24h': 86_400, '7d': 604_800, '30d': 2_592_000 };
+
+interface ApplicationRow {
+  id: string;
+  state: ActiveApplication;
+  version: string;
+}
+
+interface DeploymentRow {
+  id: string;
+  state: ExistingDeployment;
+  version: string;
+  queue_seq: string;
+}
+
+/**
+ * The deployments service's application layer: command handlers over the
+ * event store (deciders, optimistic concurrency, idempotency by command id),
+ * queries over the read models, and the engine calls that must answer within
+ * a request (scale, stop, start, restart). Deployments themselves run in the
+ * DeploymentWorker; this only queues them.
+ */
+export class DeploymentsApplication {
+  readonly runner: ProjectionRunner;
+  readonly engine: ApplicationEngine;
+  /** Highest global position this process appended; reads wait for it (read-your-writes). */
+  private lastAppended = 0;
+  /** Set by the worker: a new deployment should be looked at now, not at the next poll. */
+  onQueued: () => void = () => undefined;
+
+  constructor(
+    readonly store: EventStore,
+    readonly docker: DockerClient,
+    readonly secrets: SecretBox,
+    readonly config: DeploymentsConfig,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {
+    this.runner = new ProjectionRunner(store, [applicationListProjection(store.schema), deploymentListProjection(store.schema)], {
+      onError: (err, projection) => log(`projection ${projection}: ${(err as Error).message}`),
+    });
+    this.engine = new ApplicationEngine(docker);
+  }
+
+  get schema(): string {
+    return this.store.schema;
+  }
+
+  private table(name: string): string {
+    return `"${this.schema}".${name}`;
+  }
+
+  async start(): Promise<void> {
+    await this.store.withTransaction(async (tx) => {
+      // Name reservations are written in the append transaction, so two
+      // concurrent creates of one name in a project cannot both succeed.
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${this.table('application_names')} (
+          project_id text NOT NULL,
+          name_key text NOT NULL,
+          application_id uuid NOT NULL UNIQUE,
+          PRIMARY KEY (project_id, name_key)
+        )`);
+      // Observations, not facts: CPU and memory samples are not events (they
+      // would swamp the log) and are simply sampled again after a loss.
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${this.table('application_usage')} (
+          application_id uuid PRIMARY KEY,
+          cpu double precision NOT NULL,
+          memory_mb double precision NOT NULL,
+          sampled_at timestamptz NOT NULL
+        )`);
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${this.table('application_samples')} (
+          application_id uuid NOT NULL,
+          at timestamptz NOT NULL,
+          cpu double precision NOT NULL,
+          memory_mb double precision NOT NULL,
+          rx_bytes bigint NOT NULL,
+          tx_bytes bigint NOT NULL,
+          PRIMARY KEY (application_id, at)
+        )`);
+    });
+    await this.runner.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.runner.stop();
+  }
+
+  // ================================================================ applications
+
+  async createApplication(req: CreateApplicationRequest, ctx: RequestContext): Promise<ApplicationView> {
+    const issues = new Issues();
+    checkName(req.name, issues);
+    if (req.image !== undefined) checkImage(req.image, issues);
+    const gitSource = req.gitSource ? normalizeGitSource(req.gitSource, issues) : null;
+    if (gitSource && isLocalRepo(gitSource.repoUrl) && !this.config.allowLocalGit) {
+      issues.add('gitSource.repoUrl', 'Repositories on the server are disabled here (SLIPWAY_GIT_ALLOW_LOCAL=false); use an https or ssh URL', 'format', gitSource.repoUrl);
+    }
+    if ((req.image === undefined) === (req.gitSource === undefined || req.gitSource === null)) {
+      issues.add('image', 'Give exactly one source: image, or gitSource to build from a repository', 'oneOf');
+    }
+    const replicas = req.replicas ?? 1;
+    checkReplicas(replicas, issues);
+    const envVars = normalizeEnvVars(req.envVars, issues);
+    const ports = normalizePorts(req.ports, issues);
+    const volumes = normalizeVolumes(req.volumes, issues, this.config.allowBindMounts);
+    const healthCheck = normalizeHealthCheck(req.healthCheck, issues);
+    const resources = normalizeResources(req.resources, issues);
+    issues.throwIfAny();
+
+    const applicationId = randomUUID();
+    // Service names are global on the engine: the id suffix keeps two users' "web" apart.
+    const serviceName = `${req.name.toLowerCase()}-${applicationId.slice(0, 8)}`;
+    const view = await this.executeApplication(applicationId, ctx, undefined, {
+      type: 'CreateApplication',
+      data: {
+        applicationId,
+        projectId: req.projectId,
+        ownerId: req.ownerId,
+        name: req.name,
+        serviceName,
+        image: req.image ?? null,
+        gitSource,
+        replicas,
+        envVars: this.encrypt(envVars),
+        ports,
+        volumes,
+        healthCheck,
+        resources,
+      },
+      metadata: this.metadata(ctx, req.ownerId),
+    });
+    return this.enrich(view);
+  }
+
+  async updateApplication(req: UpdateApplicationRequest, ctx: RequestContext): Promise<ApplicationView> {
+    const current = requireOwnedApplication(await this.loadApplication(req.applicationId), req.applicationId, req.ownerId);
+    const issues = new Issues();
+    const changes: ApplicationConfigChanges = {};
+    if (req.name !== undefined) changes.name = req.name;
+    if (req.image !== undefined) {
+      if (req.image !== null) checkImage(req.image, issues);
+      changes.image = req.image;
+    }
+    if (req.gitSource !== undefined) {
+      // A partial gitSource ({ branch: 'dev' }) changes only what it names.
+      changes.gitSource = req.gitSource === null ? null : normalizeGitSource({ ...(current.config.gitSource ?? {}), ...req.gitSource } as never, issues);
+      if (changes.gitSource && isLocalRepo(changes.gitSource.repoUrl) && !this.config.allowLocalGit) {
+        issues.add('gitSource.repoUrl', 'Repositories on the server are disabled here (SLIPWAY_GIT_ALLOW_LOCAL=false)', 'format', changes.gitSource.repoUrl);
+      }
+    }
+    if (req.replicas !== undefined) {
+      checkReplicas(req.replicas, issues);
+      changes.replicas = req.replicas;
+    }
+    if (req.ports !== undefined) changes.ports = normalizePorts(req.ports, issues);
+    if (req.volumes !== undefined) changes.volumes = normalizeVolumes(req.volumes, issues, this.config.allowBindMounts);
+    if (req.healthCheck !== undefined) changes.healthCheck = normalizeHealthCheck(req.healthCheck, issues);
+    if (req.resources !== undefined) changes.resources = normalizeResources(req.resources, issues, current.config.resources);
+    const { set, removed } = this.envPatch(req.envVars ?? [], current.config.envVars, issues);
+    issues.throwIfAny();
+
+    const view = await this.executeApplication(req.applicationId, ctx, req.expectedVersion, {
+      type: 'UpdateApplication',
+      data: { applicationId: req.applicationId, changes, envVarsSet: set, envVarsRemoved: removed },
+      metadata: this.metadata(ctx, req.ownerId),
+    });
+    if (changes.replicas !== undefined) await this.convergeQuietly(req.applicationId);
+    return this.enrich(view);
+  }
+
+  /**
+   * PATCH of env vars: upsert by key, `remove: true` deletes, and a secret sent
+   * back as the mask keeps its stored value (a client that PATCHes what it
+   * read must not overwrite secrets with asterisks). Unchanged values are
+   * dropped so a repeated PATCH records nothing.
+   */
+  private envPatch(patch: NonNullable<UpdateApplicationRequest['envVars']>, current: EnvVar[], issues: Issues): { set: EnvVar[]; removed: string[] } {
+    const set: EnvVar[] = [];
+    const removed: string[] = [];
+    const seen = new Set<string>();
+    patch.forEach((p, i) => {
+      checkEnvKey(p?.key, issues, `envVars[${i}].key`);
+      if (seen.has(p?.key)) issues.add(`envVars[${i}].key`, `Variable '${p.key}' appears twice`, 'unique', p.key);
+      seen.add(p?.key);
+      const existing = current.find((v) => v.key === p?.key);
+      if (p?.remove === true) {
+        removed.push(p.key);
+        return;
+      }
+      const isSecret = p?.isSecret ?? existing?.isSecret ?? false;
+      if (p?.value === SECRET_MASK && existing?.isSecret && isSecret) return;
+      const normalized = normalizeEnvVars([{ key: p?.key, value: p?.value as string, isSecret }], issues)[0];
+      if (!normalized) return;
+      if (existing && existing.isSecret === isSecret) {
+        const old = existing.isSecret ? this.secrets.decrypt(existing.value) : existing.value;
+        if (old === normalized.value) return;
+      }
+      set.push(...this.encrypt([normalized]));
+    });
+    return { set, removed };
+  }
+
+  async deleteApplication(req: DeleteApplicationRequest, ctx: RequestContext): Promise<{ applicationId: string }> {
+    await this.executeApplication(req.applicationId, ctx, req.expectedVersion, {
+      type: 'DeleteApplication',
+      data: { applicationId: req.applicationId, deleteVolumes: req.deleteVolumes },
+      metadata: this.metadata(ctx, req.ownerId),
+    });
+    // Its queued and running deployments stop; the reconciler removes the
+    // service (and volumes, when asked) even if the engine is down right now.
+    await this.runner.waitFor(this.lastAppended);
+    const open: Array<{ id: string }> = await this.store.dataSource.query(
+      `SELECT id FROM ${this.table('deployments')} WHERE application_id = $1 AND status NOT IN ('success', 'failed', 'cancelled')`,
+      [req.applicationId],
+    );
+    for (const { id } of open) {
+      await this.executeDeployment(id, {}, { type: 'RequestCancel', data: { deploymentId: id }, metadata: this.metadata({}, SYSTEM_ACTOR) }).catch(() => undefined);
+    }
+    this.onQueued();
+    return { applicationId: req.applicationId };
+  }
+
+  async scale(req: ScaleRequest, ctx: RequestContext): Promise<ScaleResponse> {
+    requireOwnedApplication(await this.loadApplication(req.applicationId), req.applicationId, req.ownerId);
+    const issues = new Issues();
+    checkReplicas(req.replicas, issues);
+    issues.throwIfAny();
+    await this.docker.ping();
+    const outcome = await this.handleApplication<ScaleResponse>(req.applicationId, ctx, undefined, {
+      type: 'ScaleApplication',
+      data: { applicationId: req.applicationId, replicas: req.replicas },
+      metadata: this.metadata(ctx, req.ownerId),
+    }, (state, events) => ({
+      applicationId: req.applicationId,
+      previousReplicas: events[0]?.type === 'ApplicationScaled' ? events[0].data.previousReplicas : state.config.replicas,
+      currentReplicas: state.config.replicas,
+      status: 'scaling',
+    }));
+    await this.convergeQuietly(req.applicationId);
+    return outcome;
+  }
+
+  async restart(req: ApplicationRef, ctx: RequestContext): Promise<ApplicationActionResponse> {
+    return this.action(req, ctx, 'restart', { type: 'RestartApplication', data: { applicationId: req.applicationId }, metadata: this.metadata(ctx, req.ownerId) });
+  }
+
+  async stopApplication(req: ApplicationRef, ctx: RequestContext): Promise<ApplicationActionResponse> {
+    return this.action(req, ctx, 'stop', { type: 'StopApplication', data: { applicationId: req.applicationId }, metadata: this.metadata(ctx, req.ownerId) });
+  }
+
+  async startApplication(req: ApplicationRef, ctx: RequestContext): Promise<ApplicationActionResponse> {
+    return this.action(req, ctx, 'start', { type: 'StartApplication', data: { applicationId: req.applicationId }, metadata: this.metadata(ctx, req.ownerId) });
+  }
+
+  private async action(req: ApplicationRef, ctx: RequestContext, action: ApplicationActionResponse['action'], command: ApplicationCommand): Promise<ApplicationActionResponse> {
+    requireOwnedApplication(await this.loadApplication(req.applicationId), req.applicationId, req.ownerId);
+    // Fail fast (503) before recording anything the engine cannot carry out now.
+    await this.docker.ping();
+    const result = await this.handleApplication<ApplicationActionResponse>(req.applicationId, ctx, undefined, command, (state) => ({
+      applicationId: req.applicationId,
+      action,
+      status: state.runtime.status,
+    }));
+    await this.convergeQuietly(req.applicationId);
+    return result;
+  }
+
+  /** Applies replicas/restarts now; a failure here is retried by the reconciler, the change is already recorded. */
+  private async convergeQuietly(applicationId: string): Promise<void> {
+    try {
+      const state = await this.loadApplication(applicationId);
+      if (state.status !== 'active' || (await this.hasActiveDeployment(applicationId))) return;
+      await this.engine.converge(state);
+    } catch (err) {
+      this.log(`converge ${applicationId}: ${(err as Error).message}; the reconciler will retry`);
+    }
+  }
+
+  async getApplication(req: ApplicationRef): Promise<ApplicationView> {
+    if (!isUuid(req.applicationId)) throw AppError.notFound('application', req.applicationId);
+    await this.runner.waitFor(this.lastAppended);
+    const rows: ApplicationRow[] = await this.store.dataSource.query(
+      `SELECT id, state, version FROM ${this.table('applications')} WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL`,
+      [req.applicationId, req.ownerId],
+    );
+    if (rows.length === 0) throw AppError.notFound('application', req.applicationId);
+    return this.enrich(applicationView(rows[0].state, Number(rows[0].version), { lastDeployment: null, usage: null }));
+  }
+
+  async listApplications(req: ListApplicationsRequest): Promise<Page<ApplicationView>> {
+    await this.runner.waitFor(this.lastAppended);
+    const params: unknown[] = [req.ownerId];
+    let filter = 't.owner_id = $1 AND t.deleted_at IS NULL';
+    if (req.projectId) {
+      params.push(req.projectId);
+      filter += ` AND t.project_id = $${params.length}`;
+    }
+    if (req.status) {
+      params.push(req.status);
+      filter += ` AND t.status = $${params.length}`;
+    }
+    const column = APP_SORT[req.sort];
+    const page = await keysetPage<ApplicationRow & { sort_value: string }>(this.store.dataSource, {
+      from: this.table('applications'),
+      filter,
+      params,
+      column,
+      cast: req.sort === 'name' ? 'text' : 'timestamptz',
+      limit: req.limit,
+      cursor: req.cursor,
+      order: req.order,
+    });
+    const views = page.rows.map((r) => applicationView(r.state, Number(r.version), { lastDeployment: null, usage: null }));
+    return { data: await this.enrichAll(views), pagination: page.pagination };
+  }
+
+  async applicationLogs(req: ApplicationLogsRequest): Promise<{ logs: ApplicationLogLine[] }> {
+    const app = await this.getApplication(req);
+    if (!app.lastDeployment && app.status === 'pending') return { logs: [] };
+    const lines = await this.docker.serviceLogs(app.serviceName, { tail: req.tail, ...(req.since !== undefined ? { since: req.since } : {}) }).catch((err: unknown) => {
+      if ((err as { statusCode?: number }).statusCode === 404) return [];
+      throw err;
+    });
+    const state = await this.loadApplication(req.applicationId);
+    const secrets = state.status === 'active' ? this.secretValues(state) : [];
+    return {
+      logs: lines.map((l) => ({
+        timestamp: l.timestamp,
+        level: levelOf(l.message, l.stream),
+        stream: l.stream,
+        message: redact(l.message, secrets),
+        container: l.taskId ? `${app.serviceName}.${l.taskId.slice(0, 12)}` : app.serviceName,
+      })),
+    };
+  }
+
+  async applicationMetrics(req: ApplicationMetricsRequest): Promise<ApplicationMetricsResponse> {
+    await this.getApplication(req);
+    const seconds = PERIODS[req.period];
+    const step = req.step ?? Math.max(60, Math.round(seconds / 120));
+    const rows: Array<{ bucket: Date; cpu: number; memory: number; rx: string; tx: string }> = await this.store.dataSource.query(
+      `SELECT to_timestamp(floor(extract(epoch FROM at) / $3) * $3) AS bucket,
+              avg(cpu) AS cpu, avg(memory_mb) AS memory,
+              greatest(max(rx_bytes) - min(rx_bytes), 0) AS rx, greatest(max(tx_bytes) - min(tx_bytes), 0) AS tx
+         FROM ${this.table('application_samples')}
+        WHERE application_id = $1 AND at > now() - make_interval(secs => $2)
+        GROUP BY 1 ORDER BY 1`,
+      [req.applicationId, seconds, step],
+    );
+    const series = (pick: (r: (typeof rows)[number]) => number): MetricPoint[] => rows.map((r) => ({ timestamp: new Date(r.bucket).toISOString(), value: pick(r) }));
+    return {
+      period: req.period,
+      step,
+      metrics: {
+        cpu: series((r) => Math.round(Number(r.cpu) * 1000) / 1000),
+        memory: series((r) => Math.round(Number(r.memory) * 10) / 10),
+        networkRx: series((r) => Number(r.rx)),
+        networkTx: series((r) => Number(r.tx)),
+        // Request counts need the HTTP proxy (domains), which is not part of Slipway yet.
+        requests: [],
+        errors: [],
+      },
+    };
+  }
+
+  // ================================================================ deployments
+
+  async deploy(req: DeployRequest, ctx: RequestContext): Promise<DeployResponse> {
+    const app = requireOwnedApplication(await this.loadApplication(req.applicationId), req.applicationId, req.ownerId);
+    const issues = new Issues();
+    checkBranch(req.branch, issues);
+    checkCommitSha(req.commitSha, issues);
+    if (app.config.gitSource === null && (req.branch !== undefined || req.commitSha !== undefined)) {
+      issues.add(req.branch !== undefined ? 'branch' : 'commitSha', 'branch and commitSha apply to applications built from git; this one runs an image', 'source');
+    }
+    issues.throwIfAny();
+    await this.docker.ping();
+    const source: DeploymentSource = app.config.gitSource
+      ? { type: 'git', ...app.config.gitSource, branch: req.branch ?? app.config.gitSource.branch, commitSha: req.commitSha ?? null }
+      : { type: 'image', image: app.config.image! };
+    return this.queueDeployment(ctx, req.ownerId, app, { kind: 'deploy', source, force: req.force === true, previousDeploymentId: null, commit: null });
+  }
+
+  /** A new deployment that runs a successful deployment's image again. */
+  async rollback(req: DeploymentRef, ctx: RequestContext): Promise<DeployResponse> {
+    const target = await this.loadDeployment(req.deploymentId);
+    if (target.status === 'absent' || target.ownerId !== req.ownerId) throw AppError.notFound('deployment', req.deploymentId);
+    if (target.status !== 'success' || !target.image) {
+      throw AppError.conflict(`Only a successful deployment can be rolled back to; deployment '${req.deploymentId}' is ${target.status}`, { status: target.status });
+    }
+    const app = await this.loadApplication(target.applicationId);
+    if (app.status !== 'active') throw AppError.conflict(`The application of deployment '${req.deploymentId}' has been deleted`, { applicationId: target.applicationId });
+    await this.docker.ping();
+    if (!(await this.docker.imageExists(target.image))) {
+      throw AppError.conflict(`The image '${target.image}' of deployment '${req.deploymentId}' is no longer on the Docker engine; deploy that commit again instead`, {
+        image: target.image,
+      });
+    }
+    return this.queueDeployment(ctx, req.ownerId, app, {
+      kind: 'rollback',
+      source: { type: 'image', image: target.image },
+      force: false,
+      previousDeploymentId: target.deploymentId,
+      commit: target.commit,
+    });
+  }
+
+  private async queueDeployment(
+    ctx: RequestContext,
+    ownerId: string,
+    app: ActiveApplication,
+    d: Pick<DeploymentData, 'kind' | 'source' | 'force' | 'previousDeploymentId' | 'commit'>,
+  ): Promise<DeployResponse> {
+    const deploymentId = randomUUID();
+    const created = await this.executeDeployment(deploymentId, ctx, {
+      type: 'CreateDeployment',
+      data: { deploymentId, applicationId: app.applicationId, projectId: app.projectId, ownerId, ...d },
+      metadata: this.metadata(ctx, ownerId),
+    });
+    this.onQueued();
+    // A replayed Idempotency-Key answers for the deployment it created the first time, as it stands now.
+    return this.deployResponse(created.deploymentId);
+  }
+
+  private async deployResponse(deploymentId: string): Promise<DeployResponse> {
+    await this.runner.waitFor(this.lastAppended);
+    const row = await this.deploymentRow(deploymentId);
+    if (!row) throw new Error(`deployment ${deploymentId} is missing from the read model`);
+    const state = row.state;
+    const queuePosition = state.status === 'pending' ? await this.queuePosition(row) : null;
+    return {
+      deploymentId,
+      applicationId: state.applicationId,
+      status: state.status,
+      queuePosition,
+      estimatedTime: await this.estimate(row),
+      previousDeploymentId: state.previousDeploymentId,
+    };
+  }
+
+  /**
+   * Seconds until this deployment is likely done: the average duration of the
+   * application's recent successful deployments, times the number of its
+   * deployments that go first (one per application at a time), plus one.
+   */
+  private async estimate(row: DeploymentRow): Promise<number | null> {
+    const state = row.state;
+    if (!['pending', 'cloning', 'building', 'deploying'].includes(state.status)) return null;
+    const [stats]: Array<{ avg: number | null; ahead: number }> = await this.store.dataSource.query(
+      `SELECT (SELECT avg(extract(epoch FROM finished_at - started_at)) FROM (
+                 SELECT finished_at, started_at FROM ${this.table('deployments')}
+                  WHERE application_id = $1 AND status = 'success' ORDER BY finished_at DESC LIMIT 10) recent) AS avg,
+              (SELECT count(*)::int FROM ${this.table('deployments')}
+                WHERE application_id = $1 AND id <> $2
+                  AND (status IN ('cloning', 'building', 'deploying') OR (status = 'pending' AND queue_seq < $3))) AS ahead`,
+      [state.applicationId, state.deploymentId, row.queue_seq],
+    );
+    if (stats.avg === null) return null;
+    return Math.max(1, Math.round(Number(stats.avg) * (stats.ahead + 1)));
+  }
+
+  /** 1 = next to start, counting every queued deployment before it (all applications). */
+  private async queuePosition(row: DeploymentRow): Promise<number> {
+    const [{ position }]: Array<{ position: number }> = await this.store.dataSource.query(
+      `SELECT count(*)::int AS position FROM ${this.table('deployments')} WHERE status = 'pending' AND queue_seq <= $1`,
+      [row.queue_seq],
+    );
+    return Math.max(1, position);
+  }
+
+  async cancel(req: DeploymentRef, ctx: RequestContext): Promise<CancelDeploymentResponse> {
+    const result = await this.executeDeployment(req.deploymentId, ctx, { type: 'RequestCancel', data: { deploymentId: req.deploymentId }, metadata: this.metadata(ctx, req.ownerId) });
+    this.onQueued();
+    return { deploymentId: req.deploymentId, status: result.status, cancelRequested: result.cancelRequested };
+  }
+
+  async getDeployment(req: DeploymentRef): Promise<DeploymentView> {
+    const row = await this.ownedDeploymentRow(req);
+    const lines: Array<{ message: string }> = await this.store.dataSource.query(
+      `SELECT message FROM ${this.table('deployment_logs')} WHERE deployment_id = $1 ORDER BY seq`,
+      [req.deploymentId],
+    );
+    const queuePosition = row.state.status === 'pending' ? await this.queuePosition(row) : null;
+    return deploymentView(row.state, { queuePosition, buildOutput: lines.map((l) => l.message).join('\n') });
+  }
+
+  async listDeployments(req: ListDeploymentsRequest): Promise<Page<DeploymentView>> {
+    await this.runner.waitFor(this.lastAppended);
+    const params: unknown[] = [req.ownerId];
+    let filter = 't.owner_id = $1';
+    if (req.applicationId) {
+      if (!isUuid(req.applicationId)) return { data: [], pagination: { hasMore: false, nextCursor: null, prevCursor: null, total: 0 } };
+      params.push(req.applicationId);
+      filter += ` AND t.application_id = $${params.length}`;
+    }
+    if (req.status) {
+      params.push(req.status);
+      filter += ` AND t.status = $${params.length}`;
+    }
+    const page = await keysetPage<DeploymentRow & { sort_value: string }>(this.store.dataSource, {
+      from: this.table('deployments'),
+      filter,
+      params,
+      column: 't.created_at',
+      cast: 'timestamptz',
+      limit: req.limit,
+      cursor: req.cursor,
+      order: req.order,
+    });
+    const data: DeploymentView[] = [];
+    for (const row of page.rows) data.push(deploymentView(row.state, { queuePosition: row.state.status === 'pending' ? await this.queuePosition(row) : null }));
+    return { data, pagination: page.pagination };
+  }
+
+  async deploymentLogs(req: DeploymentLogsRequest): Promise<DeploymentLogsResponse> {
+    const row = await this.ownedDeploymentRow(req);
+    const rows: Array<{ seq: number; at: Date; stage: string; level: string; message: string }> = await this.store.dataSource.query(
+      `SELECT seq, at, stage, level, message FROM ${this.table('deployment_logs')}
+        WHERE deployment_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [req.deploymentId, req.after ?? 0, Math.min(req.limit ?? 10_000, 10_000)],
+    );
+    return {
+      deploymentId: req.deploymentId,
+      status: row.state.status,
+      logs: rows.map((r) => ({ seq: r.seq, timestamp: new Date(r.at).toISOString(), stage: r.stage as never, level: r.level as never, message: r.message })),
+    };
+  }
+
+  // ================================================================ for the worker and the reconciler
+
+  async loadApplication(applicationId: string): Promise<ApplicationState> {
+    if (!isUuid(applicationId)) return { status: 'absent' };
+    const { events } = await this.store.readStream(applicationStreamId(applicationId));
+    return fold(applicationDecider, events.map((e) => ({ type: e.type, data: e.data }) as ApplicationEvent));
+  }
+
+  async loadDeployment(deploymentId: string): Promise<DeploymentState> {
+    if (!isUuid(deploymentId)) return { status: 'absent' };
+    const { events } = await this.store.readStream(deploymentStreamId(deploymentId));
+    return fold(deploymentDecider, events.map((e) => ({ type: e.type, data: e.data }) as DeploymentEvent));
+  }
+
+  async hasActiveDeployment(applicationId: string): Promise<boolean> {
+    await this.runner.waitFor(this.lastAppended);
+    const rows: unknown[] = await this.store.dataSource.query(
+      `SELECT 1 FROM ${this.table('deployments')} WHERE application_id = $1 AND status IN ('cloning', 'building', 'deploying') LIMIT 1`,
+      [applicationId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Brings both read models up to everything appended so far (the worker schedules from them). */
+  async catchUp(): Promise<void> {
+    await this.runner.waitFor(Math.max(this.lastAppended, await this.store.headPosition()), 5000);
+  }
+
+  /** Runs a command the service gives itself (worker, reconciler). */
+  system<C extends ApplicationCommand | DeploymentCommand>(type: C['type'], data: C['data']): C {
+    return { type, data, metadata: this.metadata({}, SYSTEM_ACTOR) } as C;
+  }
+
+  async executeApplication(applicationId: string, ctx: RequestContext, expectedVersion: number | undefined, command: ApplicationCommand): Promise<ApplicationView> {
+    return this.handleApplication(applicationId, ctx, expectedVersion, command, (state, _events, version) =>
+      applicationView(state, version, { lastDeployment: null, usage: null }),
+    );
+  }
+
+  private async handleApplication<R>(
+    applicationId: string,
+    ctx: RequestContext,
+    expectedVersion: number | undefined,
+    command: ApplicationCommand,
+    result: (state: ActiveApplication, events: ApplicationEvent[], version: number) => R,
+  ): Promise<R> {
+    if (!isUuid(applicationId)) throw AppError.notFound('application', applicationId);
+    const outcome = await handleCommand(this.store, applicationDecider, applicationStreamId(applicationId), command, {
+      expectedVersion,
+      requestHash: ctx.requestHash,
+      result: (state: ApplicationState, events, version) => {
+        if (state.status === 'absent') throw new Error('a command result was computed for an application that does not exist');
+        return result(state as ActiveApplication, events, version);
+      },
+      inTransaction: (tx, recorded) => this.reserveNames(tx, recorded),
+    });
+    this.lastAppended = Math.max(this.lastAppended, outcome.position);
+    return outcome.result;
+  }
+
+  async executeDeployment(deploymentId: string, ctx: RequestContext, command: DeploymentCommand): Promise<ExistingDeployment> {
+    if (!isUuid(deploymentId)) throw AppError.notFound('deployment', deploymentId);
+    const outcome = await handleCommand(this.store, deploymentDecider, deploymentStreamId(deploymentId), command, {
+      requestHash: ctx.requestHash,
+      result: (state: DeploymentState) => {
+        if (state.status === 'absent') throw new Error('a command result was computed for a deployment that does not exist');
+        return state;
+      },
+    });
+    this.lastAppended = Math.max(this.lastAppended, outcome.position);
+    return outcome.result as ExistingDeployment;
+  }
+
+  /** Plaintext secret values of an application, for redacting logs and engine messages. */
+  secretValues(app: ApplicationData): string[] {
+    return app.config.envVars.filter((v) => v.isSecret).map((v) => {
+      try {
+        return this.secrets.decrypt(v.value);
+      } catch {
+        return '';
+      }
+    });
+  }
+
+  // ================================================================ helpers
+
+  private encrypt(envVars: EnvVar[]): EnvVar[] {
+    return envVars.map((v) => (v.isSecret ? { ...v, value: this.secrets.encrypt(v.value) } : v));
+  }
+
+  private async deploymentRow(deploymentId: string): Promise<DeploymentRow | undefined> {
+    const rows: DeploymentRow[] = await this.store.dataSource.query(`SELECT id, state, version, queue_seq FROM ${this.table('deployments')} WHERE id = $1`, [deploymentId]);
+    return rows[0];
+  }
+
+  private async ownedDeploymentRow(req: DeploymentRef): Promise<DeploymentRow> {
+    if (!isUuid(req.deploymentId)) throw AppError.notFound('deployment', req.deploymentId);
+    await this.runner.waitFor(this.lastAppended);
+    const row = await this.deploymentRow(req.deploymentId);
+    if (!row || row.state.ownerId !== req.ownerId) throw AppError.notFound('deployment', req.deploymentId);
+    return row;
+  }
+
+  private async enrich(view: ApplicationView): Promise<ApplicationView> {
+    return (await this.enrichAll([view]))[0];
+  }
+
+  /** Adds what lives outside the application stream: its latest deployment and the last CPU/memory sample. */
+  private async enrichAll(views: ApplicationView[]): Promise<ApplicationView[]> {
+    if (views.length === 0) return views;
+    await this.runner.waitFor(this.lastAppended);
+    const ids = views.map((v) => v.id);
+    const latest: Array<{ application_id: string; id: string; status: DeploymentStatus; created_at: Date }> = await this.store.dataSource.query(
+      `SELECT DISTINCT ON (application_id) application_id, id, status, created_at FROM ${this.table('deployments')}
+        WHERE application_id = ANY($1::uuid[]) ORDER BY application_id, queue_seq DESC`,
+      [ids],
+    );
+    const usage: Array<{ application_id: string; cpu: number; memory_mb: number; sampled_at: Date }> = await this.store.dataSource.query(
+      `SELECT application_id, cpu, memory_mb, sampled_at FROM ${this.table('application_usage')} WHERE application_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return views.map((v) => {
+      const d = latest.find((l) => l.application_id === v.id);
+      const u = usage.find((l) => l.application_id === v.id);
+      const sample: UsageSample | null = u && v.status !== 'stopped' ? { cpu: u.cpu, memoryMb: u.memory_mb, sampledAt: new Date(u.sampled_at).toISOString() } : null;
+      return {
+        ...v,
+        lastDeployment: d ? { id: d.id, status: d.status, createdAt: new Date(d.created_at).toISOString() } : null,
+        resources: {
+          ...v.resources,
+          currentCpu: sample ? Math.round(sample.cpu * 1000) / 1000 : null,
+          currentMemory: sample ? Math.round(sample.memoryMb * 10) / 10 : null,
+          sampledAt: sample?.sampledAt ?? null,
+        },
+      };
+    });
+  }
+
+  private metadata(ctx: RequestContext, actorId: string): ApplicationCommand['metadata'] {
+    return {
+      commandId: ctx.commandId ?? randomUUID(),
+      now: ctx.now ?? new Date().toISOString(),
+      actorId,
+      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+    };
+  }
+
+  private async reserveNames(tx: EntityManager, recorded: RecordedEvent[]): Promise<void> {
+    const names = this.table('application_names');
+    for (const event of recorded) {
+      const e = { type: event.type, data: event.data } as ApplicationEvent;
+      if (e.type === 'ApplicationCreated' || (e.type === 'ApplicationUpdated' && e.data.changes.name !== undefined)) {
+        const name = e.type === 'ApplicationCreated' ? e.data.name : e.data.changes.name!;
+        await tx.query(`DELETE FROM ${names} WHERE application_id = $1`, [e.data.applicationId]);
+        const inserted: unknown[] = await tx.query(
+          `INSERT INTO ${names} (project_id, name_key, application_id) VALUES ($1, lower($2), $3) ON CONFLICT DO NOTHING RETURNING application_id`,
+          [e.data.projectId, name, e.data.applicationId],
+        );
+        if (inserted.length === 0) throw AppError.conflict(`An application named '${name}' already exists in this project`, { field: 'name', value: name });
+      } else if (e.type === 'ApplicationDeleted') {
+        await tx.query(`DELETE FROM ${names} WHERE application_id = $1`, [e.data.applicationId]);
+      }
+    }
+  }
+}
+
+function levelOf(message: string, stream: 'stdout' | 'stderr'): ApplicationLogLine['level'] {
+  if (/\b(error|fatal|panic|exception)\b/i.test(message)) return 'error';
+  if (/\bwarn(ing)?\b/i.test(message)) return 'warn';
+  if (/\bdebug\b/i.test(message)) return 'debug';
+  return stream === 'stderr' && /\bfail/i.test(message) ? 'error' : 'info';
+}
+
+/** Whether a deployment still holds or waits for its application's slot. */
+export const isOpenDeployment = (status: DeploymentStatus): boolean => status === 'pending' || isActive(status);

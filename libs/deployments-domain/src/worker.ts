@@ -1,0 +1,462 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '@slipway/core';
+import type {
+  DeploymentCommand,
+  DeploymentLogEntry,
+  ObservedPort,
+  StageName,
+} from '@slipway/deployments-contracts';
+import { BuildFailedError, engineMessage, isEngineUnreachable, type ServiceInfo } from '@slipway/docker';
+import type { ApplicationData } from './application.decider';
+import { isActive, runningStage, type DeploymentData } from './deployment.decider';
+import { DeploymentLog } from './deployment-log';
+import { redact } from './secrets';
+import type { DeploymentsApplication } from './deployments-app';
+import { GitError, cloneRepository } from './git';
+import { lastTaskFailure, publishedPorts, runningTasks } from './runtime';
+import { LABELS, buildServiceSpec } from './service-spec';
+
+type Deployment = { status: string } & DeploymentData;
+
+/** The deploying stage did not converge: the reason becomes the deployment's error. */
+export class DeployFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeployFailedError';
+  }
+}
+
+const SHUTDOWN = 'worker-shutdown';
+const FAILED_TASK = new Set(['failed', 'rejected', 'orphaned']);
+
+export interface WorkerOptions {
+  app: DeploymentsApplication;
+  workerId: string;
+  log: (message: string) => void;
+}
+
+interface Running {
+  applicationId: string;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Runs queued deployments on the Docker engine. Its queue is the
+ * `deployments` read model in PostgreSQL, not memory: pending deployments in
+ * `queue_seq` order, at most one active per application and
+ * `SLIPWAY_DEPLOY_CONCURRENCY` in all. Only the leader (see EngineAgent) runs
+ * a worker, so when it starts, any deployment still marked running belongs to
+ * a worker that is gone: it is resumed from its first stage, or marked failed
+ * once it has used up its resumes.
+ */
+export class DeploymentWorker {
+  private readonly running = new Map<string, Running>();
+  private stopped = true;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private wakeRequested = false;
+  private cancelTimer: NodeJS.Timeout | undefined;
+  private engineDown = false;
+
+  constructor(private readonly opts: WorkerOptions) {}
+
+  private get app(): DeploymentsApplication {
+    return this.opts.app;
+  }
+
+  private get config() {
+    return this.opts.app.config;
+  }
+
+  get activeDeployments(): string[] {
+    return [...this.running.keys()];
+  }
+
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    await this.recover();
+    this.loop = this.run();
+    this.cancelTimer = setInterval(() => void this.checkCancellations(), 500);
+    this.cancelTimer.unref();
+  }
+
+  /**
+   * Stops taking work. Deployments in flight go back to the queue (not
+   * failed): whichever worker leads next starts them again.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.cancelTimer) clearInterval(this.cancelTimer);
+    this.wake();
+    for (const r of this.running.values()) r.controller.abort(SHUTDOWN);
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    await this.loop;
+  }
+
+  wake(): void {
+    this.wakeRequested = true;
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.schedule();
+      } catch (err) {
+        this.opts.log(`worker: ${(err as Error).message}`);
+      }
+      await this.sleep(1000);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.wakeRequested || this.stopped) {
+      this.wakeRequested = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        self.wakeRequested = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  /** Starts as many queued deployments as the slots allow, oldest first, one per application. */
+  private async schedule(): Promise<void> {
+    const free = this.config.concurrency - this.running.size;
+    if (free <= 0) return;
+    if (!(await this.app.docker.reachable())) {
+      if (!this.engineDown) this.opts.log(`worker: the Docker engine at ${this.app.docker.endpoint} is not reachable; queued deployments wait`);
+      this.engineDown = true;
+      return;
+    }
+    if (this.engineDown) this.opts.log('worker: the Docker engine answers again; the queue moves on');
+    this.engineDown = false;
+    await this.app.catchUp();
+    const t = `"${this.app.schema}".deployments`;
+    const busy = [...this.running.values()].map((r) => r.applicationId);
+    const rows: Array<{ id: string; application_id: string }> = await this.app.store.dataSource.query(
+      `SELECT d.id, d.application_id FROM ${t} d
+        WHERE d.status = 'pending'
+          AND NOT (d.application_id = ANY($1::uuid[]))
+          AND NOT EXISTS (SELECT 1 FROM ${t} a WHERE a.application_id = d.application_id AND a.status IN ('cloning', 'building', 'deploying'))
+          AND d.queue_seq = (SELECT min(p.queue_seq) FROM ${t} p WHERE p.application_id = d.application_id AND p.status = 'pending')
+        ORDER BY d.queue_seq LIMIT $2`,
+      [busy, free],
+    );
+    for (const row of rows) this.launch(row.id, row.application_id, 'start');
+  }
+
+  /** Deployments a dead worker left running: resume them, or fail them once they have been resumed enough. */
+  private async recover(): Promise<void> {
+    await this.app.catchUp();
+    const rows: Array<{ id: string; application_id: string }> = await this.app.store.dataSource.query(
+      `SELECT id, application_id FROM "${this.app.schema}".deployments WHERE status IN ('cloning', 'building', 'deploying') ORDER BY queue_seq`,
+    );
+    for (const row of rows) {
+      const d = await this.app.loadDeployment(row.id);
+      if (d.status === 'absent' || !isActive(d.status) || this.running.has(row.id)) continue;
+      const stage = runningStage(d) ?? d.status;
+      const who = `The worker running it (${d.workerId ?? 'unknown'}) stopped during ${stage}`;
+      if (d.resumes >= this.config.maxResumes) {
+        await this.command(row.id, { type: 'FailDeployment', data: { deploymentId: row.id, reason: `${who}; it had been resumed ${d.resumes} time(s) already, so it is marked failed` } });
+        this.opts.log(`worker: failed deployment ${row.id} (${who})`);
+        continue;
+      }
+      await this.command(row.id, { type: 'ResumeDeployment', data: { deploymentId: row.id, workerId: this.opts.workerId, reason: `${who}; resumed by ${this.opts.workerId}` } });
+      this.opts.log(`worker: resuming deployment ${row.id} (${who})`);
+      this.launch(row.id, row.application_id, 'resume', `${who}; starting it again from the first stage`);
+    }
+  }
+
+  private launch(deploymentId: string, applicationId: string, mode: 'start' | 'resume', note?: string): void {
+    const controller = new AbortController();
+    const entry: Running = { applicationId, controller, done: Promise.resolve() };
+    this.running.set(deploymentId, entry);
+    entry.done = this.execute(deploymentId, mode, controller.signal, note)
+      .catch((err: unknown) => this.opts.log(`worker: deployment ${deploymentId}: ${(err as Error).stack ?? err}`))
+      .finally(() => {
+        this.running.delete(deploymentId);
+        this.wake();
+      });
+  }
+
+  private async checkCancellations(): Promise<void> {
+    for (const [id, r] of this.running) {
+      if (r.controller.signal.aborted) continue;
+      try {
+        const d = await this.app.loadDeployment(id);
+        if (d.status !== 'absent' && d.cancelRequested) r.controller.abort('Cancelled at the owner\'s request');
+      } catch {
+        // The database is briefly unreachable: try again on the next tick.
+      }
+    }
+  }
+
+  private command(deploymentId: string, command: Omit<DeploymentCommand, 'metadata'>): Promise<unknown> {
+    return this.app.executeDeployment(deploymentId, {}, this.app.system(command.type, command.data as never));
+  }
+
+  private async execute(id: string, mode: 'start' | 'resume', signal: AbortSignal, note?: string): Promise<void> {
+    if (mode === 'start') {
+      try {
+        await this.command(id, { type: 'StartDeployment', data: { deploymentId: id, workerId: this.opts.workerId } });
+      } catch (err) {
+        // Cancelled (or started elsewhere) between the query and now: nothing to do.
+        if (err instanceof AppError && err.code === 'CONFLICT') return;
+        throw err;
+      }
+    }
+    const log = new DeploymentLog(
+      async (lines: DeploymentLogEntry[]) => {
+        await this.command(id, { type: 'RecordLogs', data: { deploymentId: id, lines } });
+      },
+      (err) => this.opts.log(`worker: logs of ${id}: ${(err as Error).message}`),
+    );
+    let dir: string | undefined;
+    let stage: StageName | 'queue' = 'queue';
+    let secrets: string[] = [];
+    const inStage = async <T>(name: StageName, fn: () => Promise<T>): Promise<T> => {
+      if (signal.aborted) throw abortError();
+      await this.command(id, { type: 'StartStage', data: { deploymentId: id, stage: name } });
+      stage = name;
+      const result = await fn();
+      await log.flush();
+      await this.command(id, { type: 'CompleteStage', data: { deploymentId: id, stage: name } });
+      return result;
+    };
+    try {
+      const d = (await this.app.loadDeployment(id)) as Deployment;
+      const app = await this.app.loadApplication(d.applicationId);
+      if (app.status !== 'active') throw new CancelledError('The application was deleted');
+      secrets = this.app.secretValues(app);
+      log.redacting(secrets);
+      if (note) log.add('queue', 'warn', note);
+      log.info('queue', `Started by worker ${this.opts.workerId} (attempt ${d.attempt})`);
+
+      let image: string;
+      let commitSha = d.commit?.sha ?? null;
+      if (d.source.type === 'git') {
+        const src = d.source;
+        dir = join(this.config.workDir, `${id}-${d.attempt}`);
+        await rm(dir, { recursive: true, force: true });
+        await inStage('cloning', async () => {
+          log.info('cloning', `Cloning ${src.repoUrl} ${src.commitSha ? `at commit ${src.commitSha}` : `(branch ${src.branch})`}`);
+          const commit = await cloneRepository({
+            repoUrl: src.repoUrl,
+            branch: src.branch,
+            commitSha: src.commitSha,
+            dir: dir!,
+            allowLocal: this.config.allowLocalGit,
+            timeoutMs: this.config.cloneTimeoutMs,
+            signal,
+            onLine: (line, level) => log.add('cloning', level, line),
+          });
+          commitSha = commit.sha;
+          log.info('cloning', `Checked out ${commit.sha.slice(0, 12)}${commit.message ? `: ${commit.message}` : ''}`);
+          await this.command(id, {
+            type: 'RecordCommit',
+            data: { deploymentId: id, branch: src.branch, commitSha: commit.sha, commitMessage: commit.message, author: commit.author },
+          });
+        });
+        image = `slipway/${app.serviceName}:${id}`;
+        await inStage('building', async () => {
+          log.info('building', `Building ${image} from ${src.buildPath} with ${src.dockerfile}${d.force ? ' (without cache)' : ''}`);
+          const timeout = AbortSignal.timeout(this.config.buildTimeoutMs);
+          try {
+            const built = await this.app.docker.build({
+              context: join(dir!, src.buildPath),
+              dockerfile: src.dockerfile,
+              tag: image,
+              noCache: d.force,
+              labels: { [LABELS.managed]: 'true', [LABELS.scope]: this.app.schema, [LABELS.application]: d.applicationId, [LABELS.deployment]: id },
+              onLine: (line, level) => log.add('building', level, line),
+              signal: AbortSignal.any([signal, timeout]),
+            });
+            log.info('building', `Built ${image} (${built.imageId.slice(0, 19)})`);
+            await this.command(id, { type: 'RecordImage', data: { deploymentId: id, image, imageId: built.imageId } });
+          } catch (err) {
+            if (timeout.aborted && !signal.aborted) throw new BuildFailedError(`The build did not finish within ${Math.round(this.config.buildTimeoutMs / 1000)} s`);
+            throw err;
+          }
+        });
+        await rm(dir, { recursive: true, force: true });
+      } else {
+        image = d.source.image;
+        const why = d.kind === 'rollback' ? `rollback to deployment ${d.previousDeploymentId}` : 'the application runs a ready-made image';
+        await this.command(id, { type: 'SkipStage', data: { deploymentId: id, stage: 'cloning', reason: why } });
+        await this.command(id, { type: 'SkipStage', data: { deploymentId: id, stage: 'building', reason: why } });
+        log.info('queue', `No clone or build: ${why} (${image})`);
+      }
+
+      const outcome = await inStage('deploying', () => this.deployService(d, image, log, signal));
+      await this.app.executeApplication(d.applicationId, {}, undefined, this.app.system('RecordApplicationDeployed', {
+        applicationId: d.applicationId,
+        deploymentId: id,
+        image,
+        commitSha,
+        runningTasks: outcome.runningTasks,
+        ports: outcome.ports,
+      }));
+      log.info('deploying', `Deployment succeeded: ${outcome.runningTasks} task(s) running ${image}`);
+      await log.flush();
+      await this.command(id, { type: 'SucceedDeployment', data: { deploymentId: id, image } });
+    } catch (err) {
+      await this.finishAfterError(id, err, signal, stage, log, secrets);
+    } finally {
+      if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  private async finishAfterError(id: string, err: unknown, signal: AbortSignal, stage: StageName | 'queue', log: DeploymentLog, secrets: string[]): Promise<void> {
+    if (signal.aborted && signal.reason === SHUTDOWN) {
+      log.add(stage, 'warn', 'The worker is shutting down; the deployment goes back to the queue');
+      await log.flush();
+      await this.command(id, { type: 'RequeueDeployment', data: { deploymentId: id, reason: 'The worker shut down during the deployment; it starts again from the queue' } });
+      return;
+    }
+    if (signal.aborted || err instanceof CancelledError) {
+      const reason = err instanceof CancelledError ? err.message : String(signal.reason ?? 'Cancelled');
+      log.add(stage, 'warn', reason);
+      await log.flush();
+      await this.command(id, { type: 'ConfirmCancel', data: { deploymentId: id, reason } });
+      return;
+    }
+    if (isEngineUnreachable(err)) {
+      const message = `${(err as Error).message}; the deployment goes back to the queue and starts again when the engine answers`;
+      log.add(stage, 'error', message);
+      await log.flush();
+      await this.command(id, { type: 'RequeueDeployment', data: { deploymentId: id, reason: message } });
+      return;
+    }
+    // Engine messages can quote a service spec: secrets must not reach the deployment's error.
+    const reason = redact(failureReason(err, stage), secrets);
+    log.add(stage, 'error', reason);
+    await log.flush();
+    await this.command(id, { type: 'FailDeployment', data: { deploymentId: id, reason } });
+  }
+
+  /**
+   * Creates or updates the Swarm service and waits until the wanted number of
+   * this deployment's tasks run (Swarm reports a health-checked task as
+   * running only once it is healthy). On failure or cancellation the service
+   * goes back to its previous spec, so the old version keeps serving.
+   */
+  private async deployService(d: Deployment, image: string, log: DeploymentLog, signal: AbortSignal): Promise<{ runningTasks: number; ports: ObservedPort[] }> {
+    const app = await this.app.loadApplication(d.applicationId);
+    if (app.status !== 'active') throw new CancelledError('The application was deleted');
+    const replicas = app.config.replicas;
+    const spec = buildServiceSpec({
+      applicationId: app.applicationId,
+      projectId: app.projectId,
+      serviceName: app.serviceName,
+      config: app.config,
+      envVars: this.app.secrets.reveal(app.config.envVars),
+      image,
+      deploymentId: d.deploymentId,
+      replicas,
+      restartCount: app.restartCount,
+      scope: this.app.schema,
+      publishMode: this.config.publishMode,
+      stopGracePeriodSeconds: this.config.stopGracePeriodSeconds,
+      restartDelaySeconds: this.config.restartDelaySeconds,
+    });
+    const existing = await this.app.docker.inspectService(app.serviceName);
+    if (existing) {
+      log.info('deploying', `Updating service ${app.serviceName} to ${image}: ${replicas} replica(s), start-first (the old tasks serve until the new ones run)`);
+      await this.app.docker.updateService(existing.ID, existing.Version.Index, spec);
+    } else {
+      log.info('deploying', `Creating service ${app.serviceName}: ${replicas} replica(s) of ${image}`);
+      await this.app.docker.createService(spec);
+    }
+    try {
+      return await this.awaitTasks(app, d.deploymentId, replicas, log, signal);
+    } catch (err) {
+      if (!isEngineUnreachable(err)) await this.rollBack(app, existing, log);
+      throw err;
+    }
+  }
+
+  private async awaitTasks(app: ApplicationData, deploymentId: string, replicas: number, log: DeploymentLog, signal: AbortSignal): Promise<{ runningTasks: number; ports: ObservedPort[] }> {
+    const deadline = Date.now() + this.config.deployTimeoutMs;
+    const seen = new Map<string, string>();
+    const failed = new Set<string>();
+    const health = app.config.healthCheck ? ' and healthy' : '';
+    for (;;) {
+      if (signal.aborted) throw abortError();
+      const tasks = await this.app.docker.listTasks({ service: [app.serviceName] });
+      const mine = tasks.filter((t) => t.Spec?.ContainerSpec?.Labels?.[LABELS.deployment] === deploymentId);
+      for (const t of mine) {
+        const state = `${t.Status.State}${t.Status.Err ? `: ${t.Status.Err}` : ''}`;
+        if (seen.get(t.ID) !== state) {
+          seen.set(t.ID, state);
+          log.add('deploying', FAILED_TASK.has(t.Status.State) ? 'error' : 'info', `task ${t.ID.slice(0, 12)} (slot ${t.Slot ?? '?'}): ${state}`);
+        }
+        if (FAILED_TASK.has(t.Status.State) || (t.Status.Err && ['shutdown', 'complete'].includes(t.Status.State))) failed.add(t.ID);
+      }
+      const running = runningTasks(tasks, deploymentId);
+      if (running.length >= replicas) {
+        const service: ServiceInfo | undefined = this.config.publishMode === 'ingress' ? await this.app.docker.inspectService(app.serviceName) : undefined;
+        return { runningTasks: running.length, ports: publishedPorts(service, running, this.config.publishMode) };
+      }
+      const last = lastTaskFailure(mine);
+      if (failed.size >= this.config.maxTaskFailures) {
+        throw new DeployFailedError(`${failed.size} task(s) of this deployment failed to start${last ? `; the last: ${last}` : ''}`);
+      }
+      if (Date.now() > deadline) {
+        throw new DeployFailedError(
+          `Only ${running.length} of ${replicas} task(s) running${health} after ${Math.round(this.config.deployTimeoutMs / 1000)} s${last ? `; ${last}` : ''}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  private async rollBack(app: ApplicationData, previous: ServiceInfo | undefined, log: DeploymentLog): Promise<void> {
+    try {
+      const now = await this.app.docker.inspectService(app.serviceName);
+      if (!now) return;
+      if (previous) {
+        await this.app.docker.updateService(now.ID, now.Version.Index, previous.Spec);
+        log.add('deploying', 'warn', `Rolled service ${app.serviceName} back to its previous spec; the previous version keeps serving`);
+      } else {
+        await this.app.docker.removeService(now.ID);
+        log.add('deploying', 'warn', `Removed service ${app.serviceName}: there is no previous version to go back to`);
+      }
+    } catch (err) {
+      log.add('deploying', 'error', `Could not roll the service back: ${engineMessage(err)}`);
+    }
+  }
+}
+
+class CancelledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+function abortError(): Error {
+  const err = new Error('Aborted');
+  err.name = 'AbortError';
+  return err;
+}
+
+function failureReason(err: unknown, stage: StageName | 'queue'): string {
+  if (err instanceof GitError) return `Cloning failed: ${err.message}`;
+  if (err instanceof BuildFailedError) return `Build failed: ${err.reason}`;
+  if (err instanceof DeployFailedError) return `Deploying failed: ${err.message}`;
+  if (err instanceof AppError) return `${stage === 'queue' ? 'Starting' : stage} failed: ${err.message}`;
+  return `${stage === 'queue' ? 'Starting' : stage} failed: ${engineMessage(err)}`;
+}
