@@ -206,6 +206,8 @@ export class ProjectionRunner {
    * `position` (wherever it was processed: this runner or another replica).
    */
   async waitFor(position: number, timeoutMs = 2000): Promise<boolean> {
+    // Hot path for read-your-writes: this runner already committed that far, no query needed.
+    if (this.reachedInMemory() >= position) return true;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if ((await this.lowestCheckpoint()) >= position) return true;
@@ -284,6 +286,14 @@ export class ProjectionRunner {
     }, this.retryDelayMs);
     this.retryTimer.unref();
     this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.pollIntervalMs);
+  }
+
+  /** The lowest position every projection is known (by this process) to have committed. */
+  private reachedInMemory(): number {
+    if (this.projections.length === 0) return Number.MAX_SAFE_INTEGER;
+    let lowest = Number.MAX_SAFE_INTEGER;
+    for (const name of this.byName.keys()) lowest = Math.min(lowest, this.reached.get(name) ?? 0);
+    return lowest;
   }
 
   private progressed(name: string, batch: BatchResult): void {
