@@ -7,6 +7,7 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 export const SERVICES = {
   identity: 'services/identity/dist/main.js',
   projects: 'services/projects/dist/main.js',
+  deployments: 'services/deployments/dist/main.js',
   gateway: 'services/gateway/dist/main.js',
 } as const;
 export type ServiceName = keyof typeof SERVICES;
@@ -41,7 +42,9 @@ export class Platform {
   spawn(name: ServiceName): ChildProcess {
     const script = join(ROOT, SERVICES[name]);
     if (!existsSync(script)) throw new Error(`${script} is missing: build first (npx tsc -b)`);
-    const child = spawn(process.execPath, [script], {
+    // SLIPWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches every process, for profiling.
+    const nodeArgs = (this.opts.env.SLIPWAY_NODE_ARGS ?? process.env.SLIPWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, script], {
       cwd: ROOT,
       env: { ...process.env, ...this.opts.env, PORT: String(this.opts.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
