@@ -2,3 +2,4 @@ export * from './decider';
 export * from './errors';
 export * from './paging';
 export * from './decider-spec';
+export * from './request-context';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as argon2 from 'argon2';
-import { AppError, type Command, type Decider, type Event, type Page, type ValidationIssue } from '@slipway/core';
+import { AppError, commandMetadata, type Command, type Decider, type Event, type Page, type RequestContext, type ValidationIssue } from '@slipway/core';
 import type { PublicEvent } from '@slipway/messaging';
 import { handleCommand, type EventStore } from '@slipway/event-store';
 import {
@@ -42,16 +42,7 @@ import { userDecider } from './user.decider';
 import { applyToAudit, initAudit, queryAudit } from './audit';
 import { usersProjection } from './users.projection';
 
-export interface RequestContext {
-  actorType?: string;
-  keyId?: string;
-  clientIp?: string;
-  actorId?: string;
-  commandId?: string;
-  requestHash?: string;
-  requestId?: string;
-  now?: string;
-}
+export type { RequestContext };
 
 interface UserRow {
   id: string;
@@ -449,16 +440,9 @@ export class IdentityApplication {
   }
 
   private metadata(ctx: RequestContext, actorId: string): UserCommand['metadata'] {
-    return {
-      commandId: ctx.commandId ?? randomUUID(),
-      now: ctx.now ?? new Date().toISOString(),
-      actorId,
-      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-      ...(ctx.actorType ? { actorType: ctx.actorType } : {}),
-      ...(ctx.keyId ? { keyId: ctx.keyId } : {}),
-      ...(ctx.clientIp ? { clientIp: ctx.clientIp } : {}),
-    };
+    return commandMetadata(ctx, actorId);
   }
+
 
   /** Any of the service's deciders through the event store, with the accounts model written inline. */
   private run<C extends Command, E extends Event, S>(decider: Decider<C, E, S>, streamId: string, command: C, requestHash?: string) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { AppError, decodeCursor, encodeCursor, type Page } from '@slipway/core';
+import { AppError, commandMetadata, decodeCursor, encodeCursor, type Page, type RequestContext } from '@slipway/core';
 import { handleCommand, ProjectionRunner, type EventStore, type RecordedEvent } from '@slipway/event-store';
 import {
   projectStreamId,
@@ -17,16 +17,7 @@ import { projectDecider, type ProjectState } from './project.decider';
 import { projectListProjection } from './project-list.projection';
 import { applyExternalEvent, initStatistics } from './project-statistics';
 
-/** Per-request context the transport hands over: ids and the clock live here, not in the domain. */
-export interface RequestContext {
-  actorType?: string;
-  keyId?: string;
-  clientIp?: string;
-  commandId?: string;
-  requestHash?: string;
-  requestId?: string;
-  now?: string;
-}
+export type { RequestContext };
 
 const SORT_COLUMNS = { createdAt: 'created_at', updatedAt: 'updated_at', name: 'lower(name)' } as const;
 
@@ -221,16 +212,7 @@ export class ProjectsApplication {
   }
 
   private metadata(ctx: RequestContext, actorId: string, teamIds: string[]): ProjectCommand['metadata'] {
-    return {
-      commandId: ctx.commandId ?? randomUUID(),
-      now: ctx.now ?? new Date().toISOString(),
-      actorId,
-      teamIds,
-      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-      ...(ctx.actorType ? { actorType: ctx.actorType } : {}),
-      ...(ctx.keyId ? { keyId: ctx.keyId } : {}),
-      ...(ctx.clientIp ? { clientIp: ctx.clientIp } : {}),
-    };
+    return commandMetadata(ctx, actorId, { teamIds });
   }
 
   private async execute(

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { HealthResponse } from '@slipway/core';
+import type { HealthResponse, RequestContext } from '@slipway/core';
 import { createDataSource, EventStore } from '@slipway/event-store';
 import {
   EventStoreOutboxSource,
   MessageBus,
   OutboxRelay,
   ensureEventsStream,
+  type RequestContextHeaders,
   type RequestContract,
 } from '@slipway/messaging';
 
@@ -17,6 +18,20 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 /** `SLIPWAY_SCHEMA_PREFIX` lets tests run whole platforms side by side in one database. */
 export function schemaFor(service: string, env: NodeJS.ProcessEnv = process.env): string {
   return `${env.SLIPWAY_SCHEMA_PREFIX ?? ''}${service}`.replace(/-/g, '_');
+}
+
+/** NATS request headers → the application's request context; the clock is read here, at the edge. */
+export function requestContextOf(headers: RequestContextHeaders): RequestContext {
+  return {
+    actorId: headers.actorId,
+    actorType: headers.actorType,
+    keyId: headers.keyId,
+    clientIp: headers.clientIp,
+    commandId: headers.commandId,
+    requestHash: headers.requestHash,
+    requestId: headers.requestId,
+    now: new Date().toISOString(),
+  };
 }
 
 export interface ServiceRuntime {

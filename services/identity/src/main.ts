@@ -8,23 +8,13 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { subscribeEvents, type EventSubscription, type RequestContextHeaders } from '@slipway/messaging';
+import { subscribeEvents, type EventSubscription } from '@slipway/messaging';
 import { IdentityApi, PRIVATE_EVENT_FIELDS } from '@slipway/identity-contracts';
-import { AUDIT_SUBJECTS, IdentityApplication, type RequestContext } from '@slipway/identity-domain';
-import { startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
+import { AUDIT_SUBJECTS, IdentityApplication } from '@slipway/identity-domain';
+import { requestContextOf, startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
 
 const RUNTIME = Symbol('RUNTIME');
 
-const contextOf = (headers: RequestContextHeaders): RequestContext => ({
-  actorId: headers.actorId,
-  commandId: headers.commandId,
-  requestHash: headers.requestHash,
-  requestId: headers.requestId,
-  actorType: headers.actorType,
-  keyId: headers.keyId,
-  clientIp: headers.clientIp,
-  now: new Date().toISOString(),
-});
 
 /** Password hashes never leave this service, not even in public events. */
 function publicData(_type: string, data: unknown): unknown {
@@ -46,22 +36,22 @@ class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     await this.app.start();
     const { bus } = this.runtime;
-    bus.serve(IdentityApi.register, (req, ctx) => this.app.register(req, contextOf(ctx.headers)));
-    bus.serve(IdentityApi.login, (req, ctx) => this.app.login(req, contextOf(ctx.headers)));
-    bus.serve(IdentityApi.oidcLogin, (req, ctx) => this.app.oidcLogin(req, contextOf(ctx.headers)));
-    bus.serve(IdentityApi.logout, (req, ctx) => this.app.logout(req, contextOf(ctx.headers)));
-    bus.serve(IdentityApi.ensureOwner, (req, ctx) => this.app.ensureOwner(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.register, (req, ctx) => this.app.register(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.login, (req, ctx) => this.app.login(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.oidcLogin, (req, ctx) => this.app.oidcLogin(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.logout, (req, ctx) => this.app.logout(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.ensureOwner, (req, ctx) => this.app.ensureOwner(req, requestContextOf(ctx.headers)));
     bus.serve(IdentityApi.me, (req) => this.app.me(req.userId));
     bus.serve(IdentityApi.revokedSessions, () => this.app.revokedSessions());
-    bus.serve(IdentityApi.updateMe, (req, ctx) => this.app.updateMe(req, contextOf(ctx.headers)));
-    bus.serve(IdentityApi.createTeam, (req, ctx) => this.app.createTeam(req, contextOf(ctx.headers)));
-    bus.serve(IdentityApi.addMember, (req, ctx) => this.app.addMember(req, contextOf(ctx.headers)));
-    bus.serve(IdentityApi.changeMemberRole, (req, ctx) => this.app.changeMemberRole(req, contextOf(ctx.headers)));
-    bus.serve(IdentityApi.removeMember, (req, ctx) => this.app.removeMember(req, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.updateMe, (req, ctx) => this.app.updateMe(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.createTeam, (req, ctx) => this.app.createTeam(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.addMember, (req, ctx) => this.app.addMember(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.changeMemberRole, (req, ctx) => this.app.changeMemberRole(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.removeMember, (req, ctx) => this.app.removeMember(req, requestContextOf(ctx.headers)));
     bus.serve(IdentityApi.listTeams, (req) => this.app.listTeams(req.userId));
     bus.serve(IdentityApi.teamMembers, (req) => this.app.teamMembers(req.teamId));
-    bus.serve(IdentityApi.createApiKey, (req, ctx) => this.app.createApiKey(req, contextOf(ctx.headers)));
-    bus.serve(IdentityApi.revokeApiKey, (req, ctx) => this.app.revokeApiKey(req.keyId, contextOf(ctx.headers)));
+    bus.serve(IdentityApi.createApiKey, (req, ctx) => this.app.createApiKey(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.revokeApiKey, (req, ctx) => this.app.revokeApiKey(req.keyId, requestContextOf(ctx.headers)));
     bus.serve(IdentityApi.recordApiKeyUse, (req) => this.app.recordApiKeyUse(req.uses));
     bus.serve(IdentityApi.listApiKeys, (req) => this.app.listApiKeys(req.userId, req.teamIds));
     bus.serve(IdentityApi.apiKey, (req) => this.app.apiKey(req.keyId));

@@ -8,23 +8,13 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { RequestContextHeaders } from '@slipway/messaging';
 import { subscribeEvents, type EventSubscription } from '@slipway/messaging';
 import { ProjectsApi } from '@slipway/projects-contracts';
-import { ProjectsApplication, STATISTICS_SUBJECTS, type RequestContext } from '@slipway/projects-domain';
-import { startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
+import { ProjectsApplication, STATISTICS_SUBJECTS } from '@slipway/projects-domain';
+import { requestContextOf, startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
 
 const RUNTIME = Symbol('RUNTIME');
 
-const contextOf = (headers: RequestContextHeaders): RequestContext => ({
-  commandId: headers.commandId,
-  requestHash: headers.requestHash,
-  requestId: headers.requestId,
-  actorType: headers.actorType,
-  keyId: headers.keyId,
-  clientIp: headers.clientIp,
-  now: new Date().toISOString(),
-});
 
 /** The projects service's transport: NATS subjects → application, public events → statistics. */
 @Injectable()
@@ -39,9 +29,9 @@ class ProjectsTransport implements OnApplicationBootstrap, BeforeApplicationShut
   async onApplicationBootstrap(): Promise<void> {
     await this.app.start();
     const { bus } = this.runtime;
-    bus.serve(ProjectsApi.create, (req, ctx) => this.app.create(req, contextOf(ctx.headers)));
-    bus.serve(ProjectsApi.update, (req, ctx) => this.app.update(req, contextOf(ctx.headers)));
-    bus.serve(ProjectsApi.delete, (req, ctx) => this.app.delete(req, contextOf(ctx.headers)));
+    bus.serve(ProjectsApi.create, (req, ctx) => this.app.create(req, requestContextOf(ctx.headers)));
+    bus.serve(ProjectsApi.update, (req, ctx) => this.app.update(req, requestContextOf(ctx.headers)));
+    bus.serve(ProjectsApi.delete, (req, ctx) => this.app.delete(req, requestContextOf(ctx.headers)));
     bus.serve(ProjectsApi.get, (req) => this.app.get(req));
     bus.serve(ProjectsApi.list, (req) => this.app.list(req));
     bus.serve(ProjectsApi.countByTeam, (req) => this.app.countByTeam(req.teamIds));
