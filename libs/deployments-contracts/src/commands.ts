@@ -1,5 +1,5 @@
 import type { Command } from '@slipway/core';
-import type { ApplicationConfig, ApplicationConfigChanges, CommitInfo, DeploymentLogEntry, DeploymentSource } from './events';
+import type { ApplicationConfig, ApplicationConfigChanges, CommitInfo, DeploymentSource } from './events';
 import type { DeploymentKind, EnvVar, StageName } from './model';
 import type { ApplicationDeployed, ApplicationRuntimeObserved } from './events';
 
@@ -7,7 +7,7 @@ import type { ApplicationDeployed, ApplicationRuntimeObserved } from './events';
 
 export type CreateApplication = Command<
   'CreateApplication',
-  ApplicationConfig & { applicationId: string; projectId: string; ownerId: string; name: string; serviceName: string }
+  ApplicationConfig & { applicationId: string; projectId: string; teamId: string; ownerId: string; name: string; serviceName: string }
 >;
 
 /** Only what is present changes; `envVarsSet` upserts by key, `envVarsRemoved` deletes keys. */
@@ -21,6 +21,9 @@ export type StopApplication = Command<'StopApplication', { applicationId: string
 export type StartApplication = Command<'StartApplication', { applicationId: string }>;
 export type RestartApplication = Command<'RestartApplication', { applicationId: string }>;
 export type DeleteApplication = Command<'DeleteApplication', { applicationId: string; deleteVolumes: boolean }>;
+
+/** From the projects service's events: the project changed teams. */
+export type MoveApplication = Command<'MoveApplication', { applicationId: string; teamId: string }>;
 
 /** From the worker when a deployment succeeded. */
 export type RecordApplicationDeployed = Command<'RecordApplicationDeployed', Omit<ApplicationDeployed['data'], 'deployedAt'>>;
@@ -36,6 +39,7 @@ export type ApplicationCommand =
   | StartApplication
   | RestartApplication
   | DeleteApplication
+  | MoveApplication
   | RecordApplicationDeployed
   | RecordRuntime;
 
@@ -56,18 +60,26 @@ export type CreateDeployment = Command<
   }
 >;
 
-export type StartDeployment = Command<'StartDeployment', { deploymentId: string; workerId: string }>;
+/**
+ * `skip` and `enter` let the worker record the start, the stages that do not
+ * apply and the first stage it enters in one append (image deployments go
+ * straight to deploying): fewer round trips between POST and running tasks.
+ */
+export type StartDeployment = Command<
+  'StartDeployment',
+  { deploymentId: string; workerId: string; skip?: Array<{ stage: StageName; reason: string }>; enter?: StageName }
+>;
 export type ResumeDeployment = Command<'ResumeDeployment', { deploymentId: string; workerId: string; reason: string }>;
 export type RequeueDeployment = Command<'RequeueDeployment', { deploymentId: string; reason: string }>;
 export type StartStage = Command<'StartStage', { deploymentId: string; stage: StageName }>;
 export type CompleteStage = Command<'CompleteStage', { deploymentId: string; stage: StageName }>;
 export type SkipStage = Command<'SkipStage', { deploymentId: string; stage: StageName; reason: string }>;
-export type RecordLogs = Command<'RecordLogs', { deploymentId: string; lines: DeploymentLogEntry[] }>;
 export type RecordCommit = Command<
   'RecordCommit',
   { deploymentId: string; branch: string | null; commitSha: string; commitMessage: string | null; author: string | null }
 >;
 export type RecordImage = Command<'RecordImage', { deploymentId: string; image: string; imageId: string }>;
+/** Completes the deploying stage too, when it is still running. */
 export type SucceedDeployment = Command<'SucceedDeployment', { deploymentId: string; image: string }>;
 export type FailDeployment = Command<'FailDeployment', { deploymentId: string; reason: string }>;
 /** From a user: cancels a queued deployment at once, a running one through its worker. */
@@ -83,7 +95,6 @@ export type DeploymentCommand =
   | StartStage
   | CompleteStage
   | SkipStage
-  | RecordLogs
   | RecordCommit
   | RecordImage
   | SucceedDeployment

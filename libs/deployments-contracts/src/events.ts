@@ -35,7 +35,15 @@ export type ApplicationConfigChanges = Partial<Omit<ApplicationConfig, 'envVars'
 
 export type ApplicationCreated = Event<
   'ApplicationCreated',
-  ApplicationConfig & { applicationId: string; projectId: string; ownerId: string; name: string; serviceName: string; createdAt: string }
+  ApplicationConfig & {
+    applicationId: string;
+    projectId: string;
+    teamId: string;
+    ownerId: string;
+    name: string;
+    serviceName: string;
+    createdAt: string;
+  }
 >;
 
 export type ApplicationUpdated = Event<
@@ -87,6 +95,9 @@ export type ApplicationRuntimeObserved = Event<
   }
 >;
 
+/** Its project moved to another team (seen on the projects service's public events). */
+export type ApplicationMoved = Event<'ApplicationMoved', { applicationId: string; projectId: string; teamId: string; movedAt: string }>;
+
 export type ApplicationDeleted = Event<
   'ApplicationDeleted',
   { applicationId: string; projectId: string; ownerId: string; deleteVolumes: boolean; deletedAt: string }
@@ -101,6 +112,7 @@ export type ApplicationEvent =
   | ApplicationRestarted
   | ApplicationDeployed
   | ApplicationRuntimeObserved
+  | ApplicationMoved
   | ApplicationDeleted;
 
 export const APPLICATION_EVENT_TYPES = [
@@ -112,6 +124,7 @@ export const APPLICATION_EVENT_TYPES = [
   'ApplicationRestarted',
   'ApplicationDeployed',
   'ApplicationRuntimeObserved',
+  'ApplicationMoved',
   'ApplicationDeleted',
 ] as const satisfies readonly ApplicationEvent['type'][];
 
@@ -127,6 +140,11 @@ export interface CommitInfo {
   author: string | null;
 }
 
+/**
+ * One line of a deployment's output. Lines are not events: they are stored
+ * directly (`deployment_logs`) as they arrive, so a chatty build neither
+ * bloats the event log nor floods JetStream and the audit log.
+ */
 export interface DeploymentLogEntry {
   at: string;
   stage: StageName | 'queue';
@@ -183,7 +201,6 @@ export type DeploymentStageCompleted = Event<
   { deploymentId: string; stage: StageName; finishedAt: string; durationMs: number }
 >;
 export type DeploymentStageSkipped = Event<'DeploymentStageSkipped', { deploymentId: string; stage: StageName; reason: string; at: string }>;
-export type DeploymentLogged = Event<'DeploymentLogged', { deploymentId: string; lines: DeploymentLogEntry[] }>;
 export type DeploymentCommitResolved = Event<
   'DeploymentCommitResolved',
   { deploymentId: string; branch: string | null; commitSha: string; commitMessage: string | null; author: string | null }
@@ -231,7 +248,6 @@ export type DeploymentEvent =
   | DeploymentStageStarted
   | DeploymentStageCompleted
   | DeploymentStageSkipped
-  | DeploymentLogged
   | DeploymentCommitResolved
   | DeploymentImageBuilt
   | DeploymentSucceeded
@@ -247,7 +263,6 @@ export const DEPLOYMENT_EVENT_TYPES = [
   'DeploymentStageStarted',
   'DeploymentStageCompleted',
   'DeploymentStageSkipped',
-  'DeploymentLogged',
   'DeploymentCommitResolved',
   'DeploymentImageBuilt',
   'DeploymentSucceeded',

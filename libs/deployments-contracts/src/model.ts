@@ -104,6 +104,9 @@ export interface ApplicationView {
   id: string;
   name: string;
   projectId: string;
+  /** The team of its project (followed when the project moves to another team). */
+  teamId: string;
+  /** Who created it. */
   ownerId: string;
   serviceName: string;
   /** The configured image, or (built from git) the image of the last successful deployment. */
@@ -145,6 +148,9 @@ export interface DeploymentView {
   id: string;
   applicationId: string;
   projectId: string;
+  /** The team of its application. */
+  teamId: string;
+  /** Who asked for it. */
   ownerId: string;
   kind: DeploymentKind;
   status: DeploymentStatus;

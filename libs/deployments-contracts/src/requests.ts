@@ -17,6 +17,16 @@ import type {
 
 export const DEPLOYMENTS_SERVICE = 'deployments';
 
+/**
+ * What the gateway decided the caller may see or change: team ids (and
+ * project ids for project-scoped API keys). The service filters by it, so
+ * anything outside is simply not there (404), never a leak of existence.
+ */
+export interface AccessScope {
+  teamIds: string[];
+  projectIds?: string[];
+}
+
 /** Input shapes: everything optional that has a default. */
 export interface EnvVarInput {
   key: string;
@@ -30,8 +40,11 @@ export type ResourcesInput = Partial<ResourceLimits>;
 export type GitSourceInput = Pick<GitSourceSpec, 'repoUrl'> & Partial<Omit<GitSourceSpec, 'repoUrl'>>;
 
 export interface CreateApplicationRequest {
-  ownerId: string;
+  /** The creator, recorded as ownerId. */
+  actorId: string;
   projectId: string;
+  /** The project's team; the gateway has checked the caller may write applications there. */
+  teamId: string;
   name: string;
   image?: string;
   gitSource?: GitSourceInput;
@@ -56,12 +69,14 @@ export interface EnvVarPatch {
 }
 
 export interface UpdateApplicationRequest {
-  ownerId: string;
+  actorId: string;
+  scope: AccessScope;
   applicationId: string;
   expectedVersion?: number;
   name?: string;
   image?: string | null;
-  gitSource?: GitSourceInput | null;
+  /** Merged into the current git source. */
+  gitSource?: Partial<GitSourceSpec> | null;
   replicas?: number;
   envVars?: EnvVarPatch[];
   ports?: PortInput[];
@@ -71,17 +86,22 @@ export interface UpdateApplicationRequest {
 }
 
 export interface ApplicationRef {
-  ownerId: string;
+  scope: AccessScope;
   applicationId: string;
 }
 
-export interface DeleteApplicationRequest extends ApplicationRef {
+/** A change: `scope` holds the teams where the caller may make it. */
+export interface ApplicationAction extends ApplicationRef {
+  actorId: string;
+}
+
+export interface DeleteApplicationRequest extends ApplicationAction {
   deleteVolumes: boolean;
   expectedVersion?: number;
 }
 
 export interface ListApplicationsRequest {
-  ownerId: string;
+  scope: AccessScope;
   projectId?: string;
   status?: ApplicationStatus;
   limit: number;
@@ -90,7 +110,7 @@ export interface ListApplicationsRequest {
   order: 'asc' | 'desc';
 }
 
-export interface DeployRequest extends ApplicationRef {
+export interface DeployRequest extends ApplicationAction {
   branch?: string;
   commitSha?: string;
   /** Build without the layer cache. */
@@ -108,7 +128,7 @@ export interface DeployResponse {
   previousDeploymentId: string | null;
 }
 
-export interface ScaleRequest extends ApplicationRef {
+export interface ScaleRequest extends ApplicationAction {
   replicas: number;
 }
 
@@ -157,7 +177,7 @@ export interface ApplicationMetricsResponse {
 }
 
 export interface ListDeploymentsRequest {
-  ownerId: string;
+  scope: AccessScope;
   applicationId?: string;
   status?: DeploymentStatus;
   limit: number;
@@ -166,8 +186,12 @@ export interface ListDeploymentsRequest {
 }
 
 export interface DeploymentRef {
-  ownerId: string;
+  scope: AccessScope;
   deploymentId: string;
+}
+
+export interface DeploymentAction extends DeploymentRef {
+  actorId: string;
 }
 
 export interface DeploymentLogsRequest extends DeploymentRef {
@@ -196,11 +220,11 @@ export const DeploymentsApi = {
   deleteApplication: defineRequest<DeleteApplicationRequest, { applicationId: string }>(DEPLOYMENTS_SERVICE, 'deployments.cmd.delete-application'),
   deploy: defineRequest<DeployRequest, DeployResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.deploy'),
   scale: defineRequest<ScaleRequest, ScaleResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.scale'),
-  restart: defineRequest<ApplicationRef, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.restart'),
-  stop: defineRequest<ApplicationRef, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.stop'),
-  start: defineRequest<ApplicationRef, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.start'),
-  rollback: defineRequest<DeploymentRef, DeployResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.rollback'),
-  cancel: defineRequest<DeploymentRef, CancelDeploymentResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.cancel'),
+  restart: defineRequest<ApplicationAction, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.restart'),
+  stop: defineRequest<ApplicationAction, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.stop'),
+  start: defineRequest<ApplicationAction, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.start'),
+  rollback: defineRequest<DeploymentAction, DeployResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.rollback'),
+  cancel: defineRequest<DeploymentAction, CancelDeploymentResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.cancel'),
   getApplication: defineRequest<ApplicationRef, ApplicationView>(DEPLOYMENTS_SERVICE, 'deployments.query.get-application'),
   listApplications: defineRequest<ListApplicationsRequest, Page<ApplicationView>>(DEPLOYMENTS_SERVICE, 'deployments.query.list-applications'),
   applicationLogs: defineRequest<ApplicationLogsRequest, { logs: ApplicationLogLine[] }>(DEPLOYMENTS_SERVICE, 'deployments.query.application-logs'),

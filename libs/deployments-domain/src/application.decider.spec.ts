@@ -17,7 +17,7 @@ const config = {
   healthCheck: null,
   resources: { memoryLimit: 256, cpuLimit: 0.5 },
 };
-const base = { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', name: 'web', serviceName: 'web-a1' };
+const base = { applicationId: 'a-1', projectId: 'p-1', teamId: 't-1', ownerId: 'u-1', name: 'web', serviceName: 'web-a1' };
 const created: ApplicationCreated = { type: 'ApplicationCreated', data: { ...base, ...config, createdAt: metadata.now } };
 const deployed: ApplicationEvent = {
   type: 'ApplicationDeployed',
@@ -47,9 +47,9 @@ function given(events: ApplicationEvent[]) {
 }
 
 describe('application decider', () => {
-  const create = (over: Partial<typeof config & typeof base> = {}): ApplicationCommand => ({
+  const create = (over: Record<string, unknown> = {}): ApplicationCommand => ({
     type: 'CreateApplication',
-    data: { ...base, ...config, ...over },
+    data: { ...base, ...config, ...over } as any,
     metadata,
   });
 
@@ -150,16 +150,21 @@ describe('application decider', () => {
       .then([{ type: 'ApplicationRestarted', data: { applicationId: 'a-1', restartCount: 1, requestedAt: metadata.now } }]);
   });
 
-  it('hides an application from anyone but its owner, and a deleted one from everyone', () => {
-    const stranger = { ...metadata, actorId: 'u-2' };
-    given([created]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 2 }, metadata: stranger }).thenThrows('RESOURCE_NOT_FOUND');
-    given([created]).when({ type: 'DeleteApplication', data: { applicationId: 'a-1', deleteVolumes: false }, metadata: stranger }).thenThrows('RESOURCE_NOT_FOUND');
+  it('deletes an application, which then no longer exists for any command', () => {
+    given([]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 2 }, metadata }).thenThrows('RESOURCE_NOT_FOUND');
     const deleted: ApplicationEvent = {
       type: 'ApplicationDeleted',
       data: { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', deleteVolumes: true, deletedAt: metadata.now },
     };
     given([created]).when({ type: 'DeleteApplication', data: { applicationId: 'a-1', deleteVolumes: true }, metadata }).then([deleted]);
     given([created, deleted]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).thenThrows('RESOURCE_NOT_FOUND');
+  });
+
+  it('follows its project to another team, once', () => {
+    const moved: ApplicationEvent = { type: 'ApplicationMoved', data: { applicationId: 'a-1', projectId: 'p-1', teamId: 't-2', movedAt: metadata.now } };
+    given([created]).when({ type: 'MoveApplication', data: { applicationId: 'a-1', teamId: 't-2' }, metadata: system }).then([moved]);
+    given([created, moved]).when({ type: 'MoveApplication', data: { applicationId: 'a-1', teamId: 't-2' }, metadata: system }).then([]);
+    expect(fold(applicationDecider, [created, moved])).toMatchObject({ teamId: 't-2' });
   });
 
   it('records a successful deployment, except for a deleted application', () => {

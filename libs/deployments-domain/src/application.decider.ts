@@ -25,6 +25,8 @@ export interface RuntimeState {
 export interface ApplicationData {
   applicationId: string;
   projectId: string;
+  teamId: string;
+  /** Who created it. */
   ownerId: string;
   name: string;
   serviceName: string;
@@ -49,11 +51,12 @@ export const initialApplicationState = (): ApplicationState => ({ status: 'absen
 export const desiredTasks = (s: Pick<ApplicationData, 'stopped' | 'config'>): number => (s.stopped ? 0 : s.config.replicas);
 
 /**
- * Until teams land, an application is visible to its owner only; to anyone
- * else it does not exist (404, never 403, so ids cannot be probed).
+ * Who may touch an application is decided before the decider runs (the
+ * gateway's permission table, then the service's access scope check); here
+ * a deleted or unknown application simply does not exist.
  */
-export function requireOwnedApplication(state: ApplicationState, applicationId: string, actorId: string): { status: 'active' } & ApplicationData {
-  if (state.status !== 'active' || (actorId !== SYSTEM_ACTOR && state.ownerId !== actorId)) throw AppError.notFound('application', applicationId);
+export function requireActiveApplication(state: ApplicationState, applicationId: string): { status: 'active' } & ApplicationData {
+  if (state.status !== 'active') throw AppError.notFound('application', applicationId);
   return state as { status: 'active' } & ApplicationData;
 }
 
@@ -117,11 +120,11 @@ export function applyEnvChanges(
 }
 
 export function decideApplication(command: ApplicationCommand, state: ApplicationState): ApplicationEvent[] {
-  const { now, actorId } = command.metadata;
+  const { now } = command.metadata;
   switch (command.type) {
     case 'CreateApplication': {
       if (state.status !== 'absent') throw AppError.conflict(`Application '${command.data.applicationId}' already exists`);
-      const { applicationId, projectId, ownerId, name, serviceName, ...config } = command.data;
+      const { applicationId: _a, projectId: _p, teamId: _t, ownerId: _o, name, serviceName: _s, ...config } = command.data;
       const issues = new Issues();
       checkName(name, issues);
       checkConfig(config, issues);
@@ -129,9 +132,9 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
       return [{ type: 'ApplicationCreated', data: { ...command.data, createdAt: now } }];
     }
     case 'UpdateApplication':
-      return decideUpdate(command, requireOwnedApplication(state, command.data.applicationId, actorId));
+      return decideUpdate(command, requireActiveApplication(state, command.data.applicationId));
     case 'ScaleApplication': {
-      const s = requireOwnedApplication(state, command.data.applicationId, actorId);
+      const s = requireActiveApplication(state, command.data.applicationId);
       const issues = new Issues();
       checkReplicas(command.data.replicas, issues);
       issues.throwIfAny();
@@ -139,27 +142,31 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
       return [{ type: 'ApplicationScaled', data: { applicationId: s.applicationId, previousReplicas: s.config.replicas, replicas: command.data.replicas, scaledAt: now } }];
     }
     case 'StopApplication': {
-      const s = requireOwnedApplication(state, command.data.applicationId, actorId);
+      const s = requireActiveApplication(state, command.data.applicationId);
       return s.stopped ? [] : [{ type: 'ApplicationStopped', data: { applicationId: s.applicationId, stoppedAt: now } }];
     }
     case 'StartApplication': {
-      const s = requireOwnedApplication(state, command.data.applicationId, actorId);
+      const s = requireActiveApplication(state, command.data.applicationId);
       return s.stopped ? [{ type: 'ApplicationStarted', data: { applicationId: s.applicationId, startedAt: now } }] : [];
     }
     case 'RestartApplication': {
-      const s = requireOwnedApplication(state, command.data.applicationId, actorId);
+      const s = requireActiveApplication(state, command.data.applicationId);
       if (!s.current) throw AppError.conflict('The application has not been deployed yet; deploy it first', { applicationId: s.applicationId });
       if (s.stopped) throw AppError.conflict('The application is stopped; start it instead', { applicationId: s.applicationId });
       return [{ type: 'ApplicationRestarted', data: { applicationId: s.applicationId, restartCount: s.restartCount + 1, requestedAt: now } }];
     }
     case 'DeleteApplication': {
-      const s = requireOwnedApplication(state, command.data.applicationId, actorId);
+      const s = requireActiveApplication(state, command.data.applicationId);
       return [
         {
           type: 'ApplicationDeleted',
           data: { applicationId: s.applicationId, projectId: s.projectId, ownerId: s.ownerId, deleteVolumes: command.data.deleteVolumes, deletedAt: now },
         },
       ];
+    }
+    case 'MoveApplication': {
+      if (state.status !== 'active' || state.teamId === command.data.teamId) return [];
+      return [{ type: 'ApplicationMoved', data: { applicationId: state.applicationId, projectId: state.projectId, teamId: command.data.teamId, movedAt: now } }];
     }
     case 'RecordApplicationDeployed': {
       // A deployment that finishes after its application was deleted changes nothing.
@@ -178,11 +185,12 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
 
 export function evolveApplication(state: ApplicationState, event: ApplicationEvent): ApplicationState {
   if (event.type === 'ApplicationCreated') {
-    const { applicationId, projectId, ownerId, name, serviceName, createdAt, ...config } = event.data;
+    const { applicationId, projectId, teamId, ownerId, name, serviceName, createdAt, ...config } = event.data;
     return {
       status: 'active',
       applicationId,
       projectId,
+      teamId,
       ownerId,
       name,
       serviceName,
@@ -244,6 +252,8 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       const { applicationId: _id, observedAt: _at, ...runtime } = event.data;
       return { ...state, runtime };
     }
+    case 'ApplicationMoved':
+      return { ...state, teamId: event.data.teamId };
     case 'ApplicationDeleted':
       return { ...state, status: 'deleted', deleteVolumes: event.data.deleteVolumes, updatedAt: event.data.deletedAt };
     default:

@@ -71,6 +71,39 @@ describe('deployment decider', () => {
     expect(given([created, started]).state()).toMatchObject({ status: 'cloning', workerId: 'w-1', attempt: 1 });
   });
 
+  it('starts an image deployment straight into deploying, in one decision with the same rules', () => {
+    const skip = [
+      { stage: 'cloning' as const, reason: 'image' },
+      { stage: 'building' as const, reason: 'image' },
+    ];
+    given([created])
+      .when({ type: 'StartDeployment', data: { deploymentId: 'd-1', workerId: 'w-1', skip, enter: 'deploying' }, metadata: system(at(1)) })
+      .then([
+        started,
+        { type: 'DeploymentStageSkipped', data: { deploymentId: 'd-1', stage: 'cloning', reason: 'image', at: at(1) } },
+        { type: 'DeploymentStageSkipped', data: { deploymentId: 'd-1', stage: 'building', reason: 'image', at: at(1) } },
+        { type: 'DeploymentStageStarted', data: { deploymentId: 'd-1', stage: 'deploying', startedAt: at(1) } },
+      ]);
+    // Entering deploying without skipping the stages before it breaks the order.
+    given([created]).when({ type: 'StartDeployment', data: { deploymentId: 'd-1', workerId: 'w-1', enter: 'deploying' }, metadata: system() }).thenThrows('CONFLICT');
+  });
+
+  it('succeeding completes a running deploying stage in the same decision', () => {
+    const deploying: DeploymentEvent[] = [
+      created,
+      started,
+      { type: 'DeploymentStageSkipped', data: { deploymentId: 'd-1', stage: 'cloning', reason: 'image', at: at(1) } },
+      { type: 'DeploymentStageSkipped', data: { deploymentId: 'd-1', stage: 'building', reason: 'image', at: at(1) } },
+      { type: 'DeploymentStageStarted', data: { deploymentId: 'd-1', stage: 'deploying', startedAt: at(2) } },
+    ];
+    given(deploying)
+      .when({ type: 'SucceedDeployment', data: { deploymentId: 'd-1', image: 'img:1' }, metadata: system(at(3)) })
+      .then([
+        { type: 'DeploymentStageCompleted', data: { deploymentId: 'd-1', stage: 'deploying', finishedAt: at(3), durationMs: 1000 } },
+        { type: 'DeploymentSucceeded', data: { deploymentId: 'd-1', applicationId: 'a-1', projectId: 'p-1', image: 'img:1', finishedAt: at(3), durationMs: 2000 } },
+      ]);
+  });
+
   it('runs the stages in order, with durations from the command clock', () => {
     given([created, started]).when({ type: 'StartStage', data: { deploymentId: 'd-1', stage: 'building' }, metadata: system() }).thenThrows('CONFLICT');
     given([created, started, cloning])
@@ -80,7 +113,7 @@ describe('deployment decider', () => {
     expect(given([created, started, cloning, afterClone]).state()).toMatchObject({ status: 'building' });
   });
 
-  it('succeeds only after the deploying stage completed', () => {
+  it('succeeds only once the deploying stage has run', () => {
     given([created, started]).when({ type: 'SucceedDeployment', data: { deploymentId: 'd-1', image: 'img:1' }, metadata: system() }).thenThrows('CONFLICT');
     const history: DeploymentEvent[] = [
       created,
@@ -130,8 +163,13 @@ describe('deployment decider', () => {
       ]);
   });
 
-  it('hides a deployment from other users', () => {
-    given([created]).when({ type: 'RequestCancel', data: { deploymentId: 'd-1' }, metadata: { ...user(), actorId: 'u-2' } }).thenThrows('RESOURCE_NOT_FOUND');
+  it('cannot cancel a deployment that does not exist or has finished', () => {
+    given([]).when({ type: 'RequestCancel', data: { deploymentId: 'd-1' }, metadata: user() }).thenThrows('RESOURCE_NOT_FOUND');
+    const cancelled: DeploymentEvent = {
+      type: 'DeploymentCancelled',
+      data: { deploymentId: 'd-1', applicationId: 'a-1', projectId: 'p-1', stage: null, reason: 'x', finishedAt: t0, durationMs: null },
+    };
+    given([created, cancelled]).when({ type: 'RequestCancel', data: { deploymentId: 'd-1' }, metadata: user() }).thenThrows('CONFLICT');
   });
 
   it('resumes a deployment whose worker died from the first stage, with the next attempt', () => {

@@ -11,7 +11,6 @@ import {
   type StageName,
   type StageStatus,
 } from '@slipway/deployments-contracts';
-import { SYSTEM_ACTOR } from './application.decider';
 import { Issues, checkCommitSha, checkImage, normalizeGitSource } from './validation';
 
 export interface StageState {
@@ -72,8 +71,8 @@ function activeStatus(stages: Record<StageName, StageState>): DeploymentStatus {
   return STAGES.find((name) => stages[name].status === 'running' || stages[name].status === 'pending') ?? 'deploying';
 }
 
-function requireOwned(state: DeploymentState, deploymentId: string, actorId: string): Existing {
-  if (state.status === 'absent' || (actorId !== SYSTEM_ACTOR && state.ownerId !== actorId)) throw AppError.notFound('deployment', deploymentId);
+function requireExisting(state: DeploymentState, deploymentId: string): Existing {
+  if (state.status === 'absent') throw AppError.notFound('deployment', deploymentId);
   return state;
 }
 
@@ -103,9 +102,19 @@ export function decideDeployment(command: DeploymentCommand, state: DeploymentSt
       return [{ type: 'DeploymentCreated', data: { ...command.data, createdAt: now } }];
     }
     case 'StartDeployment': {
-      const s = requireOwned(state, id, actorId);
+      const s = requireExisting(state, id);
       if (s.status !== 'pending') throw AppError.conflict(`Deployment '${id}' is ${s.status}, not pending`, { status: s.status });
-      return [{ type: 'DeploymentStarted', data: { deploymentId: id, applicationId: s.applicationId, workerId: command.data.workerId, attempt: s.attempt + 1, startedAt: now } }];
+      const events: DeploymentEvent[] = [
+        { type: 'DeploymentStarted', data: { deploymentId: id, applicationId: s.applicationId, workerId: command.data.workerId, attempt: s.attempt + 1, startedAt: now } },
+      ];
+      // The same rules as SkipStage and StartStage, applied one after the other.
+      const follow = (next: DeploymentCommand) => {
+        const current = events.reduce(evolveDeployment, state);
+        events.push(...decideDeployment(next, current));
+      };
+      for (const { stage, reason } of command.data.skip ?? []) follow({ type: 'SkipStage', data: { deploymentId: id, stage, reason }, metadata: command.metadata });
+      if (command.data.enter) follow({ type: 'StartStage', data: { deploymentId: id, stage: command.data.enter }, metadata: command.metadata });
+      return events;
     }
     case 'ResumeDeployment': {
       const s = requireActive(state, id, 'resume');
@@ -149,10 +158,6 @@ export function decideDeployment(command: DeploymentCommand, state: DeploymentSt
       if (s.stages[command.data.stage].status !== 'pending') throw AppError.conflict(`Stage '${command.data.stage}' is ${s.stages[command.data.stage].status}`);
       return [{ type: 'DeploymentStageSkipped', data: { deploymentId: id, stage: command.data.stage, reason: command.data.reason, at: now } }];
     }
-    case 'RecordLogs': {
-      if (state.status === 'absent') throw AppError.notFound('deployment', id);
-      return command.data.lines.length === 0 ? [] : [{ type: 'DeploymentLogged', data: { deploymentId: id, lines: command.data.lines } }];
-    }
     case 'RecordCommit':
       requireActive(state, id, 'record a commit');
       return [{ type: 'DeploymentCommitResolved', data: { ...command.data } }];
@@ -161,8 +166,16 @@ export function decideDeployment(command: DeploymentCommand, state: DeploymentSt
       return [{ type: 'DeploymentImageBuilt', data: { ...command.data } }];
     case 'SucceedDeployment': {
       const s = requireActive(state, id, 'succeed');
-      if (s.stages.deploying.status !== 'completed') throw AppError.conflict('A deployment succeeds only after its deploying stage has completed');
+      const deploying = s.stages.deploying;
+      if (deploying.status !== 'completed' && deploying.status !== 'running') {
+        throw AppError.conflict('A deployment succeeds only once its deploying stage has run');
+      }
+      const completed: DeploymentEvent[] =
+        deploying.status === 'running'
+          ? [{ type: 'DeploymentStageCompleted', data: { deploymentId: id, stage: 'deploying', finishedAt: now, durationMs: msBetween(deploying.startedAt, now) ?? 0 } }]
+          : [];
       return [
+        ...completed,
         {
           type: 'DeploymentSucceeded',
           data: { deploymentId: id, applicationId: s.applicationId, projectId: s.projectId, image: command.data.image, finishedAt: now, durationMs: msBetween(s.startedAt, now) ?? 0 },
@@ -188,7 +201,7 @@ export function decideDeployment(command: DeploymentCommand, state: DeploymentSt
       ];
     }
     case 'RequestCancel': {
-      const s = requireOwned(state, id, actorId);
+      const s = requireExisting(state, id);
       if (isFinished(s.status)) throw AppError.conflict(`Deployment '${id}' has already finished (${s.status}); nothing to cancel`, { status: s.status });
       if (s.status === 'pending') {
         return [
@@ -274,8 +287,6 @@ export function evolveDeployment(state: DeploymentState, event: DeploymentEvent)
       const stages = { ...state.stages, [event.data.stage]: { status: 'skipped', startedAt: null, finishedAt: null, durationMs: null } };
       return { ...state, stages, status: activeStatus(stages) };
     }
-    case 'DeploymentLogged':
-      return state;
     case 'DeploymentCommitResolved':
       return {
         ...state,

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { AppError, fold, type Page } from '@slipway/core';
+import { AppError, commandMetadata, fold, type Page, type RequestContext } from '@slipway/core';
 import { ProjectionRunner, handleCommand, type EventStore, type RecordedEvent } from '@slipway/event-store';
 import {
   SECRET_MASK,
   applicationStreamId,
   deploymentStreamId,
   isUuid,
+  type AccessScope,
+  type ApplicationAction,
   type ApplicationActionResponse,
   type ApplicationCommand,
   type ApplicationConfigChanges,
@@ -24,8 +26,10 @@ import {
   type DeployResponse,
   type DeploymentCommand,
   type DeploymentEvent,
+  type DeploymentLogEntry,
   type DeploymentLogsRequest,
   type DeploymentLogsResponse,
+  type DeploymentAction,
   type DeploymentRef,
   type DeploymentSource,
   type DeploymentStatus,
@@ -42,7 +46,7 @@ import type { DockerClient } from '@slipway/docker';
 import {
   SYSTEM_ACTOR,
   applicationDecider,
-  requireOwnedApplication,
+  requireActiveApplication,
   type ApplicationData,
   type ApplicationState,
 } from './application.decider';
@@ -70,14 +74,6 @@ import {
 } from './validation';
 import { applicationView, deploymentView, type UsageSample } from './views';
 
-/** Per-request context the transport hands over: ids and the clock live here, not in the domain. */
-export interface RequestContext {
-  commandId?: string;
-  requestHash?: string;
-  requestId?: string;
-  now?: string;
-}
-
 type ActiveApplication = { status: 'active' } & ApplicationData;
 type ExistingDeployment = { status: DeploymentStatus } & DeploymentData;
 
@@ -95,6 +91,8 @@ interface DeploymentRow {
   state: ExistingDeployment;
   version: string;
   queue_seq: string;
+  /** From its application (joined). */
+  team_id: string;
 }
 
 /**
@@ -111,6 +109,8 @@ export class DeploymentsApplication {
   private lastAppended = 0;
   /** Set by the worker: a new deployment should be looked at now, not at the next poll. */
   onQueued: () => void = () => undefined;
+  /** Set by the reconciler: a deleted application's service should go now, not at the next sweep. */
+  onDeleted: () => void = () => undefined;
 
   constructor(
     readonly store: EventStore,
@@ -152,6 +152,18 @@ export class DeploymentsApplication {
           cpu double precision NOT NULL,
           memory_mb double precision NOT NULL,
           sampled_at timestamptz NOT NULL
+        )`);
+      // Deployment output, line by line. Primary data, not a projection: a
+      // build's chatter is not a domain fact worth an event each.
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${this.table('deployment_logs')} (
+          deployment_id uuid NOT NULL,
+          seq integer NOT NULL,
+          at timestamptz NOT NULL,
+          stage text NOT NULL,
+          level text NOT NULL,
+          message text NOT NULL,
+          PRIMARY KEY (deployment_id, seq)
         )`);
       await tx.query(`
         CREATE TABLE IF NOT EXISTS ${this.table('application_samples')} (
@@ -201,7 +213,8 @@ export class DeploymentsApplication {
       data: {
         applicationId,
         projectId: req.projectId,
-        ownerId: req.ownerId,
+        teamId: req.teamId,
+        ownerId: req.actorId,
         name: req.name,
         serviceName,
         image: req.image ?? null,
@@ -213,13 +226,13 @@ export class DeploymentsApplication {
         healthCheck,
         resources,
       },
-      metadata: this.metadata(ctx, req.ownerId),
+      metadata: this.metadata(ctx, req.actorId),
     });
     return this.enrich(view);
   }
 
   async updateApplication(req: UpdateApplicationRequest, ctx: RequestContext): Promise<ApplicationView> {
-    const current = requireOwnedApplication(await this.loadApplication(req.applicationId), req.applicationId, req.ownerId);
+    const current = this.requireInScope(await this.loadApplication(req.applicationId), req.applicationId, req.scope);
     const issues = new Issues();
     const changes: ApplicationConfigChanges = {};
     if (req.name !== undefined) changes.name = req.name;
@@ -248,7 +261,7 @@ export class DeploymentsApplication {
     const view = await this.executeApplication(req.applicationId, ctx, req.expectedVersion, {
       type: 'UpdateApplication',
       data: { applicationId: req.applicationId, changes, envVarsSet: set, envVarsRemoved: removed },
-      metadata: this.metadata(ctx, req.ownerId),
+      metadata: this.metadata(ctx, req.actorId),
     });
     if (changes.replicas !== undefined) await this.convergeQuietly(req.applicationId);
     return this.enrich(view);
@@ -287,10 +300,11 @@ export class DeploymentsApplication {
   }
 
   async deleteApplication(req: DeleteApplicationRequest, ctx: RequestContext): Promise<{ applicationId: string }> {
+    this.requireInScope(await this.loadApplication(req.applicationId), req.applicationId, req.scope);
     await this.executeApplication(req.applicationId, ctx, req.expectedVersion, {
       type: 'DeleteApplication',
       data: { applicationId: req.applicationId, deleteVolumes: req.deleteVolumes },
-      metadata: this.metadata(ctx, req.ownerId),
+      metadata: this.metadata(ctx, req.actorId),
     });
     // Its queued and running deployments stop; the reconciler removes the
     // service (and volumes, when asked) even if the engine is down right now.
@@ -303,11 +317,12 @@ export class DeploymentsApplication {
       await this.executeDeployment(id, {}, { type: 'RequestCancel', data: { deploymentId: id }, metadata: this.metadata({}, SYSTEM_ACTOR) }).catch(() => undefined);
     }
     this.onQueued();
+    this.onDeleted();
     return { applicationId: req.applicationId };
   }
 
   async scale(req: ScaleRequest, ctx: RequestContext): Promise<ScaleResponse> {
-    requireOwnedApplication(await this.loadApplication(req.applicationId), req.applicationId, req.ownerId);
+    this.requireInScope(await this.loadApplication(req.applicationId), req.applicationId, req.scope);
     const issues = new Issues();
     checkReplicas(req.replicas, issues);
     issues.throwIfAny();
@@ -315,7 +330,7 @@ export class DeploymentsApplication {
     const outcome = await this.handleApplication<ScaleResponse>(req.applicationId, ctx, undefined, {
       type: 'ScaleApplication',
       data: { applicationId: req.applicationId, replicas: req.replicas },
-      metadata: this.metadata(ctx, req.ownerId),
+      metadata: this.metadata(ctx, req.actorId),
     }, (state, events) => ({
       applicationId: req.applicationId,
       previousReplicas: events[0]?.type === 'ApplicationScaled' ? events[0].data.previousReplicas : state.config.replicas,
@@ -326,20 +341,20 @@ export class DeploymentsApplication {
     return outcome;
   }
 
-  async restart(req: ApplicationRef, ctx: RequestContext): Promise<ApplicationActionResponse> {
-    return this.action(req, ctx, 'restart', { type: 'RestartApplication', data: { applicationId: req.applicationId }, metadata: this.metadata(ctx, req.ownerId) });
+  async restart(req: ApplicationAction, ctx: RequestContext): Promise<ApplicationActionResponse> {
+    return this.action(req, ctx, 'restart', { type: 'RestartApplication', data: { applicationId: req.applicationId }, metadata: this.metadata(ctx, req.actorId) });
   }
 
-  async stopApplication(req: ApplicationRef, ctx: RequestContext): Promise<ApplicationActionResponse> {
-    return this.action(req, ctx, 'stop', { type: 'StopApplication', data: { applicationId: req.applicationId }, metadata: this.metadata(ctx, req.ownerId) });
+  async stopApplication(req: ApplicationAction, ctx: RequestContext): Promise<ApplicationActionResponse> {
+    return this.action(req, ctx, 'stop', { type: 'StopApplication', data: { applicationId: req.applicationId }, metadata: this.metadata(ctx, req.actorId) });
   }
 
-  async startApplication(req: ApplicationRef, ctx: RequestContext): Promise<ApplicationActionResponse> {
-    return this.action(req, ctx, 'start', { type: 'StartApplication', data: { applicationId: req.applicationId }, metadata: this.metadata(ctx, req.ownerId) });
+  async startApplication(req: ApplicationAction, ctx: RequestContext): Promise<ApplicationActionResponse> {
+    return this.action(req, ctx, 'start', { type: 'StartApplication', data: { applicationId: req.applicationId }, metadata: this.metadata(ctx, req.actorId) });
   }
 
-  private async action(req: ApplicationRef, ctx: RequestContext, action: ApplicationActionResponse['action'], command: ApplicationCommand): Promise<ApplicationActionResponse> {
-    requireOwnedApplication(await this.loadApplication(req.applicationId), req.applicationId, req.ownerId);
+  private async action(req: ApplicationAction, ctx: RequestContext, action: ApplicationActionResponse['action'], command: ApplicationCommand): Promise<ApplicationActionResponse> {
+    this.requireInScope(await this.loadApplication(req.applicationId), req.applicationId, req.scope);
     // Fail fast (503) before recording anything the engine cannot carry out now.
     await this.docker.ping();
     const result = await this.handleApplication<ApplicationActionResponse>(req.applicationId, ctx, undefined, command, (state) => ({
@@ -365,9 +380,10 @@ export class DeploymentsApplication {
   async getApplication(req: ApplicationRef): Promise<ApplicationView> {
     if (!isUuid(req.applicationId)) throw AppError.notFound('application', req.applicationId);
     await this.runner.waitFor(this.lastAppended);
+    const params: unknown[] = [req.applicationId];
     const rows: ApplicationRow[] = await this.store.dataSource.query(
-      `SELECT id, state, version FROM ${this.table('applications')} WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL`,
-      [req.applicationId, req.ownerId],
+      `SELECT id, state, version FROM ${this.table('applications')} t WHERE t.id = $1 AND t.deleted_at IS NULL AND ${scopeSql(req.scope, params, 't')}`,
+      params,
     );
     if (rows.length === 0) throw AppError.notFound('application', req.applicationId);
     return this.enrich(applicationView(rows[0].state, Number(rows[0].version), { lastDeployment: null, usage: null }));
@@ -375,8 +391,8 @@ export class DeploymentsApplication {
 
   async listApplications(req: ListApplicationsRequest): Promise<Page<ApplicationView>> {
     await this.runner.waitFor(this.lastAppended);
-    const params: unknown[] = [req.ownerId];
-    let filter = 't.owner_id = $1 AND t.deleted_at IS NULL';
+    const params: unknown[] = [];
+    let filter = `t.deleted_at IS NULL AND ${scopeSql(req.scope, params, 't')}`;
     if (req.projectId) {
       params.push(req.projectId);
       filter += ` AND t.project_id = $${params.length}`;
@@ -387,7 +403,7 @@ export class DeploymentsApplication {
     }
     const column = APP_SORT[req.sort];
     const page = await keysetPage<ApplicationRow & { sort_value: string }>(this.store.dataSource, {
-      from: this.table('applications'),
+      from: `${this.table('applications')} t`,
       filter,
       params,
       column,
@@ -452,7 +468,7 @@ export class DeploymentsApplication {
   // ================================================================ deployments
 
   async deploy(req: DeployRequest, ctx: RequestContext): Promise<DeployResponse> {
-    const app = requireOwnedApplication(await this.loadApplication(req.applicationId), req.applicationId, req.ownerId);
+    const app = this.requireInScope(await this.loadApplication(req.applicationId), req.applicationId, req.scope);
     const issues = new Issues();
     checkBranch(req.branch, issues);
     checkCommitSha(req.commitSha, issues);
@@ -464,17 +480,18 @@ export class DeploymentsApplication {
     const source: DeploymentSource = app.config.gitSource
       ? { type: 'git', ...app.config.gitSource, branch: req.branch ?? app.config.gitSource.branch, commitSha: req.commitSha ?? null }
       : { type: 'image', image: app.config.image! };
-    return this.queueDeployment(ctx, req.ownerId, app, { kind: 'deploy', source, force: req.force === true, previousDeploymentId: null, commit: null });
+    return this.queueDeployment(ctx, req.actorId, app, { kind: 'deploy', source, force: req.force === true, previousDeploymentId: null, commit: null });
   }
 
   /** A new deployment that runs a successful deployment's image again. */
-  async rollback(req: DeploymentRef, ctx: RequestContext): Promise<DeployResponse> {
+  async rollback(req: DeploymentAction, ctx: RequestContext): Promise<DeployResponse> {
     const target = await this.loadDeployment(req.deploymentId);
-    if (target.status === 'absent' || target.ownerId !== req.ownerId) throw AppError.notFound('deployment', req.deploymentId);
+    if (target.status === 'absent') throw AppError.notFound('deployment', req.deploymentId);
+    const app = await this.loadApplication(target.applicationId);
+    if (app.status === 'absent' || !inScope(req.scope, app.teamId, app.projectId)) throw AppError.notFound('deployment', req.deploymentId);
     if (target.status !== 'success' || !target.image) {
       throw AppError.conflict(`Only a successful deployment can be rolled back to; deployment '${req.deploymentId}' is ${target.status}`, { status: target.status });
     }
-    const app = await this.loadApplication(target.applicationId);
     if (app.status !== 'active') throw AppError.conflict(`The application of deployment '${req.deploymentId}' has been deleted`, { applicationId: target.applicationId });
     await this.docker.ping();
     if (!(await this.docker.imageExists(target.image))) {
@@ -482,7 +499,7 @@ export class DeploymentsApplication {
         image: target.image,
       });
     }
-    return this.queueDeployment(ctx, req.ownerId, app, {
+    return this.queueDeployment(ctx, req.actorId, app as ActiveApplication, {
       kind: 'rollback',
       source: { type: 'image', image: target.image },
       force: false,
@@ -554,8 +571,11 @@ export class DeploymentsApplication {
     return Math.max(1, position);
   }
 
-  async cancel(req: DeploymentRef, ctx: RequestContext): Promise<CancelDeploymentResponse> {
-    const result = await this.executeDeployment(req.deploymentId, ctx, { type: 'RequestCancel', data: { deploymentId: req.deploymentId }, metadata: this.metadata(ctx, req.ownerId) });
+  async cancel(req: DeploymentAction, ctx: RequestContext): Promise<CancelDeploymentResponse> {
+    const target = await this.loadDeployment(req.deploymentId);
+    const app = target.status === 'absent' ? target : await this.loadApplication(target.applicationId);
+    if (app.status === 'absent' || !inScope(req.scope, app.teamId, app.projectId)) throw AppError.notFound('deployment', req.deploymentId);
+    const result = await this.executeDeployment(req.deploymentId, ctx, { type: 'RequestCancel', data: { deploymentId: req.deploymentId }, metadata: this.metadata(ctx, req.actorId) });
     this.onQueued();
     return { deploymentId: req.deploymentId, status: result.status, cancelRequested: result.cancelRequested };
   }
@@ -567,13 +587,13 @@ export class DeploymentsApplication {
       [req.deploymentId],
     );
     const queuePosition = row.state.status === 'pending' ? await this.queuePosition(row) : null;
-    return deploymentView(row.state, { queuePosition, buildOutput: lines.map((l) => l.message).join('\n') });
+    return deploymentView(row.state, { teamId: row.team_id, queuePosition, buildOutput: lines.map((l) => l.message).join('\n') });
   }
 
   async listDeployments(req: ListDeploymentsRequest): Promise<Page<DeploymentView>> {
     await this.runner.waitFor(this.lastAppended);
-    const params: unknown[] = [req.ownerId];
-    let filter = 't.owner_id = $1';
+    const params: unknown[] = [];
+    let filter = scopeSql(req.scope, params, 'a');
     if (req.applicationId) {
       if (!isUuid(req.applicationId)) return { data: [], pagination: { hasMore: false, nextCursor: null, prevCursor: null, total: 0 } };
       params.push(req.applicationId);
@@ -584,7 +604,8 @@ export class DeploymentsApplication {
       filter += ` AND t.status = $${params.length}`;
     }
     const page = await keysetPage<DeploymentRow & { sort_value: string }>(this.store.dataSource, {
-      from: this.table('deployments'),
+      from: `${this.table('deployments')} t JOIN ${this.table('applications')} a ON a.id = t.application_id`,
+      columns: 't.*, a.team_id',
       filter,
       params,
       column: 't.created_at',
@@ -594,7 +615,9 @@ export class DeploymentsApplication {
       order: req.order,
     });
     const data: DeploymentView[] = [];
-    for (const row of page.rows) data.push(deploymentView(row.state, { queuePosition: row.state.status === 'pending' ? await this.queuePosition(row) : null }));
+    for (const row of page.rows) {
+      data.push(deploymentView(row.state, { teamId: row.team_id, queuePosition: row.state.status === 'pending' ? await this.queuePosition(row) : null }));
+    }
     return { data, pagination: page.pagination };
   }
 
@@ -685,6 +708,22 @@ export class DeploymentsApplication {
     return outcome.result as ExistingDeployment;
   }
 
+  /**
+   * Appends output lines of a deployment, numbered on from the last stored
+   * one. One writer per deployment (its worker, in order), so numbers never clash.
+   */
+  async appendLogs(deploymentId: string, lines: DeploymentLogEntry[]): Promise<void> {
+    if (lines.length === 0) return;
+    const logs = this.table('deployment_logs');
+    await this.store.dataSource.query(
+      `INSERT INTO ${logs} (deployment_id, seq, at, stage, level, message)
+       SELECT $1, base.n + u.ord, u.at, u.stage, u.level, u.message
+         FROM (SELECT coalesce(max(seq), 0) AS n FROM ${logs} WHERE deployment_id = $1) base,
+              unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(at, stage, level, message, ord)`,
+      [deploymentId, lines.map((l) => l.at), lines.map((l) => l.stage), lines.map((l) => l.level), lines.map((l) => l.message)],
+    );
+  }
+
   /** Plaintext secret values of an application, for redacting logs and engine messages. */
   secretValues(app: ApplicationData): string[] {
     return app.config.envVars.filter((v) => v.isSecret).map((v) => {
@@ -703,16 +742,41 @@ export class DeploymentsApplication {
   }
 
   private async deploymentRow(deploymentId: string): Promise<DeploymentRow | undefined> {
-    const rows: DeploymentRow[] = await this.store.dataSource.query(`SELECT id, state, version, queue_seq FROM ${this.table('deployments')} WHERE id = $1`, [deploymentId]);
+    const rows: DeploymentRow[] = await this.store.dataSource.query(
+      `SELECT t.id, t.state, t.version, t.queue_seq, a.team_id FROM ${this.table('deployments')} t JOIN ${this.table('applications')} a ON a.id = t.application_id WHERE t.id = $1`,
+      [deploymentId],
+    );
     return rows[0];
   }
 
   private async ownedDeploymentRow(req: DeploymentRef): Promise<DeploymentRow> {
     if (!isUuid(req.deploymentId)) throw AppError.notFound('deployment', req.deploymentId);
     await this.runner.waitFor(this.lastAppended);
-    const row = await this.deploymentRow(req.deploymentId);
-    if (!row || row.state.ownerId !== req.ownerId) throw AppError.notFound('deployment', req.deploymentId);
-    return row;
+    const params: unknown[] = [req.deploymentId];
+    const rows: DeploymentRow[] = await this.store.dataSource.query(
+      `SELECT t.id, t.state, t.version, t.queue_seq, a.team_id FROM ${this.table('deployments')} t JOIN ${this.table('applications')} a ON a.id = t.application_id
+        WHERE t.id = $1 AND ${scopeSql(req.scope, params, 'a')}`,
+      params,
+    );
+    if (!rows[0]) throw AppError.notFound('deployment', req.deploymentId);
+    return rows[0];
+  }
+
+  private requireInScope(state: ApplicationState, applicationId: string, scope: AccessScope): ActiveApplication {
+    const app = requireActiveApplication(state, applicationId);
+    if (!inScope(scope, app.teamId, app.projectId)) throw AppError.notFound('application', applicationId);
+    return app;
+  }
+
+  /** Its project moved to another team: its applications follow (idempotent, so redelivery is harmless). */
+  async onProjectMoved(projectId: string, teamId: string): Promise<number> {
+    await this.runner.waitFor(this.lastAppended);
+    const rows: Array<{ id: string }> = await this.store.dataSource.query(
+      `SELECT id FROM ${this.table('applications')} WHERE project_id = $1 AND deleted_at IS NULL AND team_id <> $2`,
+      [projectId, teamId],
+    );
+    for (const { id } of rows) await this.executeApplication(id, {}, undefined, this.system('MoveApplication', { applicationId: id, teamId }));
+    return rows.length;
   }
 
   private async enrich(view: ApplicationView): Promise<ApplicationView> {
@@ -751,12 +815,7 @@ export class DeploymentsApplication {
   }
 
   private metadata(ctx: RequestContext, actorId: string): ApplicationCommand['metadata'] {
-    return {
-      commandId: ctx.commandId ?? randomUUID(),
-      now: ctx.now ?? new Date().toISOString(),
-      actorId,
-      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-    };
+    return commandMetadata(ctx, actorId);
   }
 
   private async reserveNames(tx: EntityManager, recorded: RecordedEvent[]): Promise<void> {
@@ -776,6 +835,22 @@ export class DeploymentsApplication {
       }
     }
   }
+}
+
+
+export function inScope(scope: AccessScope, teamId: string, projectId: string): boolean {
+  return scope.teamIds.includes(teamId) && (!scope.projectIds || scope.projectIds.includes(projectId));
+}
+
+/** The access scope as SQL over an applications alias, its values appended to `params`. */
+function scopeSql(scope: AccessScope, params: unknown[], alias: string): string {
+  params.push(scope.teamIds);
+  let sql = `${alias}.team_id = ANY($${params.length}::text[])`;
+  if (scope.projectIds) {
+    params.push(scope.projectIds);
+    sql += ` AND ${alias}.project_id = ANY($${params.length}::text[])`;
+  }
+  return sql;
 }
 
 function levelOf(message: string, stream: 'stdout' | 'stderr'): ApplicationLogLine['level'] {

@@ -5,8 +5,10 @@ interface Queryable {
 }
 
 export interface KeysetQuery {
-  /** The table (aliased `t`); rows come back as `t.*` plus `sort_value`. */
+  /** FROM clause defining alias `t` (joins allowed); rows come back as `t.*` plus `sort_value`. */
   from: string;
+  /** Selected columns (default `t.*`). */
+  columns?: string;
   /** Table alias `t`; a WHERE clause over `params`. */
   filter: string;
   params: unknown[];
@@ -25,7 +27,7 @@ export interface KeysetQuery {
  * which keeps microseconds, so a page edge never skips or repeats a row).
  */
 export async function keysetPage<R extends { id: string; sort_value: string }>(db: Queryable, q: KeysetQuery): Promise<{ rows: R[]; pagination: Page<R>['pagination'] }> {
-  const [{ total }] = await db.query(`SELECT count(*)::int AS total FROM ${q.from} t WHERE ${q.filter}`, q.params);
+  const [{ total }] = await db.query(`SELECT count(*)::int AS total FROM ${q.from} WHERE ${q.filter}`, q.params);
   const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
   if (q.cursor && !cursor) {
     throw new AppError('INVALID_INPUT', 'The cursor is not valid; use nextCursor or prevCursor from a previous page', { field: 'cursor' });
@@ -41,7 +43,7 @@ export async function keysetPage<R extends { id: string; sort_value: string }>(d
   params.push(q.limit + 1);
   const dir = ascending ? 'ASC' : 'DESC';
   const rows: R[] = await db.query(
-    `SELECT t.*, (${q.column})::text AS sort_value FROM ${q.from} t WHERE ${where}
+    `SELECT ${q.columns ?? 't.*'}, (${q.column})::text AS sort_value FROM ${q.from} WHERE ${where}
       ORDER BY ${q.column} ${dir}, t.id ${dir} LIMIT $${params.length}`,
     params,
   );

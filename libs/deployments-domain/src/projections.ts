@@ -16,11 +16,10 @@ export const DEPLOYMENT_LIST = 'deployment-list';
 interface StateRow<S> {
   state: S;
   version: string;
-  log_count?: number;
 }
 
-async function loadForUpdate<S>(tx: EntityManager, table: string, id: string, extra = ''): Promise<StateRow<S> | undefined> {
-  const rows: Array<StateRow<S>> = await tx.query(`SELECT state, version${extra} FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+async function loadForUpdate<S>(tx: EntityManager, table: string, id: string): Promise<StateRow<S> | undefined> {
+  const rows: Array<StateRow<S>> = await tx.query(`SELECT state, version FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
   return rows[0];
 }
 
@@ -35,6 +34,7 @@ export function applicationListProjection(schema: string): Projection {
           id uuid PRIMARY KEY,
           owner_id text NOT NULL,
           project_id text NOT NULL,
+          team_id text NOT NULL,
           name text NOT NULL,
           service_name text NOT NULL,
           status text NOT NULL,
@@ -48,6 +48,7 @@ export function applicationListProjection(schema: string): Projection {
       await tx.query(`CREATE INDEX IF NOT EXISTS applications_owner_updated ON ${table} (owner_id, updated_at, id) WHERE deleted_at IS NULL`);
       await tx.query(`CREATE INDEX IF NOT EXISTS applications_owner_name ON ${table} (owner_id, lower(name), id) WHERE deleted_at IS NULL`);
       await tx.query(`CREATE INDEX IF NOT EXISTS applications_project ON ${table} (project_id) WHERE deleted_at IS NULL`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS applications_team_created ON ${table} (team_id, created_at, id) WHERE deleted_at IS NULL`);
     },
     async apply(tx, recorded: RecordedEvent) {
       const event = { type: recorded.type, data: recorded.data } as ApplicationEvent;
@@ -57,9 +58,9 @@ export function applicationListProjection(schema: string): Projection {
       const state = evolveApplication(row?.state ?? initialApplicationState(), event);
       if (state.status === 'absent') return;
       await tx.query(
-        `INSERT INTO ${table} (id, owner_id, project_id, name, service_name, status, state, version, created_at, updated_at, deleted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         ON CONFLICT (id) DO UPDATE SET name = $4, status = $6, state = $7, version = $8, updated_at = $10, deleted_at = $11`,
+        `INSERT INTO ${table} (id, owner_id, project_id, name, service_name, status, state, version, created_at, updated_at, deleted_at, team_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (id) DO UPDATE SET name = $4, status = $6, state = $7, version = $8, updated_at = $10, deleted_at = $11, team_id = $12`,
         [
           id,
           state.ownerId,
@@ -72,6 +73,7 @@ export function applicationListProjection(schema: string): Projection {
           state.createdAt,
           state.updatedAt,
           state.status === 'deleted' ? state.updatedAt : null,
+          state.teamId,
         ],
       );
     },
@@ -83,7 +85,6 @@ export function applicationListProjection(schema: string): Projection {
 
 export function deploymentListProjection(schema: string): Projection {
   const table = `"${schema}".deployments`;
-  const logs = `"${schema}".deployment_logs`;
   return {
     name: DEPLOYMENT_LIST,
     handles: DEPLOYMENT_EVENT_TYPES,
@@ -98,7 +99,6 @@ export function deploymentListProjection(schema: string): Projection {
           -- Global position of DeploymentCreated: the queue order, stable across replays.
           queue_seq bigint NOT NULL,
           state jsonb NOT NULL,
-          log_count integer NOT NULL DEFAULT 0,
           version bigint NOT NULL,
           created_at timestamptz NOT NULL,
           started_at timestamptz,
@@ -107,40 +107,18 @@ export function deploymentListProjection(schema: string): Projection {
       await tx.query(`CREATE INDEX IF NOT EXISTS deployments_owner_created ON ${table} (owner_id, created_at, id)`);
       await tx.query(`CREATE INDEX IF NOT EXISTS deployments_application ON ${table} (application_id, created_at)`);
       await tx.query(`CREATE INDEX IF NOT EXISTS deployments_queue ON ${table} (queue_seq) WHERE status NOT IN ('success', 'failed', 'cancelled')`);
-      await tx.query(`
-        CREATE TABLE IF NOT EXISTS ${logs} (
-          deployment_id uuid NOT NULL,
-          seq integer NOT NULL,
-          at timestamptz NOT NULL,
-          stage text NOT NULL,
-          level text NOT NULL,
-          message text NOT NULL,
-          PRIMARY KEY (deployment_id, seq)
-        )`);
     },
     async apply(tx, recorded: RecordedEvent) {
       const event = { type: recorded.type, data: recorded.data } as DeploymentEvent;
       const id: string = event.data.deploymentId;
-      const row = await loadForUpdate<DeploymentState>(tx, table, id, ', log_count');
+      const row = await loadForUpdate<DeploymentState>(tx, table, id);
       if (row && Number(row.version) >= recorded.streamPosition) return;
       const state = evolveDeployment(row?.state ?? initialDeploymentState(), event);
       if (state.status === 'absent') return;
-      let logCount = row?.log_count ?? 0;
-      if (event.type === 'DeploymentLogged' && event.data.lines.length > 0) {
-        const lines = event.data.lines;
-        await tx.query(
-          `INSERT INTO ${logs} (deployment_id, seq, at, stage, level, message)
-           SELECT $1, u.seq, u.at, u.stage, u.level, u.message
-             FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) AS u(seq, at, stage, level, message)
-           ON CONFLICT DO NOTHING`,
-          [id, lines.map((_, i) => logCount + i + 1), lines.map((l) => l.at), lines.map((l) => l.stage), lines.map((l) => l.level), lines.map((l) => l.message)],
-        );
-        logCount += lines.length;
-      }
       await tx.query(
-        `INSERT INTO ${table} (id, application_id, owner_id, project_id, status, queue_seq, state, log_count, version, created_at, started_at, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (id) DO UPDATE SET status = $5, state = $7, log_count = $8, version = $9, started_at = $11, finished_at = $12`,
+        `INSERT INTO ${table} (id, application_id, owner_id, project_id, status, queue_seq, state, version, created_at, started_at, finished_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (id) DO UPDATE SET status = $5, state = $7, version = $8, started_at = $10, finished_at = $11`,
         [
           id,
           state.applicationId,
@@ -149,7 +127,6 @@ export function deploymentListProjection(schema: string): Projection {
           state.status,
           recorded.globalPosition,
           JSON.stringify(state),
-          logCount,
           recorded.streamPosition,
           state.createdAt,
           state.startedAt,
@@ -159,7 +136,6 @@ export function deploymentListProjection(schema: string): Projection {
     },
     async reset(tx) {
       await tx.query(`TRUNCATE ${table}`);
-      await tx.query(`TRUNCATE ${logs}`);
     },
   };
 }

@@ -23,8 +23,8 @@ const withPort = (t: TaskInfo, port: number): TaskInfo => ({
 });
 
 describe('observeRuntime', () => {
-  const observe = (tasks: TaskInfo[], desiredTasks = 1, svc: ServiceInfo | undefined = service) =>
-    observeRuntime({ serviceName: 'web-1', desiredTasks, service: svc, tasks, publishMode: 'host' });
+  const observe = (tasks: TaskInfo[], desiredTasks = 1, svc: ServiceInfo | null = service) =>
+    observeRuntime({ serviceName: 'web-1', desiredTasks, service: svc ?? undefined, tasks, publishMode: 'host' });
 
   it('is running and healthy when every wanted task runs, with each task\'s host port once', () => {
     expect(observe([withPort(task('t1', 'running'), 32768), withPort(task('t2', 'running'), 32769)], 2)).toEqual({
@@ -54,7 +54,24 @@ describe('observeRuntime', () => {
   it('is degraded with some tasks running, stopped with none wanted, and an error without the service', () => {
     expect(observe([task('a', 'running'), task('b', 'starting')], 2)).toMatchObject({ status: 'degraded', healthStatus: 'unhealthy', runningTasks: 1 });
     expect(observe([task('a', 'shutdown', 'shutdown')], 0)).toMatchObject({ status: 'stopped', runningTasks: 0, desiredTasks: 0 });
-    expect(observe([], 1, undefined)).toMatchObject({ status: 'error', message: expect.stringContaining("Service 'web-1' is missing") });
+    expect(observe([], 1, null)).toMatchObject({ status: 'error', message: expect.stringContaining("Service 'web-1' is missing") });
+  });
+
+  it('counts a task once when its IPv4 and IPv6 bindings got different host ports (IPv4 comes first)', () => {
+    const t = task('t1', 'running');
+    const dual: TaskInfo = {
+      ...t,
+      Status: {
+        ...t.Status,
+        PortStatus: {
+          Ports: [
+            { Protocol: 'tcp', TargetPort: 8080, PublishedPort: 32832, PublishMode: 'host' },
+            { Protocol: 'tcp', TargetPort: 8080, PublishedPort: 32831, PublishMode: 'host' },
+          ],
+        },
+      },
+    };
+    expect(publishedPorts(undefined, [dual], 'host')).toEqual([{ containerPort: 8080, protocol: 'tcp', publishedPort: 32832 }]);
   });
 
   it('reads ingress ports from the service endpoint', () => {

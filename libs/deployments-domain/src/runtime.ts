@@ -27,12 +27,29 @@ export function runningTasks(tasks: TaskInfo[], deploymentId?: string): TaskInfo
   );
 }
 
-/** Host ports of running tasks (host mode) or the routing mesh's (ingress); IPv4/IPv6 duplicates folded. */
+type PortEntry = NonNullable<NonNullable<TaskInfo['Status']['PortStatus']>['Ports']>[number];
+
+/**
+ * A host-mode task lists one entry per address family for each port: the
+ * IPv4 binding first, then IPv6, and the engine may give them different host
+ * ports. Only the first (IPv4) one is reported, so each task counts once.
+ */
+function firstPerTarget(entries: PortEntry[]): PortEntry[] {
+  const seen = new Set<string>();
+  return entries.filter((p) => {
+    const key = `${p.TargetPort}/${p.Protocol ?? 'tcp'}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Host ports of running tasks (host mode) or the routing mesh's (ingress). */
 export function publishedPorts(service: ServiceInfo | undefined, running: TaskInfo[], mode: PublishMode): ObservedPort[] {
   const raw =
     mode === 'ingress'
       ? (service?.Endpoint?.Ports ?? [])
-      : running.flatMap((t) => t.Status.PortStatus?.Ports ?? []);
+      : running.flatMap((t) => firstPerTarget(t.Status.PortStatus?.Ports ?? []));
   const seen = new Set<string>();
   const out: ObservedPort[] = [];
   for (const p of raw) {

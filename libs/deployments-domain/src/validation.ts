@@ -63,7 +63,7 @@ export function checkImage(image: unknown, issues: Issues): void {
 }
 
 /** Accepted repository addresses; a leading '-' could be read by git as an option. */
-const REPO_URL = /^(?:(?:https?|ssh|git|file):\/\/[^\s]+|[\w.-]+@[\w.-]+:[^\s]+|\/[^\s]*)$/;
+const REPO_URL = /^(?!-)(?:(?:https?|ssh|git|file):\/\/[^\s]+|[\w.-]+@[\w.-]+:[^\s]+|\/[^\s]*)$/;
 
 /** A relative path that stays inside its root ("./", "app", "services/api"). */
 function safeRelative(path: unknown): string | undefined {

@@ -24,6 +24,7 @@ export function applicationView(state: ApplicationData, version: number, extras:
     id: state.applicationId,
     name: state.name,
     projectId: state.projectId,
+    teamId: state.teamId,
     ownerId: state.ownerId,
     serviceName: state.serviceName,
     image: config.image ?? state.current?.image ?? null,
@@ -63,12 +64,16 @@ export function applicationView(state: ApplicationData, version: number, extras:
 
 const seconds = (ms: number | null) => (ms === null ? null : round(ms / 1000, 3));
 
-export function deploymentView(state: { status: DeploymentStatus } & DeploymentData, extras: { queuePosition: number | null; buildOutput?: string }): DeploymentView {
+export function deploymentView(
+  state: { status: DeploymentStatus } & DeploymentData,
+  extras: { teamId: string; queuePosition: number | null; buildOutput?: string },
+): DeploymentView {
   const duration = state.startedAt && state.finishedAt ? Math.max(0, Date.parse(state.finishedAt) - Date.parse(state.startedAt)) : null;
   return {
     id: state.deploymentId,
     applicationId: state.applicationId,
     projectId: state.projectId,
+    teamId: extras.teamId,
     ownerId: state.ownerId,
     kind: state.kind,
     status: state.status,

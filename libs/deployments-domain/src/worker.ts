@@ -119,15 +119,14 @@ export class DeploymentWorker {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        this.wakeRequested = false;
+        resolve();
+      };
       const timer = setTimeout(done, ms);
       timer.unref();
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = undefined;
-        self.wakeRequested = false;
-        resolve();
-      }
       this.wakeUp = done;
     });
   }
@@ -204,14 +203,23 @@ export class DeploymentWorker {
     }
   }
 
-  private command(deploymentId: string, command: Omit<DeploymentCommand, 'metadata'>): Promise<unknown> {
+  private command(deploymentId: string, command: Omit<DeploymentCommand, 'metadata'>): Promise<Deployment> {
     return this.app.executeDeployment(deploymentId, {}, this.app.system(command.type, command.data as never));
   }
 
   private async execute(id: string, mode: 'start' | 'resume', signal: AbortSignal, note?: string): Promise<void> {
+    const loaded = await this.app.loadDeployment(id);
+    if (loaded.status === 'absent') return;
+    const why = loaded.kind === 'rollback' ? `rollback to deployment ${loaded.previousDeploymentId}` : 'the application runs a ready-made image';
+    let current: Deployment = loaded;
     if (mode === 'start') {
       try {
-        await this.command(id, { type: 'StartDeployment', data: { deploymentId: id, workerId: this.opts.workerId } });
+        // An image deployment goes straight to deploying, recorded in one append.
+        const plan =
+          loaded.source.type === 'image'
+            ? { skip: [{ stage: 'cloning' as const, reason: why }, { stage: 'building' as const, reason: why }], enter: 'deploying' as const }
+            : { enter: 'cloning' as const };
+        current = await this.command(id, { type: 'StartDeployment', data: { deploymentId: id, workerId: this.opts.workerId, ...plan } });
       } catch (err) {
         // Cancelled (or started elsewhere) between the query and now: nothing to do.
         if (err instanceof AppError && err.code === 'CONFLICT') return;
@@ -219,25 +227,24 @@ export class DeploymentWorker {
       }
     }
     const log = new DeploymentLog(
-      async (lines: DeploymentLogEntry[]) => {
-        await this.command(id, { type: 'RecordLogs', data: { deploymentId: id, lines } });
-      },
+      (lines: DeploymentLogEntry[]) => this.app.appendLogs(id, lines),
       (err) => this.opts.log(`worker: logs of ${id}: ${(err as Error).message}`),
     );
     let dir: string | undefined;
     let stage: StageName | 'queue' = 'queue';
     let secrets: string[] = [];
-    const inStage = async <T>(name: StageName, fn: () => Promise<T>): Promise<T> => {
+    /** Runs a stage (entering it unless StartDeployment already did); `complete: false` leaves the end to SucceedDeployment. */
+    const inStage = async <T>(name: StageName, fn: () => Promise<T>, complete = true): Promise<T> => {
       if (signal.aborted) throw abortError();
-      await this.command(id, { type: 'StartStage', data: { deploymentId: id, stage: name } });
+      if (current.stages[name].status !== 'running') current = await this.command(id, { type: 'StartStage', data: { deploymentId: id, stage: name } });
       stage = name;
       const result = await fn();
       await log.flush();
-      await this.command(id, { type: 'CompleteStage', data: { deploymentId: id, stage: name } });
+      if (complete) current = await this.command(id, { type: 'CompleteStage', data: { deploymentId: id, stage: name } });
       return result;
     };
     try {
-      const d = (await this.app.loadDeployment(id)) as Deployment;
+      const d = current;
       const app = await this.app.loadApplication(d.applicationId);
       if (app.status !== 'active') throw new CancelledError('The application was deleted');
       secrets = this.app.secretValues(app);
@@ -294,13 +301,14 @@ export class DeploymentWorker {
         await rm(dir, { recursive: true, force: true });
       } else {
         image = d.source.image;
-        const why = d.kind === 'rollback' ? `rollback to deployment ${d.previousDeploymentId}` : 'the application runs a ready-made image';
-        await this.command(id, { type: 'SkipStage', data: { deploymentId: id, stage: 'cloning', reason: why } });
-        await this.command(id, { type: 'SkipStage', data: { deploymentId: id, stage: 'building', reason: why } });
+        // A resumed deployment starts with every stage pending again.
+        for (const skipped of ['cloning', 'building'] as const) {
+          if (current.stages[skipped].status === 'pending') current = await this.command(id, { type: 'SkipStage', data: { deploymentId: id, stage: skipped, reason: why } });
+        }
         log.info('queue', `No clone or build: ${why} (${image})`);
       }
 
-      const outcome = await inStage('deploying', () => this.deployService(d, image, log, signal));
+      const outcome = await inStage('deploying', () => this.deployService(d, image, log, signal), false);
       await this.app.executeApplication(d.applicationId, {}, undefined, this.app.system('RecordApplicationDeployed', {
         applicationId: d.applicationId,
         deploymentId: id,
@@ -311,6 +319,7 @@ export class DeploymentWorker {
       }));
       log.info('deploying', `Deployment succeeded: ${outcome.runningTasks} task(s) running ${image}`);
       await log.flush();
+      // Completes the deploying stage and the deployment in one append.
       await this.command(id, { type: 'SucceedDeployment', data: { deploymentId: id, image } });
     } catch (err) {
       await this.finishAfterError(id, err, signal, stage, log, secrets);
@@ -389,7 +398,8 @@ export class DeploymentWorker {
   }
 
   private async awaitTasks(app: ApplicationData, deploymentId: string, replicas: number, log: DeploymentLog, signal: AbortSignal): Promise<{ runningTasks: number; ports: ObservedPort[] }> {
-    const deadline = Date.now() + this.config.deployTimeoutMs;
+    const started = Date.now();
+    const deadline = started + this.config.deployTimeoutMs;
     const seen = new Map<string, string>();
     const failed = new Set<string>();
     const health = app.config.healthCheck ? ' and healthy' : '';
@@ -419,7 +429,9 @@ export class DeploymentWorker {
           `Only ${running.length} of ${replicas} task(s) running${health} after ${Math.round(this.config.deployTimeoutMs / 1000)} s${last ? `; ${last}` : ''}`,
         );
       }
-      await new Promise((r) => setTimeout(r, 250));
+      // Tasks usually run within a few seconds: poll closely then (the deployment's own overhead stays
+      // small), and gently after that.
+      await new Promise((r) => setTimeout(r, Date.now() - started < 5000 ? 50 : 250));
     }
   }
 

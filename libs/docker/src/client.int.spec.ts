@@ -19,7 +19,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of await docker.listServices([LABEL])) await docker.removeService(s.ID);
-  for (const image of await docker.listImages([LABEL])) await docker.removeImage(image.Id).catch(() => undefined);
+  // An image stays in use until the removed service's container has stopped.
+  for (let i = 0; i < 40 && (await docker.listImages([LABEL])).length > 0; i++) {
+    for (const image of await docker.listImages([LABEL])) for (const tag of image.RepoTags ?? [image.Id]) await docker.removeImage(tag);
+    await new Promise((r) => setTimeout(r, 500));
+  }
   docker.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -25,13 +25,21 @@ export function isEngineUnreachable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; statusCode?: unknown } | null;
   if (!e) return false;
   if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
-  // The engine answered: an HTTP status means it is reachable, whatever it said.
-  if (typeof e.statusCode === 'number') return false;
+  // 503 is the engine saying it cannot serve now (shutting down, Swarm not
+  // ready): unusable, the same as unreachable for callers. Any other status
+  // is the engine's own answer.
+  if (typeof e.statusCode === 'number') return e.statusCode === 503;
   return typeof e.message === 'string' && /socket hang up|connect ENOENT|connect ECONNREFUSED/.test(e.message);
 }
 
 export function engineUnavailable(endpoint: string, cause?: unknown, retryAfterSeconds = 2): AppError {
   const code = (cause as { code?: unknown } | undefined)?.code;
+  if (engineStatus(cause) === 503) {
+    return new AppError('SERVICE_UNAVAILABLE', `The Docker engine at ${endpoint} cannot serve now (${engineMessage(cause)}); retry shortly`, {
+      engine: endpoint,
+      retryAfterSeconds,
+    });
+  }
   return new AppError('SERVICE_UNAVAILABLE', `The Docker engine is not reachable at ${endpoint}; start it (dockerd) and retry`, {
     engine: endpoint,
     retryAfterSeconds,

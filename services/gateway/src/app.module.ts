@@ -18,10 +18,13 @@ import { RATE_LIMIT_PROVIDERS, RateLimitGuard } from './rate-limit/rate-limit.ne
 import { TeamsController } from './teams/teams.controller';
 import { ApiKeysController } from './api-keys/api-keys.controller';
 import { AuditController } from './audit/audit.controller';
+import { ApplicationsController } from './applications/applications.controller';
+import { ProjectApplicationsController } from './applications/project-applications.controller';
+import { DeploymentsController } from './deployments/deployments.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, ProjectsController, TeamsController, ApiKeysController, AuditController, HealthController],
+    controllers: [AuthController, OidcController, UsersController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, HealthController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { DATABASE_URL, freePort, startTestPlatform } from '@slipway/e2e';
+import { benchDeploy } from './deploy';
 
 /**
  * `npm run bench`: every figure is reported as a ratio to a baseline measured
@@ -132,8 +133,10 @@ async function main(): Promise<void> {
     await t.stop();
   }
 
+  lines.push(...(await benchDeploy()));
+
   console.log(lines.join('\n'));
-  console.log('\nTargets: reads ≥ 0.25 of bare with p99 < 20 ms; creates ≥ 0.5 of raw durable INSERT.');
+  console.log('\nTargets: reads ≥ 0.25 of bare with p99 < 20 ms; creates ≥ 0.5 of raw durable INSERT; deploy ≤ 1.3 × docker service create.');
 }
 
 main().catch((err) => {

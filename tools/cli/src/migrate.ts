@@ -1,12 +1,14 @@
 import { createDataSource, EventStore, rebuildProjection, type Projection } from '@slipway/event-store';
 import { usersProjection } from '@slipway/identity-domain';
 import { projectListProjection } from '@slipway/projects-domain';
+import { applicationListProjection, deploymentListProjection } from '@slipway/deployments-domain';
 import { schemaFor } from '@slipway/service-host';
 
 /** Every service's rebuildable projections, by service name. */
 export const PROJECTIONS: Record<string, (schema: string) => Projection[]> = {
   projects: (schema) => [projectListProjection(schema)],
   identity: (schema) => [usersProjection(schema)],
+  deployments: (schema) => [applicationListProjection(schema), deploymentListProjection(schema)],
 };
 
 /** Creates every service's schema, event-store tables and read-model tables (idempotent). */

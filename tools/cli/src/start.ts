@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IdentityApi } from '@slipway/identity-contracts';
 import { MessageBus } from '@slipway/messaging';
@@ -20,6 +20,12 @@ function loadOrCreateSecrets(): Record<string, string> {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
     if (m) env[m[1]] = m[2];
+  }
+  // Added after the first release: installs from before get theirs on the next start.
+  // Encrypts secret env vars at rest; losing it makes them unreadable, so it is never rotated here.
+  if (!env.SLIPWAY_SECRETS_KEY) {
+    env.SLIPWAY_SECRETS_KEY = randomBytes(32).toString('base64');
+    appendFileSync(file, `SLIPWAY_SECRETS_KEY=${env.SLIPWAY_SECRETS_KEY}\n`, { mode: 0o600 });
   }
   return env;
 }
@@ -60,7 +66,7 @@ async function main(): Promise<void> {
   await ensureDatabase(databaseUrl);
   await migrateAll(databaseUrl);
 
-  const platform = new Platform({ env: { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, JWT_SECRET: secrets.JWT_SECRET, ...process.env }, port });
+  const platform = new Platform({ env: { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, JWT_SECRET: secrets.JWT_SECRET, SLIPWAY_SECRETS_KEY: secrets.SLIPWAY_SECRETS_KEY, ...process.env }, port });
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;

@@ -109,6 +109,7 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
     NATS_URL: nats.url,
     SLIPWAY_SCHEMA_PREFIX: schemaPrefix,
     JWT_SECRET: randomBytes(32).toString('hex'),
+    SLIPWAY_SECRETS_KEY: randomBytes(32).toString('hex'),
     DB_POOL_SIZE: '5',
     RATE_LIMITS: TEST_RATE_LIMITS,
     // Runs sharing a Redis (REDIS_URL) never share budgets.
@@ -218,3 +219,6 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
     },
   };
 }
+
+// Docker fixtures for the benchmark (tools/bench imports this package's entry point).
+export { cleanEngine, ensureSiteImage } from './docker-fixtures';
