@@ -12,8 +12,13 @@ const lock = join(root, 'package-lock.json');
 const marker = join(root, 'node_modules', '.package-lock.json');
 
 if (!existsSync(marker) || statSync(lock).mtimeMs > statSync(marker).mtimeMs) {
-  console.log('Installing dependencies (npm ci)…');
-  run('npm ci --no-audit --no-fund');
+  console.log('Installing dependencies…');
+  // npm ci where the registry has every platform's optional binaries; npm install (same lockfile) where it does not.
+  try {
+    run('npm ci --no-audit --no-fund');
+  } catch {
+    run('npm install --no-audit --no-fund');
+  }
 }
 console.log('Building…');
 run('npx tsc -b');
