@@ -397,32 +397,44 @@ export class DeploymentWorker {
     }
   }
 
+  /**
+   * Success needs the wanted tasks to stay running for the monitor window
+   * (SLIPWAY_DEPLOY_MONITOR_MS): a container that starts and exits at once is
+   * "running" for a moment, and must count as the failure it is.
+   */
   private async awaitTasks(app: ApplicationData, deploymentId: string, replicas: number, log: DeploymentLog, signal: AbortSignal): Promise<{ runningTasks: number; ports: ObservedPort[] }> {
     const started = Date.now();
     const deadline = started + this.config.deployTimeoutMs;
     const seen = new Map<string, string>();
     const failed = new Set<string>();
     const health = app.config.healthCheck ? ' and healthy' : '';
+    let convergedAt: number | undefined;
     for (;;) {
       if (signal.aborted) throw abortError();
       const tasks = await this.app.docker.listTasks({ service: [app.serviceName] });
       const mine = tasks.filter((t) => t.Spec?.ContainerSpec?.Labels?.[LABELS.deployment] === deploymentId);
       for (const t of mine) {
         const state = `${t.Status.State}${t.Status.Err ? `: ${t.Status.Err}` : ''}`;
+        const failure = FAILED_TASK.has(t.Status.State) || t.Status.State === 'complete' || Boolean(t.Status.Err && t.Status.State === 'shutdown');
         if (seen.get(t.ID) !== state) {
           seen.set(t.ID, state);
-          log.add('deploying', FAILED_TASK.has(t.Status.State) ? 'error' : 'info', `task ${t.ID.slice(0, 12)} (slot ${t.Slot ?? '?'}): ${state}`);
+          log.add('deploying', failure ? 'error' : 'info', `task ${t.ID.slice(0, 12)} (slot ${t.Slot ?? '?'}): ${state}`);
         }
-        if (FAILED_TASK.has(t.Status.State) || (t.Status.Err && ['shutdown', 'complete'].includes(t.Status.State))) failed.add(t.ID);
+        if (failure) failed.add(t.ID);
       }
       const running = runningTasks(tasks, deploymentId);
-      if (running.length >= replicas) {
-        const service: ServiceInfo | undefined = this.config.publishMode === 'ingress' ? await this.app.docker.inspectService(app.serviceName) : undefined;
-        return { runningTasks: running.length, ports: publishedPorts(service, running, this.config.publishMode) };
-      }
       const last = lastTaskFailure(mine);
       if (failed.size >= this.config.maxTaskFailures) {
         throw new DeployFailedError(`${failed.size} task(s) of this deployment failed to start${last ? `; the last: ${last}` : ''}`);
+      }
+      if (running.length >= replicas) {
+        convergedAt ??= Date.now();
+        if (replicas === 0 || Date.now() - convergedAt >= this.config.deployMonitorMs) {
+          const service: ServiceInfo | undefined = this.config.publishMode === 'ingress' ? await this.app.docker.inspectService(app.serviceName) : undefined;
+          return { runningTasks: running.length, ports: publishedPorts(service, running, this.config.publishMode) };
+        }
+      } else {
+        convergedAt = undefined;
       }
       if (Date.now() > deadline) {
         throw new DeployFailedError(
@@ -434,6 +446,7 @@ export class DeploymentWorker {
       await new Promise((r) => setTimeout(r, Date.now() - started < 5000 ? 50 : 250));
     }
   }
+
 
   private async rollBack(app: ApplicationData, previous: ServiceInfo | undefined, log: DeploymentLog): Promise<void> {
     try {
