@@ -11,8 +11,6 @@ export interface DeploymentsConfig {
   concurrency: number;
   /** A deployment whose tasks are not all running (and healthy) by then fails. */
   deployTimeoutMs: number;
-  /** How long the wanted tasks must keep running before a deployment counts as a success. */
-  deployMonitorMs: number;
   /** Task failures of a new deployment after which it fails without waiting for the timeout. */
   maxTaskFailures: number;
   /** How long the wanted tasks must stay running (the same tasks) before a deployment counts as a success. */
@@ -57,7 +55,6 @@ export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): Dep
     publishMode,
     concurrency: int(env, 'SLIPWAY_DEPLOY_CONCURRENCY', 2, 1, 64),
     deployTimeoutMs: int(env, 'SLIPWAY_DEPLOY_TIMEOUT_MS', 180_000, 1000, 86_400_000),
-    deployMonitorMs: int(env, 'SLIPWAY_DEPLOY_MONITOR_MS', 2000, 0, 600_000),
     maxTaskFailures: int(env, 'SLIPWAY_DEPLOY_MAX_TASK_FAILURES', 3, 1, 1000),
     stableMs: int(env, 'SLIPWAY_DEPLOY_STABLE_MS', 2000, 0, 600_000),
     cloneTimeoutMs: int(env, 'SLIPWAY_CLONE_TIMEOUT_MS', 300_000, 1000, 86_400_000),

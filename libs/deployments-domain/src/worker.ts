@@ -399,7 +399,7 @@ export class DeploymentWorker {
 
   /**
    * Success needs the wanted tasks to stay running for the monitor window
-   * (SLIPWAY_DEPLOY_MONITOR_MS): a container that starts and exits at once is
+   * (SLIPWAY_DEPLOY_STABLE_MS): a container that starts and exits at once is
    * "running" for a moment, and must count as the failure it is.
    */
   private async awaitTasks(app: ApplicationData, deploymentId: string, replicas: number, log: DeploymentLog, signal: AbortSignal): Promise<{ runningTasks: number; ports: ObservedPort[] }> {
@@ -409,6 +409,7 @@ export class DeploymentWorker {
     const failed = new Set<string>();
     const health = app.config.healthCheck ? ' and healthy' : '';
     let convergedAt: number | undefined;
+    let convergedOn = '';
     for (;;) {
       if (signal.aborted) throw abortError();
       const tasks = await this.app.docker.listTasks({ service: [app.serviceName] });
@@ -427,14 +428,21 @@ export class DeploymentWorker {
       if (failed.size >= this.config.maxTaskFailures) {
         throw new DeployFailedError(`${failed.size} task(s) of this deployment failed to start${last ? `; the last: ${last}` : ''}`);
       }
+      // The same tasks must stay up: one replaced by a restart starts the window again.
+      const ids = running.map((t) => t.ID).sort().join(',');
       if (running.length >= replicas) {
+        if (ids !== convergedOn) {
+          convergedOn = ids;
+          convergedAt = Date.now();
+        }
         convergedAt ??= Date.now();
-        if (replicas === 0 || Date.now() - convergedAt >= this.config.deployMonitorMs) {
+        if (replicas === 0 || Date.now() - convergedAt >= this.config.stableMs) {
           const service: ServiceInfo | undefined = this.config.publishMode === 'ingress' ? await this.app.docker.inspectService(app.serviceName) : undefined;
           return { runningTasks: running.length, ports: publishedPorts(service, running, this.config.publishMode) };
         }
       } else {
         convergedAt = undefined;
+        convergedOn = '';
       }
       if (Date.now() > deadline) {
         throw new DeployFailedError(

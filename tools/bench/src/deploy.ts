@@ -56,7 +56,7 @@ export async function benchDeploy(): Promise<string[]> {
         const accepted = await t.api('POST', `/api/applications/${app.body.id}/deploy`, { token: user.token, body: {} });
         if (accepted.status !== 202) throw new Error(`bench deploy answered ${accepted.status}: ${JSON.stringify(accepted.body)}`);
         // Observed on the engine, exactly like the baseline (the deployment then still
-        // watches the tasks for SLIPWAY_DEPLOY_MONITOR_MS before it reports success).
+        // watches the tasks for SLIPWAY_DEPLOY_STABLE_MS before it reports success).
         while ((await runningTasks(docker, app.body.serviceName)) < 1) await sleep(POLL_MS);
         slipway.push(performance.now() - started);
         const d = await finished(accepted.body.deploymentId);

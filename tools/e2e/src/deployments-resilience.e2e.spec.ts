@@ -25,7 +25,7 @@ beforeAll(async () => {
   t = await startTestPlatform([], {
     DOCKER_HOST: `unix://${proxy.path}`,
     SLIPWAY_RECONCILE_INTERVAL_MS: '1000',
-    SLIPWAY_DEPLOY_MONITOR_MS: '1000',
+    SLIPWAY_DEPLOY_STABLE_MS: '1000',
     SLIPWAY_STOP_GRACE_SECONDS: '2',
     // Swarm waits this long before replacing a dead task: long enough to see the failure.
     SLIPWAY_RESTART_DELAY_SECONDS: '4',

@@ -25,7 +25,7 @@ beforeAll(async () => {
   docker = await engine();
   t = await startTestPlatform(logs, {
     SLIPWAY_RECONCILE_INTERVAL_MS: '1000',
-    SLIPWAY_DEPLOY_MONITOR_MS: '1000',
+    SLIPWAY_DEPLOY_STABLE_MS: '1000',
     SLIPWAY_STATS_INTERVAL_MS: '1500',
     SLIPWAY_STOP_GRACE_SECONDS: '2',
     SLIPWAY_DEPLOY_TIMEOUT_MS: '60000',
