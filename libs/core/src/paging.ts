@@ -4,10 +4,22 @@ export interface Page<T> {
   pagination: { hasMore: boolean; nextCursor: string | null; prevCursor: string | null; total: number };
 }
 
+/** One dependency of a service as its health request reports it. */
+export interface DependencyHealth {
+  status: 'ok' | 'unavailable';
+  /** Why it is unavailable (never credentials). */
+  message?: string;
+}
+
 export interface HealthResponse {
   service: string;
-  status: 'ok';
+  /** `degraded`: the service answers, but a dependency (its database, the engine) does not. */
+  status: 'ok' | 'degraded';
   instance: string;
+  /** e.g. `postgresql`, `docker`. */
+  dependencies?: Record<string, DependencyHealth>;
+  /** Messages its event consumers gave up on (see the dead_letters table). */
+  deadLetters?: number;
 }
 
 /** Opaque cursors: base64url JSON of the keyset position plus a direction. */

@@ -1,9 +1,16 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveInstance } from '@slipway/messaging';
 import type { PublishMode } from './service-spec';
 
 /** The deployments service's settings, from the environment (README "Configuration"). */
 export interface DeploymentsConfig {
+  /**
+   * The installation (SLIPWAY_INSTANCE): the `slipway.scope` label of all it
+   * creates on the engine and the prefix of service (hence volume and image)
+   * names, so installations sharing an engine never touch each other's.
+   */
+  instance: string;
   /** DOCKER_HOST syntax; default the local socket. */
   dockerHost: string | undefined;
   publishMode: PublishMode;
@@ -51,6 +58,7 @@ export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): Dep
   // Swarm's routing mesh needs IPVS in the kernel; host mode works everywhere.
   if (publishMode !== 'host' && publishMode !== 'ingress') throw new Error(`SLIPWAY_PUBLISH_MODE must be host or ingress, got '${publishMode}'`);
   return {
+    instance: resolveInstance(env),
     dockerHost: env.DOCKER_HOST || undefined,
     publishMode,
     concurrency: int(env, 'SLIPWAY_DEPLOY_CONCURRENCY', 2, 1, 64),

@@ -125,6 +125,11 @@ export class DeploymentsApplication {
     this.engine = new ApplicationEngine(docker);
   }
 
+  /** What the reconciler and the worker label and look for on the engine. */
+  get engineScope(): string {
+    return this.config.instance;
+  }
+
   get schema(): string {
     return this.store.schema;
   }
@@ -206,8 +211,9 @@ export class DeploymentsApplication {
     issues.throwIfAny();
 
     const applicationId = randomUUID();
-    // Service names are global on the engine: the id suffix keeps two users' "web" apart.
-    const serviceName = `${req.name.toLowerCase()}-${applicationId.slice(0, 8)}`;
+    // Service names are global on the engine: the instance prefix keeps installations
+    // apart, the id suffix two users' "web"; Docker allows 63 characters.
+    const serviceName = `${`${this.config.instance}-${req.name.toLowerCase()}`.slice(0, 54).replace(/[-_]+$/, '')}-${applicationId.slice(0, 8)}`;
     const view = await this.executeApplication(applicationId, ctx, undefined, {
       type: 'CreateApplication',
       data: {

@@ -46,7 +46,7 @@ export class Reconciler {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    const scope = `${LABELS.scope}=${this.app.schema}`;
+    const scope = `${LABELS.scope}=${this.app.engineScope}`;
     this.watch = this.app.docker.watchEvents(
       { type: ['container'], label: [scope] },
       (event) => {
@@ -134,7 +134,7 @@ export class Reconciler {
 
   private async collectGarbage(byId: Map<string, AppRow>): Promise<void> {
     const docker = this.app.docker;
-    const scope = `${LABELS.scope}=${this.app.schema}`;
+    const scope = `${LABELS.scope}=${this.app.engineScope}`;
     for (const service of await docker.listServices([scope])) {
       const id = service.Spec?.Labels?.[LABELS.application];
       const row = id ? byId.get(id) : undefined;

@@ -6,7 +6,7 @@ export type PublishMode = 'host' | 'ingress';
 /** Labels Slipway puts on what it creates on the engine; the reconciler finds its own by them. */
 export const LABELS = {
   managed: 'slipway.managed',
-  /** The deployments schema: several Slipway installations (or test runs) can share one engine. */
+  /** The instance (SLIPWAY_INSTANCE): several Slipway installations (or test runs) can share one engine. */
   scope: 'slipway.scope',
   application: 'slipway.application',
   project: 'slipway.project',

@@ -287,7 +287,7 @@ export class DeploymentWorker {
               dockerfile: src.dockerfile,
               tag: image,
               noCache: d.force,
-              labels: { [LABELS.managed]: 'true', [LABELS.scope]: this.app.schema, [LABELS.application]: d.applicationId, [LABELS.deployment]: id },
+              labels: { [LABELS.managed]: 'true', [LABELS.scope]: this.app.engineScope, [LABELS.application]: d.applicationId, [LABELS.deployment]: id },
               onLine: (line, level) => log.add('building', level, line),
               signal: AbortSignal.any([signal, timeout]),
             });
@@ -376,7 +376,7 @@ export class DeploymentWorker {
       deploymentId: d.deploymentId,
       replicas,
       restartCount: app.restartCount,
-      scope: this.app.schema,
+      scope: this.app.engineScope,
       publishMode: this.config.publishMode,
       stopGracePeriodSeconds: this.config.stopGracePeriodSeconds,
       restartDelaySeconds: this.config.restartDelaySeconds,

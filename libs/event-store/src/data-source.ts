@@ -5,6 +5,8 @@ export interface CreateDataSourceOptions {
   poolSize?: number;
   /** Shows up in pg_stat_activity, which is how operators tell services apart. */
   applicationName?: string;
+  /** How long to wait for a new connection before failing (pg waits for ever by default). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function createDataSource(url: string, opts: CreateDataSourceOption
     logging: false,
     ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
     ...(opts.applicationName !== undefined ? { applicationName: opts.applicationName } : {}),
+    ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMS: opts.connectTimeoutMs } : {}),
   });
   return dataSource.initialize();
 }

@@ -14,6 +14,15 @@ export const AUDIT_SUBJECTS = ['slipway.events.>'];
 /** Events that are bookkeeping, not actions. */
 const IGNORED = new Set(['ApiKeyUsed']);
 
+/**
+ * Observations (`…Observed`, e.g. `ApplicationRuntimeObserved`: what the
+ * engine reported) record what was seen, not what anyone did; a flapping
+ * container would otherwise bury every action in the audit log.
+ */
+export function isAudited(type: string): boolean {
+  return !IGNORED.has(type) && !type.endsWith('Observed');
+}
+
 export async function initAudit(tx: EntityManager, schema: string): Promise<void> {
   await tx.query(`
     CREATE TABLE IF NOT EXISTS "${schema}".audit_log (
@@ -44,7 +53,7 @@ export async function initAudit(tx: EntityManager, schema: string): Promise<void
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 export async function applyToAudit(tx: EntityManager, schema: string, event: PublicEvent): Promise<boolean> {
-  if (IGNORED.has(event.type)) return false;
+  if (!isAudited(event.type)) return false;
   const data = (event.data ?? {}) as Record<string, any>;
   const meta = event.metadata ?? {};
   const dash = event.streamId.indexOf('-');

@@ -80,7 +80,7 @@ describe('MessageBus (NATS request/reply)', () => {
     served.push(server.serve(c, handler));
     await server.connection.flush();
 
-    const reply = await client.connection.request(subject('json'), '{not json', { timeout: 2000 });
+    const reply = await client.connection.request(client.subjectOf(c), '{not json', { timeout: 2000 });
     expect(reply.json()).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message: expect.any(String) } });
     expect(handler).not.toHaveBeenCalled();
   });
@@ -92,7 +92,7 @@ describe('MessageBus (NATS request/reply)', () => {
     expect(err).toBeInstanceOf(AppError);
     expect(err.code).toBe('SERVICE_UNAVAILABLE');
     expect(err.message).toBe(`The ghost${id} service is not answering. It may be stopped or restarting; retry in a few seconds.`);
-    expect(err.details).toEqual({ service: `ghost${id}` });
+    expect(err.details).toEqual({ service: `ghost${id}`, retryAfterSeconds: 1 });
     // Generous bound: only proves we did not sit out the 10 s timeout.
     expect(Date.now() - started).toBeLessThan(5000);
   });

@@ -2,7 +2,8 @@ import { AppError, isErrorCode, type ErrorShape } from '@slipway/core';
 import { connect, headers as natsHeaders, Match } from '@nats-io/transport-node';
 import type { Msg, MsgHdrs, NatsConnection, NodeConnectionOptions, Subscription } from '@nats-io/transport-node';
 import type { RequestContextHeaders, RequestContract, RequestOf, ResponseOf } from './contract';
-import { mapNatsRequestError } from './transport-errors';
+import { currentInstance, requestSubject } from './instance';
+import { busUnavailable, mapNatsRequestError } from './transport-errors';
 
 /** What travels back on every reply. Errors are data, never a NATS-level failure. */
 export type ReplyEnvelope<T = unknown> = { ok: true; data: T } | { ok: false; error: ErrorShape };
@@ -15,13 +16,14 @@ export interface RequestOptions {
 
 export interface HandlerContext {
   headers: RequestContextHeaders;
+  /** The contract's (logical) subject. */
   subject: string;
 }
 
 export type RequestHandler<C> = (payload: RequestOf<C>, ctx: HandlerContext) => Promise<ResponseOf<C>>;
 
 export interface ServeOptions {
-  /** Queue group; defaults to the contract's service so replicas share the load. */
+  /** Queue group; defaults to `<instance>-<service>` so replicas share the load. */
   queue?: string;
 }
 
@@ -40,6 +42,14 @@ export interface MessageBusOptions {
   onError?: BusErrorHook;
   /** Default request timeout; 5000 ms. */
   defaultTimeoutMs?: number;
+  /** Put in front of every request subject; default this process's instance (`SLIPWAY_INSTANCE`). */
+  instance?: string;
+  /**
+   * Turns a handler's unexpected error into one the caller may see (e.g. a
+   * lost database connection → SERVICE_UNAVAILABLE naming the database).
+   * Undefined keeps the generic 500.
+   */
+  mapError?: (err: unknown) => AppError | undefined;
 }
 
 export interface ConnectOptions extends MessageBusOptions {
@@ -110,6 +120,10 @@ export class MessageBus {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly onError: BusErrorHook;
   private readonly defaultTimeoutMs: number;
+  private readonly mapError?: (err: unknown) => AppError | undefined;
+  private readonly connectionListeners = new Set<(connected: boolean) => void>();
+  private isConnected = true;
+  readonly instance: string;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -117,16 +131,57 @@ export class MessageBus {
   ) {
     this.onError = opts.onError ?? ((err, subject) => console.error(`[messaging] handler for ${subject} failed`, err));
     this.defaultTimeoutMs = opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.mapError = opts.mapError;
+    this.instance = opts.instance ?? currentInstance();
+    void this.watchStatus();
+  }
+
+  /**
+   * False from the moment the client loses the server until it is back.
+   * nats.js would buffer a request meanwhile and let it time out; callers
+   * rather answer 503 at once.
+   */
+  get connected(): boolean {
+    return this.isConnected && !this.nc.isClosed();
+  }
+
+  /** Called with false on a disconnect and true on the reconnect. Returns an unsubscribe function. */
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  /** The wire subject of a contract (for raw NATS access, e.g. in tests). */
+  subjectOf(contract: RequestContract<any, any>): string {
+    return requestSubject(contract.subject, this.instance);
+  }
+
+  private async watchStatus(): Promise<void> {
+    const set = (connected: boolean) => {
+      if (this.isConnected === connected) return;
+      this.isConnected = connected;
+      for (const l of this.connectionListeners) l(connected);
+    };
+    try {
+      for await (const s of this.nc.status()) {
+        if (s.type === 'disconnect' || s.type === 'reconnecting' || s.type === 'close') set(false);
+        else if (s.type === 'reconnect') set(true);
+      }
+    } catch {
+      /* the iterator ends with the connection */
+    }
+    set(false);
   }
 
   static async connect(opts: ConnectOptions): Promise<MessageBus> {
     const nc = await connect({
       servers: opts.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
       name: opts.name,
-      // A control plane must outlive NATS restarts: never give up reconnecting.
+      // A control plane must outlive NATS restarts: never give up reconnecting,
+      // and try often, so service is back within a second of the server.
       maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-      reconnectJitter: 500,
+      reconnectTimeWait: 250,
+      reconnectJitter: 100,
       // Detect a dead server in ~30 s rather than the 2 min default.
       pingInterval: 10_000,
       maxPingOut: 3,
@@ -145,9 +200,10 @@ export class MessageBus {
     opts: RequestOptions = {},
   ): Promise<ResponseOf<C>> {
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+    if (!this.connected) throw busUnavailable(contract.service);
     let reply: Msg;
     try {
-      reply = await this.nc.request(contract.subject, encodeJson(payload), {
+      reply = await this.nc.request(this.subjectOf(contract), encodeJson(payload), {
         timeout: timeoutMs,
         headers: toNatsHeaders(opts.headers),
       });
@@ -172,8 +228,8 @@ export class MessageBus {
   }
 
   serve<C extends RequestContract<any, any>>(contract: C, handler: RequestHandler<C>, opts: ServeOptions = {}): Served {
-    const queue = opts.queue ?? contract.service;
-    const sub: Subscription = this.nc.subscribe(contract.subject, {
+    const queue = opts.queue ?? `${this.instance}-${contract.service}`;
+    const sub: Subscription = this.nc.subscribe(this.subjectOf(contract), {
       queue,
       // Callback mode dispatches each message without waiting for the previous
       // handler: one slow request must not stall the others.
@@ -182,7 +238,7 @@ export class MessageBus {
           this.onError(err, contract.subject);
           return;
         }
-        this.track(this.handle(msg, handler));
+        this.track(this.handle(msg, contract.subject, handler));
       },
     });
     const served: Served = {
@@ -214,25 +270,25 @@ export class MessageBus {
     void p.finally(() => this.inFlight.delete(p));
   }
 
-  private async handle<C>(msg: Msg, handler: RequestHandler<C>): Promise<void> {
-    const envelope = await this.invoke(msg, handler);
+  private async handle<C>(msg: Msg, subject: string, handler: RequestHandler<C>): Promise<void> {
+    const envelope = await this.invoke(msg, subject, handler);
     if (!msg.reply) return; // fire-and-forget publish to a request subject: nothing to answer
     let body: Uint8Array;
     try {
       body = encodeJson(envelope);
     } catch (err) {
       // e.g. a BigInt or a cycle in the handler's result
-      this.onError(err, msg.subject);
+      this.onError(err, subject);
       body = encodeJson(this.internalError(msg));
     }
     try {
       msg.respond(body);
     } catch (err) {
-      this.onError(err, msg.subject);
+      this.onError(err, subject);
     }
   }
 
-  private async invoke<C>(msg: Msg, handler: RequestHandler<C>): Promise<ReplyEnvelope> {
+  private async invoke<C>(msg: Msg, subject: string, handler: RequestHandler<C>): Promise<ReplyEnvelope> {
     let payload: RequestOf<C>;
     try {
       payload = msg.data.length === 0 ? (undefined as RequestOf<C>) : (JSON.parse(decoder.decode(msg.data)) as RequestOf<C>);
@@ -240,12 +296,14 @@ export class MessageBus {
       return { ok: false, error: { code: 'INVALID_INPUT', message: 'The request payload is not valid JSON' } };
     }
     try {
-      const ctx: HandlerContext = { headers: fromNatsHeaders(msg.headers), subject: msg.subject };
+      const ctx: HandlerContext = { headers: fromNatsHeaders(msg.headers), subject };
       const data = await handler(payload, ctx);
       return { ok: true, data };
     } catch (err) {
       if (err instanceof AppError) return { ok: false, error: err.toJSON() };
-      this.onError(err, msg.subject);
+      const mapped = this.mapError?.(err);
+      if (mapped) return { ok: false, error: mapped.toJSON() };
+      this.onError(err, subject);
       return this.internalError(msg);
     }
   }

@@ -1,3 +1,5 @@
+import { eventsPrefix } from './instance';
+
 /**
  * A request/reply contract: a NATS subject plus phantom request and response
  * types. Contracts libs (e.g. @slipway/projects-contracts) export these; the
@@ -12,6 +14,11 @@ export interface RequestContract<TReq, TRes> {
   readonly _res?: TRes;
 }
 
+/**
+ * `subject` is logical (`projects.cmd.create`): the bus puts the instance name
+ * in front of it on the wire, so installations sharing a NATS server never
+ * answer each other.
+ */
 export function defineRequest<TReq, TRes>(service: string, subject: string): RequestContract<TReq, TRes> {
   return { service, subject };
 }
@@ -35,7 +42,7 @@ export interface RequestContextHeaders {
   requestHash?: string;
 }
 
-/** Public event envelope published on JetStream as `slipway.events.<service>.<type>`. */
+/** Public event envelope published on JetStream as `<instance>.events.<service>.<type>`. */
 export interface PublicEvent<TData = unknown> {
   eventId: string;
   service: string;
@@ -49,5 +56,7 @@ export interface PublicEvent<TData = unknown> {
   metadata: Record<string, unknown>;
 }
 
+/** The default instance's stream; see `eventsStreamName(instance)`. */
 export const EVENTS_STREAM = 'SLIPWAY_EVENTS';
-export const eventSubject = (service: string, type: string): string => `slipway.events.${service}.${type}`;
+/** The wire subject of a public event of this process's instance. */
+export const eventSubject = (service: string, type: string, instance?: string): string => `${eventsPrefix(instance)}.${service}.${type}`;

@@ -1,14 +1,17 @@
 import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import type { JetStreamManager, StreamConfig, StreamInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { EVENTS_STREAM } from './contract';
+import { currentInstance, eventsPrefix, eventsStreamName } from './instance';
 
+/** The default instance's prefix; see `eventsPrefix(instance)`. */
 export const DEFAULT_EVENTS_PREFIX = 'slipway.events';
 
 export interface EventsStreamOptions {
-  /** Default EVENTS_STREAM ('SLIPWAY_EVENTS'); tests use a unique name. */
+  /** Default this process's instance (name and prefix follow from it). */
+  instance?: string;
+  /** Default `eventsStreamName(instance)` ('SLIPWAY_EVENTS' for `slipway`); tests use a unique name. */
   name?: string;
-  /** Default 'slipway.events'; the stream captures `<prefix>.>`. */
+  /** Default `<instance>.events`; the stream captures `<prefix>.>`. */
   subjectPrefix?: string;
   /** JetStream drops a re-published Nats-Msg-Id inside this window. Default 2 minutes. */
   duplicateWindowMs?: number;
@@ -26,8 +29,9 @@ const API_STREAM_NAME_IN_USE = 10058;
  * while keeping anything an operator tuned by hand (limits, placement, ...).
  */
 export async function ensureEventsStream(jsm: JetStreamManager, opts: EventsStreamOptions = {}): Promise<StreamInfo> {
-  const name = opts.name ?? EVENTS_STREAM;
-  const prefix = opts.subjectPrefix ?? DEFAULT_EVENTS_PREFIX;
+  const instance = opts.instance ?? currentInstance();
+  const name = opts.name ?? eventsStreamName(instance);
+  const prefix = opts.subjectPrefix ?? eventsPrefix(instance);
   const wanted: Partial<StreamConfig> = {
     subjects: [`${prefix}.>`],
     duplicate_window: nanos(opts.duplicateWindowMs ?? 2 * 60_000),

@@ -1,3 +1,4 @@
+export * from './instance';
 export * from './contract';
 export * from './transport-errors';
 export * from './bus';
@@ -6,3 +7,5 @@ export * from './events-stream';
 export * from './outbox';
 export { EventStoreOutboxSource, PgAdvisoryLock, outboxLockKey, type EventStoreLike } from './event-store-source';
 export * from './subscribe';
+export * from './well-formed';
+export * from './dead-letters';

@@ -4,7 +4,7 @@ import { fromNatsHeaders, toNatsHeaders } from './bus';
 import { eventSubject } from './contract';
 import { publicEventSubject, toPublicEvent, type OutboxEvent } from './outbox';
 import { subjectMatches } from './subscribe';
-import { isTransportFailure, mapNatsRequestError } from './transport-errors';
+import { isTransportFailure, mapNatsRequestError, serviceNotAnswering } from './transport-errors';
 
 describe('headers', () => {
   it('maps context fields to x- headers and back, skipping empty ones', () => {
@@ -32,9 +32,10 @@ describe('mapNatsRequestError', () => {
     expect(mapNatsRequestError(other, 'apps', 250)).toBe(other);
   });
 
-  it('only transport codes count as breaker failures', () => {
-    expect(isTransportFailure(new AppError('SERVICE_UNAVAILABLE', 'x'))).toBe(true);
-    expect(isTransportFailure(new AppError('GATEWAY_TIMEOUT', 'x'))).toBe(true);
+  it('only failures to reach a service count as breaker failures, not a service reporting its own dependency down', () => {
+    expect(isTransportFailure(serviceNotAnswering('apps'))).toBe(true);
+    expect(isTransportFailure(mapNatsRequestError(new TimeoutError(), 'apps', 250))).toBe(true);
+    expect(isTransportFailure(new AppError('SERVICE_UNAVAILABLE', 'The database is not reachable'))).toBe(false);
     expect(isTransportFailure(new AppError('CONFLICT', 'x'))).toBe(false);
     expect(isTransportFailure(new Error('x'))).toBe(false);
   });

@@ -1,8 +1,8 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EVENTS_STREAM, type PublicEvent } from './contract';
-import { DEFAULT_EVENTS_PREFIX } from './events-stream';
+import type { PublicEvent } from './contract';
+import { currentInstance, eventsPrefix, eventsStreamName } from './instance';
 
 /**
  * The slice of a recorded event the relay needs. Structurally identical to
@@ -49,6 +49,8 @@ export interface OutboxRelayOptions {
   nc: NatsConnection;
   /** Becomes the second subject token: `<prefix>.<service>.<type>`. */
   service: string;
+  /** Default this process's instance: its stream, and `<instance>.events` as the prefix. */
+  instance?: string;
   streamName?: string;
   subjectPrefix?: string;
   /** Default 100. */
@@ -158,8 +160,9 @@ export class OutboxRelay {
     this.source = opts.source;
     this.js = jetstream(opts.nc);
     this.service = opts.service;
-    this.streamName = opts.streamName ?? EVENTS_STREAM;
-    this.prefix = opts.subjectPrefix ?? DEFAULT_EVENTS_PREFIX;
+    const instance = opts.instance ?? currentInstance();
+    this.streamName = opts.streamName ?? eventsStreamName(instance);
+    this.prefix = opts.subjectPrefix ?? eventsPrefix(instance);
     this.batchSize = opts.batchSize ?? 100;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.lockRetryMs = opts.lockRetryMs ?? 5000;

@@ -1,8 +1,12 @@
 import CircuitBreaker from 'opossum';
 import { AppError } from '@slipway/core';
 import type { MessageBus, RequestOptions } from './bus';
-import type { RequestContract, RequestOf, ResponseOf } from './contract';
+import { defineRequest, type RequestContract, type RequestOf, type ResponseOf } from './contract';
 import { isTransportFailure } from './transport-errors';
+
+/** Every service answers `<service>.query.health` (service-host's `serveHealth`). */
+export const healthContract = (service: string): RequestContract<Record<string, never>, unknown> =>
+  defineRequest<Record<string, never>, unknown>(service, `${service}.query.health`);
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -18,6 +22,15 @@ export interface ServiceClientOptions {
   errorThresholdPercentage?: number;
   /** Rolling statistics window. Default 10000 ms. */
   rollingCountTimeoutMs?: number;
+  /**
+   * While the circuit is open, this request is sent every `probeIntervalMs`
+   * and the first answer closes it, so service resumes as soon as the
+   * service is back rather than at the next client request after the reset
+   * timeout. Default the service's health request; null turns probing off.
+   */
+  probe?: RequestContract<any, any> | null;
+  /** Default 250 ms. */
+  probeIntervalMs?: number;
   /** Observability hook (metrics/logs); framework-free on purpose. */
   onStateChange?: (service: string, state: BreakerState) => void;
 }
@@ -39,6 +52,14 @@ export class ServiceClient {
   private readonly resetTimeoutMs: number;
   private readonly timeoutMs?: number;
   private openedAt = 0;
+  /** Failures of requests sent before the circuit last closed say nothing about the service now. */
+  private closedAt = 0;
+  private readonly stale = new WeakSet<object>();
+  private readonly probe: RequestContract<any, any> | null;
+  private readonly probeIntervalMs: number;
+  private probeTimer?: NodeJS.Timeout;
+  private probing = false;
+  private readonly unwatchBus: () => void;
 
   constructor(
     private readonly bus: MessageBus,
@@ -47,7 +68,17 @@ export class ServiceClient {
     this.service = opts.service;
     this.timeoutMs = opts.timeoutMs;
     this.resetTimeoutMs = opts.resetTimeoutMs ?? 2000;
-    const call: Call = (contract, payload, o) => this.bus.request(contract, payload as never, o);
+    this.probe = opts.probe === undefined ? healthContract(opts.service) : opts.probe;
+    this.probeIntervalMs = opts.probeIntervalMs ?? 250;
+    const call: Call = async (contract, payload, o) => {
+      const sentAt = Date.now();
+      try {
+        return await this.bus.request(contract, payload as never, o);
+      } catch (err) {
+        if (sentAt < this.closedAt && typeof err === 'object' && err !== null) this.stale.add(err);
+        throw err;
+      }
+    };
     this.breaker = new CircuitBreaker(call, {
       name: `service:${opts.service}`,
       // The bus already enforces the request timeout and maps it to GATEWAY_TIMEOUT;
@@ -59,14 +90,26 @@ export class ServiceClient {
       rollingCountTimeout: opts.rollingCountTimeoutMs ?? 10_000,
       // A domain error is a healthy service saying no: it must not trip the
       // breaker (and, in half-open, it proves the service is back).
-      errorFilter: (err: unknown) => !isTransportFailure(err),
+      // A lost NATS connection is not the service's fault (the bus answers
+      // 503 for it at once), and a timeout of a request sent before the
+      // circuit closed must not reopen it.
+      errorFilter: (err: unknown) => !isTransportFailure(err) || err.busDown || this.stale.has(err),
     });
     this.breaker.on('open', () => {
       this.openedAt = Date.now();
+      this.startProbing();
       opts.onStateChange?.(this.service, 'open');
     });
     this.breaker.on('halfOpen', () => opts.onStateChange?.(this.service, 'half-open'));
-    this.breaker.on('close', () => opts.onStateChange?.(this.service, 'closed'));
+    this.breaker.on('close', () => {
+      this.closedAt = Date.now();
+      this.stopProbing();
+      opts.onStateChange?.(this.service, 'closed');
+    });
+    // Failures while NATS was gone were the bus's: start afresh when it is back.
+    this.unwatchBus = bus.onConnectionChange((connected) => {
+      if (connected && !this.breaker.closed) this.breaker.close();
+    });
   }
 
   get state(): BreakerState {
@@ -105,9 +148,39 @@ export class ServiceClient {
     }
   }
 
-  /** Stops opossum's rolling-window timers. */
+  /** Stops opossum's rolling-window timers and the probe. */
   close(): void {
+    this.stopProbing();
+    this.unwatchBus();
     this.breaker.shutdown();
+  }
+
+  private startProbing(): void {
+    if (!this.probe || this.probeTimer) return;
+    const probe = this.probe;
+    this.probeTimer = setInterval(() => {
+      if (this.probing || !this.bus.connected) return;
+      this.probing = true;
+      this.bus
+        .request(probe, {} as never, { timeoutMs: Math.max(this.probeIntervalMs * 4, 1000) })
+        .then(
+          () => true,
+          // Any answer, even an error, proves the service is there.
+          (err: unknown) => !isTransportFailure(err),
+        )
+        .then((answered) => {
+          if (answered && !this.breaker.closed) this.breaker.close();
+        })
+        .finally(() => {
+          this.probing = false;
+        });
+    }, this.probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  private stopProbing(): void {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
   }
 
   private openError(): AppError {

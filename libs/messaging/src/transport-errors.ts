@@ -8,30 +8,47 @@ import { NoRespondersError, RequestError, TimeoutError, ClosedConnectionError, D
  */
 export const TRANSPORT_ERROR_CODES = ['SERVICE_UNAVAILABLE', 'GATEWAY_TIMEOUT'] as const;
 
-export function isTransportFailure(err: unknown): boolean {
-  return err instanceof AppError && (TRANSPORT_ERROR_CODES as readonly string[]).includes(err.code);
+/**
+ * Raised here, on the caller's side, when nobody answered. A service that
+ * answers SERVICE_UNAVAILABLE itself (its database is down) is alive and
+ * reports a dependency: that must not open its breaker, whose message would
+ * then name the wrong culprit.
+ */
+export class TransportFailure extends AppError {
+  /** The message bus itself is down: says nothing about the service. */
+  readonly busDown: boolean;
+
+  constructor(code: (typeof TRANSPORT_ERROR_CODES)[number], message: string, details: Record<string, unknown>, busDown = false) {
+    super(code, message, details);
+    this.busDown = busDown;
+  }
+}
+
+export function isTransportFailure(err: unknown): err is TransportFailure {
+  return err instanceof TransportFailure;
 }
 
 export function serviceNotAnswering(service: string): AppError {
-  return new AppError(
+  return new TransportFailure(
     'SERVICE_UNAVAILABLE',
     `The ${service} service is not answering. It may be stopped or restarting; retry in a few seconds.`,
-    { service },
+    { service, retryAfterSeconds: 1 },
   );
 }
 
 export function serviceTimedOut(service: string, timeoutMs: number): AppError {
-  return new AppError('GATEWAY_TIMEOUT', `The ${service} service did not answer within ${timeoutMs} ms; retry later.`, {
+  return new TransportFailure('GATEWAY_TIMEOUT', `The ${service} service did not answer within ${timeoutMs} ms; retry later.`, {
     service,
     timeoutMs,
   });
 }
 
 export function busUnavailable(service: string): AppError {
-  return new AppError(
+  return new TransportFailure(
     'SERVICE_UNAVAILABLE',
-    `The message bus is unavailable, so the ${service} service cannot be reached; retry in a few seconds.`,
-    { service },
+    `The message bus (NATS) is unavailable, so the ${service} service cannot be reached; retry in a few seconds.`,
+    { service, dependency: 'nats', retryAfterSeconds: 1 },
+    true,
   );
 }
 

@@ -7,14 +7,10 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { subscribeEvents, type EventSubscription } from '@slipway/messaging';
 import { DeploymentsApi, type EnvVar } from '@slipway/deployments-contracts';
 import { DeploymentsApplication, EngineAgent, SecretBox, loadDeploymentsConfig, maskEnvVars } from '@slipway/deployments-domain';
 import { DockerClient } from '@slipway/docker';
-import { requestContextOf, startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
-
-const RUNTIME = Symbol('RUNTIME');
+import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
 
 /** Projects that change teams take their applications along. */
 const PROJECT_EVENTS = ['slipway.events.projects.ProjectUpdated'];
@@ -32,7 +28,6 @@ function publicData(_type: string, data: unknown): unknown {
 @Injectable()
 class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private agent?: EngineAgent;
-  private projects?: EventSubscription;
 
   constructor(
     @Inject(RUNTIME) private readonly runtime: ServiceRuntime,
@@ -59,15 +54,16 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     bus.serve(DeploymentsApi.getDeployment, (req) => this.app.getDeployment(req));
     bus.serve(DeploymentsApi.listDeployments, (req) => this.app.listDeployments(req));
     bus.serve(DeploymentsApi.deploymentLogs, (req) => this.app.deploymentLogs(req));
-    this.runtime.serveHealth(DeploymentsApi.health);
-    this.projects = await subscribeEvents(bus.connection, {
-      durable: `${this.runtime.store.schema}-projects`,
+    this.runtime.serveHealth(DeploymentsApi.health, {
+      docker: async () =>
+        (await this.app.docker.reachable()) ? { status: 'ok' } : { status: 'unavailable', message: `The Docker engine is not reachable at ${this.app.docker.endpoint}` },
+    });
+    await this.runtime.subscribe('projects', {
       filterSubjects: PROJECT_EVENTS,
       handler: async (event) => {
         const data = event.data as { projectId?: string; changes?: { teamId?: string } };
         if (data.projectId && data.changes?.teamId) await this.app.onProjectMoved(data.projectId, data.changes.teamId);
       },
-      onError: (err, subject) => this.runtime.log(`project events: ${subject}: ${(err as Error).message}`),
     });
     this.agent = new EngineAgent({ app: this.app, instance: this.runtime.instance, log: (m) => this.runtime.log(m) });
     await this.agent.start();
@@ -76,8 +72,7 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.projects?.stop();
-    await this.runtime.bus.drain().catch(() => undefined);
+    await this.runtime.quiesce();
     await this.agent?.stop();
     await this.app.stop();
     this.app.docker.close();
@@ -90,7 +85,7 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
 
 @Module({
   providers: [
-    { provide: RUNTIME, useFactory: () => startServiceRuntime({ service: 'deployments', publicData }) },
+    runtimeProvider({ service: 'deployments', publicData }),
     {
       provide: DeploymentsApplication,
       useFactory: (rt: ServiceRuntime) => {
@@ -107,12 +102,4 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
 })
 class DeploymentsModule {}
 
-async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(DeploymentsModule, { logger: ['error', 'warn'] });
-  app.enableShutdownHooks();
-}
-
-main().catch((err) => {
-  console.error(`deployments service failed to start: ${(err as Error).stack ?? err}`);
-  process.exit(1);
-});
+bootstrapService(DeploymentsModule, 'deployments');

@@ -1,5 +1,5 @@
-import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
-import { AppError } from '@slipway/core';
+import { Controller, Get, HttpCode, Inject, Optional } from '@nestjs/common';
+import { AppError, type DependencyHealth, type HealthResponse } from '@slipway/core';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { IdentityApi } from '@slipway/identity-contracts';
 import { ProjectsApi } from '@slipway/projects-contracts';
@@ -8,40 +8,69 @@ import { Public } from './auth/public.decorator';
 import { HealthDto } from './auth/auth.dto';
 import { ErrorResponseDoc } from './conventions/api-docs';
 import { Downstream } from './downstream';
+import { RateLimitStore } from './rate-limit/rate-limit.nest';
 
 const PROBES = { projects: ProjectsApi.health, identity: IdentityApi.health, deployments: DeploymentsApi.health } as const;
+
+export interface ServiceHealth {
+  status: 'ok' | 'degraded' | 'unavailable';
+  dependencies: Record<string, DependencyHealth>;
+  deadLetters?: number;
+  message?: string;
+}
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(Downstream) private readonly downstream: Downstream) {}
+  constructor(
+    @Inject(Downstream) private readonly downstream: Downstream,
+    @Optional() @Inject(RateLimitStore) private readonly rateLimits?: RateLimitStore,
+  ) {}
 
-  /** 200 only when every service answers; otherwise 503 naming the ones that do not. */
+  /**
+   * Every dependency of the gateway and of each service. 200 `ok` when all
+   * answer; 200 `degraded`, with the details, while the gateway can still
+   * serve something; 503 only when it cannot (NATS is gone, or no service answers).
+   */
   @Public()
   @Get()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Liveness of the gateway and every service' })
-  @ApiResponse({ status: 200, type: HealthDto })
-  @ApiResponse({ status: 503, type: ErrorResponseDoc, description: 'SERVICE_UNAVAILABLE, with details.services' })
+  @ApiOperation({ summary: 'Health of the gateway, every service and each of their dependencies (PostgreSQL, NATS, Docker, Redis)' })
+  @ApiResponse({ status: 200, type: HealthDto, description: '`ok`, or `degraded` with the details while the gateway can still serve' })
+  @ApiResponse({ status: 503, type: ErrorResponseDoc, description: 'SERVICE_UNAVAILABLE when the gateway cannot serve at all, with details.services' })
   async health() {
-    const entries = await Promise.all(
-      Object.entries(PROBES).map(async ([name, contract]) => {
-        try {
-          await this.downstream.bus.request(contract, {}, { timeoutMs: 1000 });
-          return [name, 'ok'] as const;
-        } catch {
-          return [name, 'unavailable'] as const;
-        }
-      }),
+    const bus = this.downstream.bus;
+    const nats: DependencyHealth = bus.connected ? { status: 'ok' } : { status: 'unavailable', message: 'The gateway has lost its connection to NATS and is reconnecting' };
+    const gateway = {
+      status: nats.status === 'ok' ? 'ok' : 'unavailable',
+      dependencies: { nats, ...(this.rateLimits ? { redis: this.rateLimits.store.health() } : {}) },
+    };
+    const services: Record<string, ServiceHealth> = Object.fromEntries(
+      await Promise.all(Object.entries(PROBES).map(async ([name, contract]) => [name, await this.probe(contract, nats)] as const)),
     );
-    const services = Object.fromEntries(entries);
-    const down = entries.filter(([, s]) => s !== 'ok').map(([n]) => n);
-    if (down.length > 0) {
-      throw new AppError('SERVICE_UNAVAILABLE', `Not every service answers (${down.join(', ')}); they may still be starting`, {
+    const all = Object.values(services);
+    if (nats.status !== 'ok' || all.every((s) => s.status === 'unavailable')) {
+      throw new AppError('SERVICE_UNAVAILABLE', nats.status !== 'ok' ? 'The message bus (NATS) is unavailable; retry in a few seconds' : 'No service answers; they may still be starting', {
+        gateway,
         services,
         retryAfterSeconds: 2,
       });
     }
-    return { status: 'ok', services };
+    const ok = all.every((s) => s.status === 'ok') && Object.values(gateway.dependencies).every((d) => d.status === 'ok');
+    return { status: ok ? 'ok' : 'degraded', instance: bus.instance, gateway, services };
+  }
+
+  private async probe(contract: (typeof PROBES)[keyof typeof PROBES], nats: DependencyHealth): Promise<ServiceHealth> {
+    if (nats.status !== 'ok') return { status: 'unavailable', dependencies: { nats } };
+    try {
+      const res: HealthResponse = await this.downstream.bus.request(contract, {}, { timeoutMs: 1000 });
+      return {
+        status: res.status === 'ok' ? 'ok' : 'degraded',
+        dependencies: { nats, ...(res.dependencies ?? {}) },
+        ...(res.deadLetters !== undefined ? { deadLetters: res.deadLetters } : {}),
+      };
+    } catch (err) {
+      return { status: 'unavailable', dependencies: { nats }, message: (err as Error)?.message ?? String(err) };
+    }
   }
 }

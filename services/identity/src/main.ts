@@ -7,14 +7,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { subscribeEvents, type EventSubscription } from '@slipway/messaging';
 import { IdentityApi, PRIVATE_EVENT_FIELDS } from '@slipway/identity-contracts';
 import { AUDIT_SUBJECTS, IdentityApplication } from '@slipway/identity-domain';
-import { requestContextOf, startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
-
-const RUNTIME = Symbol('RUNTIME');
-
+import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
 
 /** Password hashes never leave this service, not even in public events. */
 function publicData(_type: string, data: unknown): unknown {
@@ -26,8 +21,6 @@ function publicData(_type: string, data: unknown): unknown {
 
 @Injectable()
 class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
-  private audit?: EventSubscription;
-
   constructor(
     @Inject(RUNTIME) private readonly runtime: ServiceRuntime,
     @Inject(IdentityApplication) private readonly app: IdentityApplication,
@@ -57,21 +50,18 @@ class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShut
     bus.serve(IdentityApi.apiKey, (req) => this.app.apiKey(req.keyId));
     bus.serve(IdentityApi.accessSnapshot, () => this.app.accessSnapshot());
     bus.serve(IdentityApi.audit, (req) => this.app.audit(req));
-    this.audit = await subscribeEvents(bus.connection, {
-      durable: `${this.runtime.store.schema}-audit`,
+    await this.runtime.subscribe('audit', {
       filterSubjects: AUDIT_SUBJECTS,
       handler: async (event) => {
         await this.app.recordAudit(event);
       },
-      onError: (err, subject) => this.runtime.log(`audit: ${subject}: ${(err as Error).message}`),
     });
     this.runtime.serveHealth(IdentityApi.health);
     this.runtime.log(`ready (${this.runtime.instance})`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.audit?.stop();
-    await this.runtime.bus.drain().catch(() => undefined);
+    await this.runtime.quiesce();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -81,19 +71,11 @@ class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShut
 
 @Module({
   providers: [
-    { provide: RUNTIME, useFactory: () => startServiceRuntime({ service: 'identity', publicData }) },
+    runtimeProvider({ service: 'identity', publicData }),
     { provide: IdentityApplication, useFactory: (rt: ServiceRuntime) => new IdentityApplication(rt.store), inject: [RUNTIME] },
     IdentityTransport,
   ],
 })
 class IdentityModule {}
 
-async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(IdentityModule, { logger: ['error', 'warn'] });
-  app.enableShutdownHooks();
-}
-
-main().catch((err) => {
-  console.error(`identity service failed to start: ${(err as Error).stack ?? err}`);
-  process.exit(1);
-});
+bootstrapService(IdentityModule, 'identity');

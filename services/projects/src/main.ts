@@ -7,20 +7,13 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { subscribeEvents, type EventSubscription } from '@slipway/messaging';
 import { ProjectsApi } from '@slipway/projects-contracts';
 import { ProjectsApplication, STATISTICS_SUBJECTS } from '@slipway/projects-domain';
-import { requestContextOf, startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
-
-const RUNTIME = Symbol('RUNTIME');
-
+import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
 
 /** The projects service's transport: NATS subjects → application, public events → statistics. */
 @Injectable()
 class ProjectsTransport implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
-  private statistics?: EventSubscription;
-
   constructor(
     @Inject(RUNTIME) private readonly runtime: ServiceRuntime,
     @Inject(ProjectsApplication) private readonly app: ProjectsApplication,
@@ -36,20 +29,17 @@ class ProjectsTransport implements OnApplicationBootstrap, BeforeApplicationShut
     bus.serve(ProjectsApi.list, (req) => this.app.list(req));
     bus.serve(ProjectsApi.countByTeam, (req) => this.app.countByTeam(req.teamIds));
     this.runtime.serveHealth(ProjectsApi.health);
-    this.statistics = await subscribeEvents(bus.connection, {
-      durable: `${this.runtime.store.schema}-statistics`,
+    await this.runtime.subscribe('statistics', {
       filterSubjects: STATISTICS_SUBJECTS,
       handler: async (event) => {
         await this.app.applyExternalEvent(event);
       },
-      onError: (err, subject) => this.runtime.log(`statistics: ${subject}: ${(err as Error).message}`),
     });
     this.runtime.log(`ready (${this.runtime.instance})`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.statistics?.stop();
-    await this.runtime.bus.drain().catch(() => undefined);
+    await this.runtime.quiesce();
     await this.app.stop();
   }
 
@@ -60,19 +50,11 @@ class ProjectsTransport implements OnApplicationBootstrap, BeforeApplicationShut
 
 @Module({
   providers: [
-    { provide: RUNTIME, useFactory: () => startServiceRuntime({ service: 'projects' }) },
+    runtimeProvider({ service: 'projects' }),
     { provide: ProjectsApplication, useFactory: (rt: ServiceRuntime) => new ProjectsApplication(rt.store), inject: [RUNTIME] },
     ProjectsTransport,
   ],
 })
 class ProjectsModule {}
 
-async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(ProjectsModule, { logger: ['error', 'warn'] });
-  app.enableShutdownHooks();
-}
-
-main().catch((err) => {
-  console.error(`projects service failed to start: ${(err as Error).stack ?? err}`);
-  process.exit(1);
-});
+bootstrapService(ProjectsModule, 'projects');

@@ -81,7 +81,7 @@ export async function benchDeploy(): Promise<string[]> {
     }
   } finally {
     for (const name of created) await docker.removeService(name).catch(() => undefined);
-    await cleanEngine(docker, t.schemaPrefix).catch(() => undefined);
+    await cleanEngine(docker, t.instance).catch(() => undefined);
     await t.stop();
     docker.close();
   }

@@ -83,9 +83,11 @@ export class Platform {
     let last = '';
     while (Date.now() < deadline) {
       try {
+        // 200 `degraded` serves, but a platform is started only once everything answers.
         const res = await fetch(`${this.baseUrl}/api/health`);
-        if (res.status === 200) return;
-        last = `${res.status} ${await res.text()}`;
+        const text = await res.text();
+        if (res.status === 200 && (JSON.parse(text) as { status?: string }).status === 'ok') return;
+        last = `${res.status} ${text}`;
       } catch (e) {
         last = (e as Error).message;
       }

@@ -134,10 +134,20 @@ describe('conventions', () => {
     expect(other.headers.get('x-deprecated')).toBeNull();
   });
 
-  it('reports health of every service', async () => {
+  it('reports health of every service and each of its dependencies', async () => {
     const res = await t.api('GET', '/api/health');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', services: { projects: 'ok', identity: 'ok', deployments: 'ok' } });
+    const ok = { status: 'ok' };
+    expect(res.body).toEqual({
+      status: 'ok',
+      instance: t.instance,
+      gateway: { status: 'ok', dependencies: { nats: ok, redis: { status: 'ok', message: expect.any(String) } } },
+      services: {
+        projects: { status: 'ok', dependencies: { nats: ok, postgresql: ok }, deadLetters: 0 },
+        identity: { status: 'ok', dependencies: { nats: ok, postgresql: ok }, deadLetters: 0 },
+        deployments: { status: 'ok', dependencies: { nats: ok, postgresql: ok, docker: ok }, deadLetters: 0 },
+      },
+    });
   });
 });
 
@@ -314,7 +324,7 @@ describe('projects', () => {
       const js = jetstream(nc);
       const publish = (type: string, eventId: string) =>
         js.publish(
-          `slipway.events.deployments.${type}`,
+          `${t.instance}.events.deployments.${type}`,
           JSON.stringify({ eventId, service: 'deployments', type, streamId: 'x', streamPosition: 1, globalPosition: 1, schemaVersion: 1, occurredAt: new Date().toISOString(), data: { projectId: project.body.id, applicationId: randomUUID() }, metadata: {} }),
           { msgID: randomUUID() },
         );
@@ -340,7 +350,7 @@ describe('projects', () => {
     const nc = await connect({ servers: t.natsUrl });
     try {
       const jsm = await jetstreamManager(nc);
-      const msg = await jsm.streams.getMessage('SLIPWAY_EVENTS', { last_by_subj: 'slipway.events.identity.UserRegistered' });
+      const msg = await jsm.streams.getMessage(t.eventsStream, { last_by_subj: `${t.instance}.events.identity.UserRegistered` });
       const event = msg!.json<any>();
       expect(event.type).toBe('UserRegistered');
       expect(event.data.username).toBeDefined();

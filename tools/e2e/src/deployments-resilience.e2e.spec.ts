@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.start().catch(() => undefined);
-  if (t) await cleanEngine(docker, t.schemaPrefix).catch(() => undefined);
+  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   await t?.stop();
   await proxy?.stop();
   for (const r of repos) r.remove();

@@ -39,7 +39,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (t) await cleanEngine(docker, t.schemaPrefix).catch(() => undefined);
+  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   await t?.stop();
   repo?.remove();
   docker?.close();
@@ -129,7 +129,7 @@ describe('applications and deployments on the Docker engine', () => {
     });
     appId = res.body.id;
     serviceName = res.body.serviceName;
-    expect(serviceName).toMatch(/^web-[0-9a-f]{8}$/);
+    expect(serviceName).toMatch(new RegExp(`^${t.instance}-web-[0-9a-f]{8}$`));
 
     const stored = await t.sql<{ data: string }>(`SELECT data::text AS data FROM "${t.schemaPrefix}deployments".events WHERE stream_id = $1`, [`application-${appId}`]);
     expect(stored.map((r) => r.data).join('')).not.toContain(SECRET);

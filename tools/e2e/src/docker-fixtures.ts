@@ -101,9 +101,9 @@ export async function ensureSiteImage(docker: DockerClient, content = 'ready-mad
   return SITE_IMAGE;
 }
 
-/** Removes everything a test platform left on the engine (its label scope is its deployments schema). */
-export async function cleanEngine(docker: DockerClient, schemaPrefix: string): Promise<void> {
-  const scope = [`slipway.scope=${schemaPrefix}deployments`];
+/** Removes everything a test platform left on the engine (its label scope is its instance). */
+export async function cleanEngine(docker: DockerClient, instance: string): Promise<void> {
+  const scope = [`slipway.scope=${instance}`];
   for (const s of await docker.listServices(scope)) await docker.removeService(s.ID);
   // Volumes and images stay in use until the removed services' containers have stopped.
   for (let i = 0; i < 40; i++) {

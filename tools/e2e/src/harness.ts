@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Platform, type ServiceName } from '@slipway/cli';
+import { eventsStreamName, resolveInstance } from '@slipway/messaging';
+import { TcpProxy } from './tcp-proxy';
+
+export { TcpProxy };
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -27,7 +31,7 @@ const NATS_BINARIES = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/lo
  * never see each other's subjects, queue groups or streams. Falls back to the
  * shared NATS_URL where no nats-server binary is installed.
  */
-async function startNats(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startNats(): Promise<{ url: string; stop(): Promise<void> }> {
   const binary = NATS_BINARIES.find((b) => existsSync(b));
   if (!binary) {
     const url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -81,8 +85,25 @@ const TEST_RATE_LIMITS = JSON.stringify({
   premium: { limit: 100000, burst: 0 },
 });
 
+export interface TestPlatformOptions {
+  /** A NATS server to share with other platforms (see startNats) instead of a private one. */
+  natsUrl?: string;
+  /** Reach PostgreSQL through a TcpProxy (`database`), so a test can cut this platform off from it. */
+  proxyDatabase?: boolean;
+  /** Reach NATS through a TcpProxy (`natsProxy`), so a test can cut this platform off from it. */
+  proxyNats?: boolean;
+}
+
 export interface TestPlatform {
   platform: Platform;
+  /** Its SLIPWAY_INSTANCE: subjects, stream, consumers and Docker names are scoped by it. */
+  instance: string;
+  /** Its JetStream stream of public events. */
+  eventsStream: string;
+  /** With `proxyDatabase`: the proxy between the platform and PostgreSQL. */
+  database?: TcpProxy;
+  /** With `proxyNats`: the proxy between the platform and its NATS. */
+  natsProxy?: TcpProxy;
   /** The environment every process of this platform runs with (to start more replicas). */
   env: NodeJS.ProcessEnv;
   baseUrl: string;
@@ -100,13 +121,30 @@ export interface TestPlatform {
 }
 
 /** The whole platform as separate processes, with its own schemas and NATS. */
-export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<TestPlatform> {
+export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}, options: TestPlatformOptions = {}): Promise<TestPlatform> {
   const schemaPrefix = `e2e_${randomBytes(4).toString('hex')}_`;
-  const nats = await startNats();
+  const nats = options.natsUrl ? { url: options.natsUrl, stop: async () => undefined } : await startNats();
+  let database: TcpProxy | undefined;
+  let databaseUrl = DATABASE_URL;
+  if (options.proxyDatabase) {
+    const target = new URL(DATABASE_URL);
+    database = new TcpProxy(Number(target.port || 5432), target.hostname);
+    await database.start();
+    target.host = `127.0.0.1:${database.port}`;
+    databaseUrl = target.toString();
+  }
+  let natsProxy: TcpProxy | undefined;
+  let natsUrl = nats.url;
+  if (options.proxyNats) {
+    const target = new URL(nats.url);
+    natsProxy = new TcpProxy(Number(target.port || 4222), target.hostname);
+    await natsProxy.start();
+    natsUrl = `nats://127.0.0.1:${natsProxy.port}`;
+  }
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
-    DATABASE_URL,
-    NATS_URL: nats.url,
+    DATABASE_URL: databaseUrl,
+    NATS_URL: natsUrl,
     SLIPWAY_SCHEMA_PREFIX: schemaPrefix,
     JWT_SECRET: randomBytes(32).toString('hex'),
     SLIPWAY_SECRETS_KEY: randomBytes(32).toString('hex'),
@@ -116,6 +154,7 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
     RATE_LIMIT_KEY_PREFIX: `slipway:${schemaPrefix}`,
     ...extraEnv,
   };
+  const instance = resolveInstance(env);
   const platform = new Platform({
     port,
     env,
@@ -130,6 +169,8 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
   } catch (e) {
     await platform.stop();
     await nats.stop();
+    await database?.stop();
+    await natsProxy?.stop();
     throw new Error(`${(e as Error).message}\n--- platform output ---\n${logs.slice(-60).join('\n')}`);
   }
 
@@ -197,6 +238,10 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
 
   return {
     platform,
+    instance,
+    eventsStream: eventsStreamName(instance),
+    database,
+    natsProxy,
     env,
     baseUrl,
     schemaPrefix,
@@ -214,6 +259,8 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
       await Promise.all(replicas.map((r) => r.stop()));
       await platform.stop();
       await nats.stop();
+      await database?.stop();
+      await natsProxy?.stop();
       const schemas = await sql<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${schemaPrefix}%`]);
       for (const { nspname } of schemas) await sql(`DROP SCHEMA "${nspname}" CASCADE`);
     },

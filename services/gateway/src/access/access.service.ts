@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AppError } from '@slipway/core';
 import { IDENTITY_EVENTS_SUBJECT, IdentityApi, type ApiKeyRecord } from '@slipway/identity-contracts';
-import type { PublicEvent } from '@slipway/messaging';
+import { eventSubjectOf, type PublicEvent } from '@slipway/messaging';
 import { Downstream } from '../downstream';
 import type { Principal } from '../conventions/request';
 import { AccessModel } from './access-model';
@@ -32,7 +32,7 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     const nc = this.downstream.bus.connection;
-    this.subscription = nc.subscribe(IDENTITY_EVENTS_SUBJECT, {
+    this.subscription = nc.subscribe(eventSubjectOf(IDENTITY_EVENTS_SUBJECT, this.downstream.bus.instance), {
       callback: (err, msg) => {
         if (err) return;
         try {

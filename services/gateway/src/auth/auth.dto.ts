@@ -64,8 +64,15 @@ export class MeDto extends UserDto {
 
 export class HealthDto {
   @ApiProperty({ example: 'ok', enum: ['ok', 'degraded'] }) status!: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { projects: 'ok', identity: 'ok' } })
-  services!: Record<string, string>;
+  @ApiProperty({ example: 'slipway', description: 'the installation (SLIPWAY_INSTANCE)' }) instance!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { status: 'ok', dependencies: { nats: { status: 'ok' }, redis: { status: 'ok', message: 'Redis at redis://127.0.0.1:6379' } } } })
+  gateway!: Record<string, unknown>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { projects: { status: 'degraded', dependencies: { nats: { status: 'ok' }, postgresql: { status: 'unavailable', message: 'PostgreSQL at 127.0.0.1:5432: connect ECONNREFUSED' } }, deadLetters: 0 } },
+  })
+  services!: Record<string, unknown>;
 }
 
 export class UpdateMeDto {

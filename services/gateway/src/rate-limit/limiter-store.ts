@@ -21,6 +21,8 @@ export interface LimiterStore {
   create(options: LimiterOptions): RateLimiterAbstract;
   /** Resolves once Redis answers or has failed (or after `timeoutMs`); never rejects. */
   ready(timeoutMs: number): Promise<void>;
+  /** For /api/health: where the counters are and whether that store answers now. */
+  health(): { status: 'ok' | 'unavailable'; message: string };
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export function memoryStore(keyPrefix: string): LimiterStore {
     shared: false,
     create: (o) => new RateLimiterMemory({ keyPrefix: `${keyPrefix}:${o.name}`, points: o.points, duration: o.durationSeconds, blockDuration: o.blockSeconds }),
     ready: async () => undefined,
+    health: () => ({ status: 'ok', message: 'not configured: limits are counted in memory' }),
     close: async () => undefined,
   };
 }
@@ -83,6 +86,10 @@ export function redisStore(url: string, keyPrefix: string, logger: LimiterLogger
           blockDuration: o.blockSeconds,
         }),
       }),
+    health: () =>
+      client.status === 'ready'
+        ? { status: 'ok', message: `Redis at ${where}` }
+        : { status: 'unavailable', message: `Redis at ${where} is ${client.status}: limits are counted in memory per gateway meanwhile` },
     ready: (timeoutMs) =>
       new Promise<void>((resolve) => {
         if (client.status === 'ready') return resolve();
