@@ -9,3 +9,5 @@ export { EventStoreOutboxSource, PgAdvisoryLock, outboxLockKey, type EventStoreL
 export * from './subscribe';
 export * from './well-formed';
 export * from './dead-letters';
+/** For tests: cut a process off from NATS or PostgreSQL without stopping the shared server. */
+export { TcpProxy } from './test-support/tcp-proxy';

@@ -1,7 +1,8 @@
 import { AppError } from '@slipway/core';
 import { MessageBus } from './bus';
 import { defineRequest } from './contract';
-import { Breakers, ServiceClient, type BreakerState } from './service-client';
+import { Breakers, ServiceClient, healthContract, type BreakerState } from './service-client';
+import { TcpProxy } from './test-support/tcp-proxy';
 import { NATS_URL, sleep, uniqueId, waitFor } from './test-support/env';
 
 describe('ServiceClient (circuit breaker per service)', () => {
@@ -128,5 +129,73 @@ describe('ServiceClient (circuit breaker per service)', () => {
     expect(breakers.states()).toEqual({ [`up${id}`]: 'closed', [`gone${id}`]: 'open' });
     await expect(breakers.request(up, null)).resolves.toBe('ok');
     await served.stop();
+  });
+
+  it('closes as soon as the service answers its health probe, without waiting for a client request', async () => {
+    const service = `probed${id}`;
+    const ping = defineRequest<null, string>(service, `t${id}.${service}.ping`);
+    // A reset timeout that never comes within the test: only the probe can close it.
+    const client = new ServiceClient(gateway, { service, volumeThreshold: 1, resetTimeoutMs: 60_000, probeIntervalMs: 50 });
+    clients.push(client);
+    await expect(client.request(ping, null)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    expect(client.state).toBe('open');
+    const health = backend.serve(healthContract(service), async () => ({ status: 'ok' }));
+    const served = backend.serve(ping, async () => 'pong');
+    await backend.connection.flush();
+    await waitFor(() => client.state === 'closed', 'the probe to close the circuit', 5000);
+    await expect(client.request(ping, null)).resolves.toBe('pong');
+    await Promise.all([health.stop(), served.stop()]);
+  });
+
+  it('is not reopened by late timeouts of requests sent before it closed', async () => {
+    const service = `late${id}`;
+    const slow = defineRequest<null, string>(service, `t${id}.${service}.slow`);
+    const missing = defineRequest<null, string>(service, `t${id}.${service}.missing`);
+    const served = backend.serve(slow, async () => { await sleep(3000); return 'late'; });
+    const health = backend.serve(healthContract(service), async () => ({ status: 'ok' }));
+    await backend.connection.flush();
+    const client = new ServiceClient(gateway, { service, timeoutMs: 1000, volumeThreshold: 1, resetTimeoutMs: 60_000, probeIntervalMs: 50 });
+    clients.push(client);
+    const inFlight = [1, 2, 3].map(() => client.request(slow, null).catch((e: unknown) => e));
+    // Something else fails meanwhile and opens it; the probe closes it again.
+    for (let i = 0; i < 10 && client.state !== 'open'; i++) {
+      await expect(client.request(missing, null)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    }
+    expect(client.state).toBe('open');
+    await waitFor(() => client.state === 'closed', 'the probe to close the circuit', 5000);
+    const late = await Promise.all(inFlight);
+    expect(late.map((e) => (e as AppError).code)).toEqual(['GATEWAY_TIMEOUT', 'GATEWAY_TIMEOUT', 'GATEWAY_TIMEOUT']);
+    expect(client.state).toBe('closed');
+    await Promise.all([served.stop(), health.stop()]);
+  });
+
+  it('answers 503 at once while NATS is unreachable, without opening the circuit, and serves again when it is back', async () => {
+    const proxy = new TcpProxy(Number(new URL(NATS_URL).port || 4222), new URL(NATS_URL).hostname);
+    await proxy.start();
+    const cutOff = await MessageBus.connect({ servers: `nats://127.0.0.1:${proxy.port}`, name: `cut-${id}` });
+    const service = `behind${id}`;
+    const ping = defineRequest<null, string>(service, `t${id}.${service}.ping`);
+    const served = backend.serve(ping, async () => 'pong');
+    await backend.connection.flush();
+    const client = new ServiceClient(cutOff, { service, volumeThreshold: 1, timeoutMs: 10_000 });
+    clients.push(client);
+    try {
+      await expect(client.request(ping, null)).resolves.toBe('pong');
+      await proxy.cut();
+      await waitFor(() => !cutOff.connected, 'the disconnect', 5000);
+      const started = Date.now();
+      const err = (await client.request(ping, null).catch((e: unknown) => e)) as AppError;
+      // Only proves the 10 s request timeout was not sat out.
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', details: { service, dependency: 'nats', retryAfterSeconds: 1 } });
+      expect(client.state).toBe('closed');
+      await proxy.start();
+      await waitFor(() => cutOff.connected, 'the reconnect', 10_000);
+      await expect(client.request(ping, null)).resolves.toBe('pong');
+    } finally {
+      await served.stop();
+      await cutOff.close();
+      await proxy.stop();
+    }
   });
 });

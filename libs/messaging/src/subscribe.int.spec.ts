@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type Je
 import { randomUUID } from 'node:crypto';
 import type { PublicEvent } from './contract';
 import { ensureEventsStream } from './events-stream';
-import { subscribeEvents, type EventSubscription } from './subscribe';
+import { subscribeEvents, type DeadLetter, type EventSubscription } from './subscribe';
 import { NATS_URL, sleep, uniqueId, waitFor } from './test-support/env';
 
 describe('subscribeEvents (durable JetStream pull consumer)', () => {
@@ -163,5 +163,90 @@ describe('subscribeEvents (durable JetStream pull consumer)', () => {
     await waitFor(() => got.length === 1, 'the good event');
     expect(got).toEqual([good.eventId]);
     expect(errors).toHaveLength(1);
+  });
+
+  it('parks a message that keeps failing after maxDeliveries and goes on with the ones behind it', async () => {
+    const durable = `d7_${id}`;
+    const poison = await publish('orders2', 'Poison', { poison: true });
+    const after = await publish('orders2', 'Fine', { n: 1 });
+    const letters: DeadLetter[] = [];
+    const got: string[] = [];
+    let attempts = 0;
+    const sub = await subscribe({
+      durable,
+      filterSubjects: [`${prefix}.orders2.>`],
+      nakDelayMs: 20,
+      maxDeliveries: 3,
+      handler: async (e) => {
+        if ((e.data as { poison?: boolean }).poison) {
+          attempts++;
+          throw new Error('insert failed: unsupported Unicode escape sequence');
+        }
+        got.push(e.eventId);
+      },
+      deadLetter: async (letter) => { letters.push(letter); },
+    });
+    await waitFor(() => got.includes(after.eventId), 'the event behind the poison');
+    expect(attempts).toBe(3);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ consumer: durable, subject: `${prefix}.orders2.Poison`, deliveries: 3, error: 'Error: insert failed: unsupported Unicode escape sequence' });
+    expect(JSON.parse(Buffer.from(letters[0].payload).toString()).eventId).toBe(poison.eventId);
+    expect(sub.stats).toEqual({ handled: 1, retried: 2, deadLettered: 1 });
+    await waitFor(async () => (await consumerInfo(durable)).num_ack_pending === 0, 'nothing pending');
+  });
+
+  it('keeps retrying, never parks, while a failure is transient (the database is down)', async () => {
+    const durable = `d8_${id}`;
+    const event = await publish('orders3', 'Created', {});
+    const letters: DeadLetter[] = [];
+    let attempts = 0;
+    const got: string[] = [];
+    await subscribe({
+      durable,
+      filterSubjects: [`${prefix}.orders3.>`],
+      nakDelayMs: 20,
+      maxDeliveries: 2,
+      isTransient: (err) => (err as Error).message === 'ECONNREFUSED',
+      handler: async (e) => {
+        if (++attempts <= 5) throw new Error('ECONNREFUSED');
+        got.push(e.eventId);
+      },
+      deadLetter: async (letter) => { letters.push(letter); },
+    });
+    await waitFor(() => got.length === 1, 'the event once the database is back');
+    expect(got).toEqual([event.eventId]);
+    expect(letters).toEqual([]);
+  });
+
+  it('retries instead of dropping when the dead letter cannot be recorded', async () => {
+    const durable = `d9_${id}`;
+    await publish('orders4', 'Poison', {});
+    const after = await publish('orders4', 'Fine', {});
+    let recordAttempts = 0;
+    const got: string[] = [];
+    await subscribe({
+      durable,
+      filterSubjects: [`${prefix}.orders4.>`],
+      nakDelayMs: 20,
+      maxDeliveries: 1,
+      handler: async (e) => {
+        if (e.type === 'Poison') throw new Error('bad');
+        got.push(e.eventId);
+      },
+      deadLetter: async () => {
+        if (++recordAttempts < 3) throw new Error('dead_letters unreachable');
+      },
+    });
+    await waitFor(() => got.includes(after.eventId), 'the event behind the poison');
+    expect(recordAttempts).toBe(3);
+  });
+
+  it('hands the handler well-formed text: no NUL, no lone surrogates, in values and keys', async () => {
+    const durable = `d10_${id}`;
+    await publish('text', 'Rejected', { teamId: '\ud800', name: 'a\u0000b', ['k\udc00']: ['ok \ud83d\ude00'] });
+    const got: PublicEvent[] = [];
+    await subscribe({ durable, filterSubjects: [`${prefix}.text.>`], handler: async (e) => { got.push(e); } });
+    await waitFor(() => got.length === 1, 'the event');
+    expect(got[0].data).toEqual({ teamId: '\ufffd', name: 'a\ufffdb', ['k\ufffd']: ['ok \ud83d\ude00'] });
   });
 });

@@ -6,10 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Platform, type ServiceName } from '@slipway/cli';
-import { eventsStreamName, resolveInstance } from '@slipway/messaging';
-import { TcpProxy } from './tcp-proxy';
-
-export { TcpProxy };
+import { TcpProxy, eventsStreamName, resolveInstance } from '@slipway/messaging';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
