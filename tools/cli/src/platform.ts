@@ -83,10 +83,12 @@ export class Platform {
     let last = '';
     while (Date.now() < deadline) {
       try {
-        // 200 `degraded` serves, but a platform is started only once everything answers.
+        // 200 `degraded` already serves, but a platform is started only once every service answers
+        // (a dependency such as Redis or the Docker engine may stay down: that is for the health to say).
         const res = await fetch(`${this.baseUrl}/api/health`);
         const text = await res.text();
-        if (res.status === 200 && (JSON.parse(text) as { status?: string }).status === 'ok') return;
+        const services = Object.values((JSON.parse(text) as { services?: Record<string, { status?: string }> }).services ?? {});
+        if (res.status === 200 && services.length > 0 && services.every((s) => s.status !== 'unavailable')) return;
         last = `${res.status} ${text}`;
       } catch (e) {
         last = (e as Error).message;

@@ -10,6 +10,16 @@ import { TcpProxy, eventsStreamName, resolveInstance } from '@slipway/messaging'
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+async function query<T>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -89,6 +99,10 @@ export interface TestPlatformOptions {
   proxyDatabase?: boolean;
   /** Reach NATS through a TcpProxy (`natsProxy`), so a test can cut this platform off from it. */
   proxyNats?: boolean;
+  /** Default a unique one. Two platforms may share a prefix when they use different databases. */
+  schemaPrefix?: string;
+  /** A database of its own (created now, dropped by stop()) instead of the shared test database. */
+  database?: string;
 }
 
 export interface TestPlatform {
@@ -119,12 +133,20 @@ export interface TestPlatform {
 
 /** The whole platform as separate processes, with its own schemas and NATS. */
 export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}, options: TestPlatformOptions = {}): Promise<TestPlatform> {
-  const schemaPrefix = `e2e_${randomBytes(4).toString('hex')}_`;
+  const schemaPrefix = options.schemaPrefix ?? `e2e_${randomBytes(4).toString('hex')}_`;
+  let directUrl = DATABASE_URL;
+  if (options.database) {
+    if (!/^[a-z0-9_]+$/.test(options.database)) throw new Error(`not a database name for tests: ${options.database}`);
+    await query(DATABASE_URL, `CREATE DATABASE "${options.database}"`);
+    const u = new URL(DATABASE_URL);
+    u.pathname = `/${options.database}`;
+    directUrl = u.toString();
+  }
   const nats = options.natsUrl ? { url: options.natsUrl, stop: async () => undefined } : await startNats();
   let database: TcpProxy | undefined;
-  let databaseUrl = DATABASE_URL;
+  let databaseUrl = directUrl;
   if (options.proxyDatabase) {
-    const target = new URL(DATABASE_URL);
+    const target = new URL(directUrl);
     database = new TcpProxy(Number(target.port || 5432), target.hostname);
     await database.start();
     target.host = `127.0.0.1:${database.port}`;
@@ -223,15 +245,7 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
     return { token: login.body.token, userId: login.body.user.id, username };
   };
 
-  const sql = async <T>(query: string, params: unknown[] = []): Promise<T[]> => {
-    const client = new Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      return (await client.query(query, params)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = <T>(text: string, params: unknown[] = []): Promise<T[]> => query<T>(directUrl, text, params);
 
   return {
     platform,
@@ -258,6 +272,10 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
       await nats.stop();
       await database?.stop();
       await natsProxy?.stop();
+      if (options.database) {
+        await query(DATABASE_URL, `DROP DATABASE IF EXISTS "${options.database}" WITH (FORCE)`);
+        return;
+      }
       const schemas = await sql<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${schemaPrefix}%`]);
       for (const { nspname } of schemas) await sql(`DROP SCHEMA "${nspname}" CASCADE`);
     },
