@@ -167,8 +167,19 @@ describe('outages', () => {
     } finally {
       await t.database!.start();
     }
-    const back = await timeUntil(async () => (await list()).status === 200 && (await login()).status === 200);
-    expect(back).toBeLessThan(1000);
+    const trace: string[] = [];
+    const started = Date.now();
+    const back = await timeUntil(async () => {
+      for (const [name, call] of [['list', list], ['login', login]] as const) {
+        const res = await call();
+        if (res.status !== 200) {
+          trace.push(`${Date.now() - started} ms: ${name} ${res.status} ${res.body?.error?.message ?? ''}`);
+          return false;
+        }
+      }
+      return true;
+    });
+    expect([back < 1000, trace]).toEqual([true, trace]);
     expect((await t.api('POST', '/api/projects', { token: user.token, body: { name: 'after-outage' } })).status).toBe(201);
     await eventually('health to be ok again', async () => (await t.api('GET', '/api/health')).body.status, (s) => s === 'ok', 10_000);
   });
