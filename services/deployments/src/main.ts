@@ -68,7 +68,7 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     this.agent = new EngineAgent({ app: this.app, instance: this.runtime.instance, log: (m) => this.runtime.log(m) });
     await this.agent.start();
     const engine = (await this.app.docker.reachable()) ? 'reachable' : 'NOT reachable (deployments wait until it is)';
-    this.runtime.log(`ready (${this.runtime.instance}); Docker engine at ${this.app.docker.endpoint} ${engine}; publish mode ${this.app.config.publishMode}`);
+    this.runtime.log(`ready (${this.runtime.instance}, instance ${this.runtime.slipwayInstance}); Docker engine at ${this.app.docker.endpoint} ${engine}; publish mode ${this.app.config.publishMode}`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -50,7 +50,7 @@ export class HealthController {
     );
     const all = Object.values(services);
     if (nats.status !== 'ok' || all.every((s) => s.status === 'unavailable')) {
-      throw new AppError('SERVICE_UNAVAILABLE', nats.status !== 'ok' ? 'The message bus (NATS) is unavailable; retry in a few seconds' : 'No service answers; they may still be starting', {
+      throw new AppError('SERVICE_UNAVAILABLE', nats.status !== 'ok' ? 'The message bus (NATS) is unavailable; retry in a few seconds' : `No service answers on instance '${bus.instance}'; they may still be starting, or run with another SLIPWAY_INSTANCE (or DATABASE_URL/SLIPWAY_SCHEMA_PREFIX)`, {
         gateway,
         services,
         retryAfterSeconds: 2,

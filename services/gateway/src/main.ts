@@ -80,7 +80,7 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
 
   mountDocs(app, buildOpenApi(app));
   await app.listen(config.port, config.host);
-  logger.log(`Slipway gateway listening on http://${config.host}:${config.port} (docs at /api/docs)`);
+  logger.log(`Slipway gateway listening on http://${config.host}:${config.port} (docs at /api/docs), instance '${bus.instance}'`);
   return app;
 }
 

@@ -57,7 +57,7 @@ class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShut
       },
     });
     this.runtime.serveHealth(IdentityApi.health);
-    this.runtime.log(`ready (${this.runtime.instance})`);
+    this.runtime.log(`ready (${this.runtime.instance}, instance ${this.runtime.slipwayInstance})`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

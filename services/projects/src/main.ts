@@ -35,7 +35,7 @@ class ProjectsTransport implements OnApplicationBootstrap, BeforeApplicationShut
         await this.app.applyExternalEvent(event);
       },
     });
-    this.runtime.log(`ready (${this.runtime.instance})`);
+    this.runtime.log(`ready (${this.runtime.instance}, instance ${this.runtime.slipwayInstance})`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
