@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IdentityApi } from '@slipway/identity-contracts';
-import { MessageBus } from '@slipway/messaging';
+import { MessageBus, resolveInstance } from '@slipway/messaging';
 import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL } from '@slipway/service-host';
 import { ensureDatabase } from './database';
 import { migrateAll } from './migrate';
@@ -30,8 +30,8 @@ function loadOrCreateSecrets(): Record<string, string> {
   return env;
 }
 
-async function ensureOwner(natsUrl: string): Promise<void> {
-  const bus = await MessageBus.connect({ name: 'slipway-start', servers: natsUrl });
+async function ensureOwner(natsUrl: string, instance: string): Promise<void> {
+  const bus = await MessageBus.connect({ name: 'slipway-start', servers: natsUrl, instance });
   try {
     const result = await bus.request(
       IdentityApi.ensureOwner,
@@ -62,7 +62,8 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const secrets = loadOrCreateSecrets();
 
-  console.log(`Slipway: database ${databaseUrl.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@')}, NATS ${natsUrl}`);
+  const instance = resolveInstance({ ...process.env, DATABASE_URL: databaseUrl });
+  console.log(`Slipway '${instance}': database ${databaseUrl.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@')}, NATS ${natsUrl}`);
   await ensureDatabase(databaseUrl);
   await migrateAll(databaseUrl);
 
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   await platform.start(120_000);
-  await ensureOwner(natsUrl);
+  await ensureOwner(natsUrl, instance);
   console.log(`Slipway is up: ${platform.baseUrl}/api (Swagger UI ${platform.baseUrl}/api/docs, ReDoc ${platform.baseUrl}/api/redoc). Ctrl-C stops it.`);
 }
 
