@@ -52,6 +52,7 @@ import {
 } from './application.decider';
 import type { DeploymentsConfig } from './config';
 import { deploymentDecider, isActive, type DeploymentData, type DeploymentState } from './deployment.decider';
+import { normalizeCommand } from './command-args';
 import { ApplicationEngine } from './engine';
 import { isLocalRepo } from './git';
 import { keysetPage } from './paging';
@@ -203,6 +204,7 @@ export class DeploymentsApplication {
     const volumes = normalizeVolumes(req.volumes, issues, this.config.allowBindMounts);
     const healthCheck = normalizeHealthCheck(req.healthCheck, issues);
     const resources = normalizeResources(req.resources, issues);
+    const command = normalizeCommand(req.command, issues);
     issues.throwIfAny();
 
     const applicationId = randomUUID();
@@ -225,6 +227,7 @@ export class DeploymentsApplication {
         volumes,
         healthCheck,
         resources,
+        command,
       },
       metadata: this.metadata(ctx, req.actorId),
     });
@@ -255,6 +258,7 @@ export class DeploymentsApplication {
     if (req.volumes !== undefined) changes.volumes = normalizeVolumes(req.volumes, issues, this.config.allowBindMounts);
     if (req.healthCheck !== undefined) changes.healthCheck = normalizeHealthCheck(req.healthCheck, issues);
     if (req.resources !== undefined) changes.resources = normalizeResources(req.resources, issues, current.config.resources);
+    if (req.command !== undefined) changes.command = normalizeCommand(req.command, issues);
     const { set, removed } = this.envPatch(req.envVars ?? [], current.config.envVars, issues);
     issues.throwIfAny();
 
@@ -543,8 +547,9 @@ export class DeploymentsApplication {
 
   /**
    * Seconds until this deployment is likely done: the average duration of the
-   * application's recent successful deployments, times the number of its
-   * deployments that go first (one per application at a time), plus one.
+   * application's recent successful deployments (SLIPWAY_DEPLOY_ESTIMATE_SECONDS
+   * while it has none), times the number of its deployments that go first
+   * (one per application at a time), plus one.
    */
   private async estimate(row: DeploymentRow): Promise<number | null> {
     const state = row.state;
@@ -558,8 +563,9 @@ export class DeploymentsApplication {
                   AND (status IN ('cloning', 'building', 'deploying') OR (status = 'pending' AND queue_seq < $3))) AS ahead`,
       [state.applicationId, state.deploymentId, row.queue_seq],
     );
-    if (stats.avg === null) return null;
-    return Math.max(1, Math.round(Number(stats.avg) * (stats.ahead + 1)));
+    // No history yet (a first deploy): the operator's rough figure per deployment.
+    const each = stats.avg === null ? this.config.deployEstimateSeconds : Number(stats.avg);
+    return Math.max(1, Math.round(each * (stats.ahead + 1)));
   }
 
   /** 1 = next to start, counting every queued deployment before it (all applications). */

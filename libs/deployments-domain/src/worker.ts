@@ -29,6 +29,8 @@ export class DeployFailedError extends Error {
 
 const SHUTDOWN = 'worker-shutdown';
 const FAILED_TASK = new Set(['failed', 'rejected', 'orphaned']);
+/** Lines of each failed task's output kept in the deployment's log. */
+const TASK_OUTPUT_LINES = 50;
 
 export interface WorkerOptions {
   app: DeploymentsApplication;
@@ -169,7 +171,9 @@ export class DeploymentWorker {
       const stage = runningStage(d) ?? d.status;
       const who = `The worker running it (${d.workerId ?? 'unknown'}) stopped during ${stage}`;
       if (d.resumes >= this.config.maxResumes) {
-        await this.command(row.id, { type: 'FailDeployment', data: { deploymentId: row.id, reason: `${who}; it had been resumed ${d.resumes} time(s) already, so it is marked failed` } });
+        const reason = `${who}; it had been resumed ${d.resumes} time(s) already, so it is marked failed`;
+        await this.recordApplicationFailure(d.applicationId, row.id, reason);
+        await this.command(row.id, { type: 'FailDeployment', data: { deploymentId: row.id, reason } });
         this.opts.log(`worker: failed deployment ${row.id} (${who})`);
         continue;
       }
@@ -322,13 +326,13 @@ export class DeploymentWorker {
       // Completes the deploying stage and the deployment in one append.
       await this.command(id, { type: 'SucceedDeployment', data: { deploymentId: id, image } });
     } catch (err) {
-      await this.finishAfterError(id, err, signal, stage, log, secrets);
+      await this.finishAfterError(id, loaded.applicationId, err, signal, stage, log, secrets);
     } finally {
       if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
-  private async finishAfterError(id: string, err: unknown, signal: AbortSignal, stage: StageName | 'queue', log: DeploymentLog, secrets: string[]): Promise<void> {
+  private async finishAfterError(id: string, applicationId: string, err: unknown, signal: AbortSignal, stage: StageName | 'queue', log: DeploymentLog, secrets: string[]): Promise<void> {
     if (signal.aborted && signal.reason === SHUTDOWN) {
       log.add(stage, 'warn', 'The worker is shutting down; the deployment goes back to the queue');
       await log.flush();
@@ -353,7 +357,14 @@ export class DeploymentWorker {
     const reason = redact(failureReason(err, stage), secrets);
     log.add(stage, 'error', reason);
     await log.flush();
+    // The application first: once the deployment reads failed, the application already says why.
+    await this.recordApplicationFailure(applicationId, id, reason);
     await this.command(id, { type: 'FailDeployment', data: { deploymentId: id, reason } });
+  }
+
+  /** Before its first success an application shows `error` with the reason (see ApplicationDeploymentFailed). */
+  private async recordApplicationFailure(applicationId: string, deploymentId: string, reason: string): Promise<void> {
+    await this.app.executeApplication(applicationId, {}, undefined, this.app.system('RecordApplicationDeploymentFailed', { applicationId, deploymentId, reason }));
   }
 
   /**
@@ -392,7 +403,11 @@ export class DeploymentWorker {
     try {
       return await this.awaitTasks(app, d.deploymentId, replicas, log, signal);
     } catch (err) {
-      if (!isEngineUnreachable(err)) await this.rollBack(app, existing, log);
+      if (!isEngineUnreachable(err)) {
+        // The crashed containers go with the rollback (or removal): their last words are the clue.
+        if (err instanceof DeployFailedError) await this.keepTaskOutput(app, d.deploymentId, log);
+        await this.rollBack(app, existing, log);
+      }
       throw err;
     }
   }
@@ -455,6 +470,29 @@ export class DeploymentWorker {
     }
   }
 
+
+  /**
+   * Copies the last lines of each of this deployment's tasks into the
+   * deployment's log (the log redacts secrets), while the engine still has
+   * their containers.
+   */
+  private async keepTaskOutput(app: ApplicationData, deploymentId: string, log: DeploymentLog): Promise<void> {
+    try {
+      const tasks = await this.app.docker.listTasks({ service: [app.serviceName] });
+      const mine = new Set(tasks.filter((t) => t.Spec?.ContainerSpec?.Labels?.[LABELS.deployment] === deploymentId).map((t) => t.ID));
+      if (mine.size === 0) return;
+      const lines = (await this.app.docker.serviceLogs(app.serviceName, { tail: TASK_OUTPUT_LINES })).filter((l) => l.taskId !== undefined && mine.has(l.taskId));
+      if (lines.length === 0) {
+        log.add('deploying', 'warn', 'The failed tasks printed nothing');
+        return;
+      }
+      log.add('deploying', 'info', `Last output of this deployment's tasks (up to ${TASK_OUTPUT_LINES} lines each):`);
+      lines.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
+      for (const l of lines) log.add('deploying', l.stream === 'stderr' ? 'error' : 'info', `task ${l.taskId!.slice(0, 12)} ${l.stream}: ${l.message}`);
+    } catch (err) {
+      log.add('deploying', 'warn', `Could not read the failed tasks' output: ${engineMessage(err)}`);
+    }
+  }
 
   private async rollBack(app: ApplicationData, previous: ServiceInfo | undefined, log: DeploymentLog): Promise<void> {
     try {
