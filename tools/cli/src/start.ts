@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IdentityApi } from '@slipway/identity-contracts';
-import { MessageBus } from '@slipway/messaging';
 import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL } from '@slipway/service-host';
 import { ensureDatabase } from './database';
 import { migrateAll } from './migrate';
+import { ensureOwner } from './owner';
 import { Platform, ROOT } from './platform';
 
 /** Secrets generated on first start and kept out of git (.slipway/ is ignored). */
@@ -28,32 +27,6 @@ function loadOrCreateSecrets(): Record<string, string> {
     appendFileSync(file, `SLIPWAY_SECRETS_KEY=${env.SLIPWAY_SECRETS_KEY}\n`, { mode: 0o600 });
   }
   return env;
-}
-
-async function ensureOwner(natsUrl: string): Promise<void> {
-  const bus = await MessageBus.connect({ name: 'slipway-start', servers: natsUrl });
-  try {
-    const result = await bus.request(
-      IdentityApi.ensureOwner,
-      {
-        username: process.env.SLIPWAY_ADMIN_USERNAME ?? 'admin',
-        email: process.env.SLIPWAY_ADMIN_EMAIL ?? 'admin@slipway.local',
-        password: process.env.SLIPWAY_ADMIN_PASSWORD || undefined,
-      },
-      { timeoutMs: 30_000 },
-    );
-    if (result.created && result.user) {
-      const lines = [
-        'Owner account created (shown once; change the password after logging in):',
-        `  username: ${result.user.username}`,
-        `  email:    ${result.user.email}`,
-        `  password: ${result.password ?? '(the one in SLIPWAY_ADMIN_PASSWORD)'}`,
-      ];
-      console.log(`\n${lines.join('\n')}\n`);
-    }
-  } finally {
-    await bus.close();
-  }
 }
 
 async function main(): Promise<void> {
