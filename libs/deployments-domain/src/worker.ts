@@ -8,6 +8,7 @@ import type {
   StageName,
 } from '@slipway/deployments-contracts';
 import { BuildFailedError, engineMessage, isEngineUnreachable, type ServiceInfo } from '@slipway/docker';
+import type { Aggregates } from './aggregates';
 import type { ApplicationData } from './application.decider';
 import { isActive, runningStage, type DeploymentData } from './deployment.decider';
 import { DeploymentLog } from './deployment-log';
@@ -70,6 +71,11 @@ export class DeploymentWorker {
 
   private get config() {
     return this.opts.app.config;
+  }
+
+  /** Load, decide, append: the same repository the API layer uses, not the API layer itself. */
+  private get aggregates(): Aggregates {
+    return this.opts.app.aggregates;
   }
 
   get activeDeployments(): string[] {
@@ -166,7 +172,7 @@ export class DeploymentWorker {
       `SELECT id, application_id FROM "${this.app.schema}".deployments WHERE status IN ('cloning', 'building', 'deploying') ORDER BY queue_seq`,
     );
     for (const row of rows) {
-      const d = await this.app.loadDeployment(row.id);
+      const d = await this.aggregates.loadDeployment(row.id);
       if (d.status === 'absent' || !isActive(d.status) || this.running.has(row.id)) continue;
       const stage = runningStage(d) ?? d.status;
       const who = `The worker running it (${d.workerId ?? 'unknown'}) stopped during ${stage}`;
@@ -199,7 +205,7 @@ export class DeploymentWorker {
     for (const [id, r] of this.running) {
       if (r.controller.signal.aborted) continue;
       try {
-        const d = await this.app.loadDeployment(id);
+        const d = await this.aggregates.loadDeployment(id);
         if (d.status !== 'absent' && d.cancelRequested) r.controller.abort('Cancelled at the owner\'s request');
       } catch {
         // The database is briefly unreachable: try again on the next tick.
@@ -208,11 +214,11 @@ export class DeploymentWorker {
   }
 
   private command(deploymentId: string, command: Omit<DeploymentCommand, 'metadata'>): Promise<Deployment> {
-    return this.app.executeDeployment(deploymentId, {}, this.app.system(command.type, command.data as never));
+    return this.aggregates.executeDeployment(deploymentId, {}, this.aggregates.system(command.type, command.data as never));
   }
 
   private async execute(id: string, mode: 'start' | 'resume', signal: AbortSignal, note?: string): Promise<void> {
-    const loaded = await this.app.loadDeployment(id);
+    const loaded = await this.aggregates.loadDeployment(id);
     if (loaded.status === 'absent') return;
     const why = loaded.kind === 'rollback' ? `rollback to deployment ${loaded.previousDeploymentId}` : 'the application runs a ready-made image';
     let current: Deployment = loaded;
@@ -249,7 +255,7 @@ export class DeploymentWorker {
     };
     try {
       const d = current;
-      const app = await this.app.loadApplication(d.applicationId);
+      const app = await this.aggregates.loadApplication(d.applicationId);
       if (app.status !== 'active') throw new CancelledError('The application was deleted');
       secrets = this.app.secretValues(app);
       log.redacting(secrets);
@@ -313,7 +319,7 @@ export class DeploymentWorker {
       }
 
       const outcome = await inStage('deploying', () => this.deployService(d, image, log, signal), false);
-      await this.app.executeApplication(d.applicationId, {}, undefined, this.app.system('RecordApplicationDeployed', {
+      await this.aggregates.executeApplication(d.applicationId, {}, undefined, this.aggregates.system('RecordApplicationDeployed', {
         applicationId: d.applicationId,
         deploymentId: id,
         image,
@@ -364,7 +370,7 @@ export class DeploymentWorker {
 
   /** Before its first success an application shows `error` with the reason (see ApplicationDeploymentFailed). */
   private async recordApplicationFailure(applicationId: string, deploymentId: string, reason: string): Promise<void> {
-    await this.app.executeApplication(applicationId, {}, undefined, this.app.system('RecordApplicationDeploymentFailed', { applicationId, deploymentId, reason }));
+    await this.aggregates.executeApplication(applicationId, {}, undefined, this.aggregates.system('RecordApplicationDeploymentFailed', { applicationId, deploymentId, reason }));
   }
 
   /**
@@ -374,7 +380,7 @@ export class DeploymentWorker {
    * goes back to its previous spec, so the old version keeps serving.
    */
   private async deployService(d: Deployment, image: string, log: DeploymentLog, signal: AbortSignal): Promise<{ runningTasks: number; ports: ObservedPort[] }> {
-    const app = await this.app.loadApplication(d.applicationId);
+    const app = await this.aggregates.loadApplication(d.applicationId);
     if (app.status !== 'active') throw new CancelledError('The application was deleted');
     const replicas = app.config.replicas;
     const spec = buildServiceSpec({
