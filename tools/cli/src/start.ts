@@ -7,6 +7,9 @@ import { migrateAll } from './migrate';
 import { ensureOwner } from './owner';
 import { Platform, ROOT } from './platform';
 
+/** Nest's line per module and route at boot: dozens of lines nobody starting Slipway needs (the routes are in /api/docs). */
+const NEST_BOOT_CHATTER = /\[(?:InstanceLoader|RoutesResolver|RouterExplorer|NestFactory)\]/;
+
 /** Secrets generated on first start and kept out of git (.slipway/ is ignored). */
 function loadOrCreateSecrets(): Record<string, string> {
   const dir = join(ROOT, '.slipway');
@@ -39,7 +42,13 @@ async function main(): Promise<void> {
   await ensureDatabase(databaseUrl);
   await migrateAll(databaseUrl);
 
-  const platform = new Platform({ env: { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, JWT_SECRET: secrets.JWT_SECRET, SLIPWAY_SECRETS_KEY: secrets.SLIPWAY_SECRETS_KEY, ...process.env }, port });
+  const platform = new Platform({
+    env: { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, JWT_SECRET: secrets.JWT_SECRET, SLIPWAY_SECRETS_KEY: secrets.SLIPWAY_SECRETS_KEY, ...process.env },
+    port,
+    output: (service, line) => {
+      if (!NEST_BOOT_CHATTER.test(line)) process.stdout.write(`[${service}] ${line}\n`);
+    },
+  });
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
