@@ -189,6 +189,9 @@ describe('deployments when things break', () => {
       runningImage: siteImage,
       runningDeploymentId: good.id,
     });
+    // Configured is not running: a new image shows beside the one that runs until it is deployed.
+    const reconfigured = await api('PATCH', `/api/applications/${created.body.id}`, { image: TEST_BASE_IMAGE });
+    expect(reconfigured.body).toMatchObject({ image: TEST_BASE_IMAGE, runningImage: siteImage, runningDeploymentId: good.id });
   });
 
   it('a container removed by hand shows up as such, and Swarm\'s replacement brings the application back', async () => {
