@@ -1,7 +1,7 @@
 import type { Command } from '@slipway/core';
 import type { ApplicationConfig, ApplicationConfigChanges, CommitInfo, DeploymentSource } from './events';
 import type { DeploymentKind, EnvVar, StageName } from './model';
-import type { ApplicationDeployed, ApplicationRuntimeObserved } from './events';
+import type { ApplicationDeployed, ApplicationDeploymentFailed, ApplicationRuntimeObserved } from './events';
 
 // ------------------------------------------------------------ applications
 
@@ -28,6 +28,9 @@ export type MoveApplication = Command<'MoveApplication', { applicationId: string
 /** From the worker when a deployment succeeded. */
 export type RecordApplicationDeployed = Command<'RecordApplicationDeployed', Omit<ApplicationDeployed['data'], 'deployedAt'>>;
 
+/** From the worker when a deployment failed. */
+export type RecordApplicationDeploymentFailed = Command<'RecordApplicationDeploymentFailed', Omit<ApplicationDeploymentFailed['data'], 'failedAt'>>;
+
 /** From the reconciler: what the engine runs now. */
 export type RecordRuntime = Command<'RecordRuntime', Omit<ApplicationRuntimeObserved['data'], 'observedAt'>>;
 
@@ -41,6 +44,7 @@ export type ApplicationCommand =
   | DeleteApplication
   | MoveApplication
   | RecordApplicationDeployed
+  | RecordApplicationDeploymentFailed
   | RecordRuntime;
 
 // ------------------------------------------------------------ deployments

@@ -27,6 +27,13 @@ export interface ApplicationConfig {
   volumes: VolumeSpec[];
   healthCheck: HealthCheckSpec | null;
   resources: ResourceLimits;
+  /**
+   * Exec-form arguments that replace the image's CMD (the Swarm ContainerSpec's
+   * `Args`, as Compose's `command:` and `docker run IMAGE ARG...` do); the
+   * image's ENTRYPOINT stays. null runs the image's own CMD. Absent from events
+   * written before commands existed: read as null.
+   */
+  command?: string[] | null;
 }
 
 export type ApplicationConfigChanges = Partial<Omit<ApplicationConfig, 'envVars'>> & { name?: string };
@@ -95,6 +102,16 @@ export type ApplicationRuntimeObserved = Event<
   }
 >;
 
+/**
+ * A deployment of this application failed. Before its first success the
+ * application shows `error` with this reason; afterwards the previous version
+ * keeps serving and the reconciler reports what runs.
+ */
+export type ApplicationDeploymentFailed = Event<
+  'ApplicationDeploymentFailed',
+  { applicationId: string; deploymentId: string; reason: string; failedAt: string }
+>;
+
 /** Its project moved to another team (seen on the projects service's public events). */
 export type ApplicationMoved = Event<'ApplicationMoved', { applicationId: string; projectId: string; teamId: string; movedAt: string }>;
 
@@ -112,6 +129,7 @@ export type ApplicationEvent =
   | ApplicationRestarted
   | ApplicationDeployed
   | ApplicationRuntimeObserved
+  | ApplicationDeploymentFailed
   | ApplicationMoved
   | ApplicationDeleted;
 
@@ -124,6 +142,7 @@ export const APPLICATION_EVENT_TYPES = [
   'ApplicationRestarted',
   'ApplicationDeployed',
   'ApplicationRuntimeObserved',
+  'ApplicationDeploymentFailed',
   'ApplicationMoved',
   'ApplicationDeleted',
 ] as const satisfies readonly ApplicationEvent['type'][];

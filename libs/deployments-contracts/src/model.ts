@@ -16,6 +16,9 @@ export const ENV_VALUE_MAX = 32_768;
 export const IMAGE_PATTERN = /^[a-z0-9][a-z0-9._\-/:@]{0,254}$/i;
 /** Named volumes: the Docker volume name rule. Absolute paths are bind mounts (off unless allowed). */
 export const VOLUME_SOURCE_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,63}|\/[^\0]{0,254})$/;
+/** `command`: exec-form arguments (Swarm ContainerSpec.Args). */
+export const MAX_COMMAND_ARGS = 100;
+export const COMMAND_ARG_MAX = 4096;
 export const GIT_BRANCH_PATTERN = /^(?!-)(?!.*\.\.)[A-Za-z0-9._\-/]{1,200}$/;
 export const COMMIT_SHA_PATTERN = /^[0-9a-f]{7,64}$/i;
 
@@ -111,6 +114,17 @@ export interface ApplicationView {
   serviceName: string;
   /** The configured image, or (built from git) the image of the last successful deployment. */
   image: string | null;
+  /**
+   * What the service is set to run: the image of the last successful
+   * deployment (a rollback's too), which differs from `image` after a
+   * rollback or while a new image is configured but not deployed. null
+   * before the first successful deployment.
+   */
+  runningImage: string | null;
+  /** The deployment whose image the service runs (see runningImage). */
+  runningDeploymentId: string | null;
+  /** Exec-form arguments replacing the image's CMD (Swarm `Args`); null runs the image's own. */
+  command: string[] | null;
   status: ApplicationStatus;
   healthStatus: HealthStatus;
   /** Why the status is not `running`, when Slipway knows (task errors, missing service, ...). */
@@ -138,7 +152,7 @@ export interface DeploymentStage {
   status: StageStatus;
   startedAt: string | null;
   finishedAt: string | null;
-  /** Seconds. */
+  /** Whole seconds (rounded). */
   duration: number | null;
 }
 
@@ -175,7 +189,7 @@ export interface DeploymentView {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
-  /** Seconds from start to finish. */
+  /** Whole seconds from start to finish (rounded). */
   duration: number | null;
   /** Only on single reads: the whole build output, line by line. */
   buildOutput?: string;

@@ -54,6 +54,8 @@ export interface CreateApplicationRequest {
   volumes?: VolumeInput[];
   healthCheck?: HealthCheckInput | null;
   resources?: ResourcesInput;
+  /** Exec form, replacing the image's CMD; null (or absent on create) keeps the image's. */
+  command?: string[] | null;
 }
 
 /**
@@ -83,6 +85,8 @@ export interface UpdateApplicationRequest {
   volumes?: VolumeInput[];
   healthCheck?: HealthCheckInput | null;
   resources?: ResourcesInput;
+  /** Exec form, replacing the image's CMD; null (or absent on create) keeps the image's. */
+  command?: string[] | null;
 }
 
 export interface ApplicationRef {
@@ -123,7 +127,11 @@ export interface DeployResponse {
   status: DeploymentStatus;
   /** 1 = next to start; null once started. */
   queuePosition: number | null;
-  /** Seconds until it is likely done, from this application's past deployments; null without history. */
+  /**
+   * Seconds until it is likely done: from this application's past successful
+   * deployments, or SLIPWAY_DEPLOY_ESTIMATE_SECONDS per deployment until there
+   * are any. null once it has finished.
+   */
   estimatedTime: number | null;
   previousDeploymentId: string | null;
 }

@@ -191,4 +191,47 @@ describe('application decider', () => {
       .when({ type: 'RecordRuntime', data: { ...observation, desiredTasks: 1, runningTasks: 0 }, metadata: system })
       .then([]);
   });
+
+  it('a failed deployment before the first success shows the application as error with the reason; later ones leave what runs to the reconciler', () => {
+    const data = { applicationId: 'a-1', deploymentId: 'd-2', reason: 'Deploying failed: 3 task(s) of this deployment failed to start' };
+    const failed: ApplicationEvent = { type: 'ApplicationDeploymentFailed', data: { ...data, failedAt: metadata.now } };
+    given([created]).when({ type: 'RecordApplicationDeploymentFailed', data, metadata: system }).then([failed]);
+    expect(fold(applicationDecider, [created, failed])).toMatchObject({ runtime: { status: 'error', healthStatus: 'unhealthy', message: data.reason } });
+    expect(fold(applicationDecider, [created, deployed, failed])).toMatchObject({ runtime: { status: 'running', message: null }, current: { deploymentId: 'd-1' } });
+    const deleted: ApplicationEvent = { type: 'ApplicationDeleted', data: { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', deleteVolumes: false, deletedAt: metadata.now } };
+    given([created, deleted]).when({ type: 'RecordApplicationDeploymentFailed', data, metadata: system }).then([]);
+  });
+
+  it('a started application is pending (its tasks starting) until the reconciler sees them run', () => {
+    const stopped: ApplicationEvent = { type: 'ApplicationStopped', data: { applicationId: 'a-1', stoppedAt: metadata.now } };
+    const started: ApplicationEvent = { type: 'ApplicationStarted', data: { applicationId: 'a-1', startedAt: metadata.now } };
+    given([created, deployed, stopped]).when({ type: 'StartApplication', data: { applicationId: 'a-1' }, metadata }).then([started]);
+    expect(fold(applicationDecider, [created, deployed, stopped])).toMatchObject({ runtime: { status: 'stopped' } });
+    expect(fold(applicationDecider, [created, deployed, stopped, started])).toMatchObject({
+      stopped: false,
+      runtime: { status: 'pending', healthStatus: 'starting', desiredTasks: 1 },
+    });
+  });
+
+  it('sets and clears a command; events from before commands existed read as the image\'s own', () => {
+    expect(fold(applicationDecider, [created])).toMatchObject({ config: { command: null } });
+    const command = ['sh', '-c', 'exec httpd -f -p 8080'];
+    given([]).when(create({ command })).then([{ type: 'ApplicationCreated', data: { ...created.data, command } }]);
+    given([]).when(create({ command: ['x'.repeat(5000)] })).thenThrows('VALIDATION_ERROR', { errors: [{ field: 'command[0]' }] });
+    const update = (value: unknown): ApplicationCommand => ({
+      type: 'UpdateApplication',
+      data: { applicationId: 'a-1', changes: { command: value as string[] }, envVarsSet: [], envVarsRemoved: [] },
+      metadata,
+    });
+    const updated: ApplicationEvent = {
+      type: 'ApplicationUpdated',
+      data: { applicationId: 'a-1', projectId: 'p-1', changes: { command }, envVarsSet: [], envVarsRemoved: [], updatedAt: metadata.now },
+    };
+    given([created]).when(update(command)).then([updated]);
+    given([created, updated]).when(update(command)).then([]);
+    expect(fold(applicationDecider, [created, updated])).toMatchObject({ config: { command } });
+    given([created]).when(update([])).thenThrows('VALIDATION_ERROR');
+    given([created]).when(update(['ok', 'a\u0000b'])).thenThrows('VALIDATION_ERROR', { errors: [{ field: 'command[1]' }] });
+    given([created]).when(update(['sh', 42])).thenThrows('VALIDATION_ERROR', { errors: [{ field: 'command[1]' }] });
+  });
 });

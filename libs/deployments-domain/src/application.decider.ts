@@ -173,6 +173,10 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
       if (state.status !== 'active') return [];
       return [{ type: 'ApplicationDeployed', data: { ...command.data, deployedAt: now } }];
     }
+    case 'RecordApplicationDeploymentFailed': {
+      if (state.status !== 'active') return [];
+      return [{ type: 'ApplicationDeploymentFailed', data: { ...command.data, failedAt: now } }];
+    }
     case 'RecordRuntime': {
       if (state.status !== 'active') return [];
       if (sameRuntime(command.data, state.runtime)) return [];
@@ -194,7 +198,8 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       ownerId,
       name,
       serviceName,
-      config,
+      // Events from before `command` existed carry none: the image's own CMD.
+      config: { ...config, command: config.command ?? null },
       stopped: false,
       deleteVolumes: false,
       restartCount: 0,
@@ -227,8 +232,21 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
         updatedAt: event.data.stoppedAt,
         runtime: { ...state.runtime, status: 'stopped', healthStatus: 'unknown', desiredTasks: 0, message: null },
       };
-    case 'ApplicationStarted':
-      return { ...state, stopped: false, updatedAt: event.data.startedAt, runtime: { ...state.runtime, desiredTasks: state.config.replicas } };
+    case 'ApplicationStarted': {
+      // Its tasks are being started: not running until the reconciler sees them run (never deployed: still pending).
+      const starting = state.current !== null && state.config.replicas > 0;
+      return {
+        ...state,
+        stopped: false,
+        updatedAt: event.data.startedAt,
+        runtime: {
+          ...state.runtime,
+          desiredTasks: state.config.replicas,
+          ...(starting ? { status: 'pending' as const, healthStatus: 'starting' as const, message: `Starting ${state.config.replicas} task(s)` } : {}),
+          ...(state.current !== null && state.config.replicas === 0 ? { status: 'stopped' as const } : {}),
+        },
+      };
+    }
     case 'ApplicationRestarted':
       return { ...state, restartCount: event.data.restartCount, updatedAt: event.data.requestedAt };
     case 'ApplicationDeployed': {
@@ -252,6 +270,14 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       const { applicationId: _id, observedAt: _at, ...runtime } = event.data;
       return { ...state, runtime };
     }
+    case 'ApplicationDeploymentFailed':
+      // Once a version runs, it keeps serving (the worker rolled the service back): the reconciler tells what runs.
+      if (state.current !== null) return state;
+      return {
+        ...state,
+        runtime: { ...state.runtime, status: 'error', healthStatus: 'unhealthy', runningTasks: 0, ports: [], message: event.data.reason },
+        updatedAt: event.data.failedAt,
+      };
     case 'ApplicationMoved':
       return { ...state, teamId: event.data.teamId };
     case 'ApplicationDeleted':

@@ -22,6 +22,8 @@ export interface DeploymentsConfig {
   maxTaskFailures: number;
   /** How long the wanted tasks must stay running (the same tasks) before a deployment counts as a success. */
   stableMs: number;
+  /** The estimatedTime of a deployment, in seconds, while its application has no successful deployment to go by. */
+  deployEstimateSeconds: number;
   cloneTimeoutMs: number;
   buildTimeoutMs: number;
   /** Times a deployment whose worker died is started again before it is marked failed. */
@@ -65,6 +67,7 @@ export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): Dep
     deployTimeoutMs: int(env, 'SLIPWAY_DEPLOY_TIMEOUT_MS', 180_000, 1000, 86_400_000),
     maxTaskFailures: int(env, 'SLIPWAY_DEPLOY_MAX_TASK_FAILURES', 3, 1, 1000),
     stableMs: int(env, 'SLIPWAY_DEPLOY_STABLE_MS', 2000, 0, 600_000),
+    deployEstimateSeconds: int(env, 'SLIPWAY_DEPLOY_ESTIMATE_SECONDS', 60, 1, 86_400),
     cloneTimeoutMs: int(env, 'SLIPWAY_CLONE_TIMEOUT_MS', 300_000, 1000, 86_400_000),
     buildTimeoutMs: int(env, 'SLIPWAY_BUILD_TIMEOUT_MS', 1_800_000, 1000, 86_400_000),
     maxResumes: int(env, 'SLIPWAY_DEPLOY_MAX_RESUMES', 1, 0, 10),

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { AppError, commandMetadata, fold, type Page, type RequestContext } from '@slipway/core';
-import { ProjectionRunner, handleCommand, type EventStore, type RecordedEvent } from '@slipway/event-store';
+import { AppError, commandMetadata, type Page, type RequestContext } from '@slipway/core';
+import { ProjectionRunner, type EventStore, type RecordedEvent } from '@slipway/event-store';
 import {
   SECRET_MASK,
-  applicationStreamId,
-  deploymentStreamId,
   isUuid,
   type AccessScope,
   type ApplicationAction,
@@ -25,7 +23,6 @@ import {
   type DeployRequest,
   type DeployResponse,
   type DeploymentCommand,
-  type DeploymentEvent,
   type DeploymentLogEntry,
   type DeploymentLogsRequest,
   type DeploymentLogsResponse,
@@ -45,13 +42,14 @@ import {
 import type { DockerClient } from '@slipway/docker';
 import {
   SYSTEM_ACTOR,
-  applicationDecider,
   requireActiveApplication,
   type ApplicationData,
   type ApplicationState,
 } from './application.decider';
 import type { DeploymentsConfig } from './config';
-import { deploymentDecider, isActive, type DeploymentData, type DeploymentState } from './deployment.decider';
+import { isActive, type DeploymentData, type DeploymentState } from './deployment.decider';
+import { normalizeCommand } from './command-args';
+import { Aggregates, type ActiveApplication, type ExistingDeployment } from './aggregates';
 import { ApplicationEngine } from './engine';
 import { isLocalRepo } from './git';
 import { keysetPage } from './paging';
@@ -74,8 +72,6 @@ import {
 } from './validation';
 import { applicationView, deploymentView, type UsageSample } from './views';
 
-type ActiveApplication = { status: 'active' } & ApplicationData;
-type ExistingDeployment = { status: DeploymentStatus } & DeploymentData;
 
 const APP_SORT = { createdAt: 't.created_at', updatedAt: 't.updated_at', name: 'lower(t.name)' } as const;
 const PERIODS: Record<ApplicationMetricsRequest['period'], number> = { '1h': 3600, '6h': 21_600, '24h': 86_400, '7d': 604_800, '30d': 2_592_000 };
@@ -105,8 +101,8 @@ interface DeploymentRow {
 export class DeploymentsApplication {
   readonly runner: ProjectionRunner;
   readonly engine: ApplicationEngine;
-  /** Highest global position this process appended; reads wait for it (read-your-writes). */
-  private lastAppended = 0;
+  /** Load, decide, append: shared with the worker and the reconciler. */
+  readonly aggregates: Aggregates;
   /** Set by the worker: a new deployment should be looked at now, not at the next poll. */
   onQueued: () => void = () => undefined;
   /** Set by the reconciler: a deleted application's service should go now, not at the next sweep. */
@@ -123,6 +119,12 @@ export class DeploymentsApplication {
       onError: (err, projection) => log(`projection ${projection}: ${(err as Error).message}`),
     });
     this.engine = new ApplicationEngine(docker);
+    this.aggregates = new Aggregates(store, (tx, recorded) => this.reserveNames(tx, recorded));
+  }
+
+  /** Highest global position this process appended; reads wait for it (read-your-writes). */
+  private get lastAppended(): number {
+    return this.aggregates.lastAppended;
   }
 
   /** What the reconciler and the worker label and look for on the engine. */
@@ -208,6 +210,7 @@ export class DeploymentsApplication {
     const volumes = normalizeVolumes(req.volumes, issues, this.config.allowBindMounts);
     const healthCheck = normalizeHealthCheck(req.healthCheck, issues);
     const resources = normalizeResources(req.resources, issues);
+    const command = normalizeCommand(req.command, issues);
     issues.throwIfAny();
 
     const applicationId = randomUUID();
@@ -231,6 +234,7 @@ export class DeploymentsApplication {
         volumes,
         healthCheck,
         resources,
+        command,
       },
       metadata: this.metadata(ctx, req.actorId),
     });
@@ -261,6 +265,7 @@ export class DeploymentsApplication {
     if (req.volumes !== undefined) changes.volumes = normalizeVolumes(req.volumes, issues, this.config.allowBindMounts);
     if (req.healthCheck !== undefined) changes.healthCheck = normalizeHealthCheck(req.healthCheck, issues);
     if (req.resources !== undefined) changes.resources = normalizeResources(req.resources, issues, current.config.resources);
+    if (req.command !== undefined) changes.command = normalizeCommand(req.command, issues);
     const { set, removed } = this.envPatch(req.envVars ?? [], current.config.envVars, issues);
     issues.throwIfAny();
 
@@ -549,8 +554,9 @@ export class DeploymentsApplication {
 
   /**
    * Seconds until this deployment is likely done: the average duration of the
-   * application's recent successful deployments, times the number of its
-   * deployments that go first (one per application at a time), plus one.
+   * application's recent successful deployments (SLIPWAY_DEPLOY_ESTIMATE_SECONDS
+   * while it has none), times the number of its deployments that go first
+   * (one per application at a time), plus one.
    */
   private async estimate(row: DeploymentRow): Promise<number | null> {
     const state = row.state;
@@ -564,8 +570,9 @@ export class DeploymentsApplication {
                   AND (status IN ('cloning', 'building', 'deploying') OR (status = 'pending' AND queue_seq < $3))) AS ahead`,
       [state.applicationId, state.deploymentId, row.queue_seq],
     );
-    if (stats.avg === null) return null;
-    return Math.max(1, Math.round(Number(stats.avg) * (stats.ahead + 1)));
+    // No history yet (a first deploy): the operator's rough figure per deployment.
+    const each = stats.avg === null ? this.config.deployEstimateSeconds : Number(stats.avg);
+    return Math.max(1, Math.round(each * (stats.ahead + 1)));
   }
 
   /** 1 = next to start, counting every queued deployment before it (all applications). */
@@ -643,16 +650,13 @@ export class DeploymentsApplication {
 
   // ================================================================ for the worker and the reconciler
 
-  async loadApplication(applicationId: string): Promise<ApplicationState> {
-    if (!isUuid(applicationId)) return { status: 'absent' };
-    const { events } = await this.store.readStream(applicationStreamId(applicationId));
-    return fold(applicationDecider, events.map((e) => ({ type: e.type, data: e.data }) as ApplicationEvent));
+  // The aggregates, for the reconciler (the worker uses `aggregates` itself).
+  loadApplication(applicationId: string): Promise<ApplicationState> {
+    return this.aggregates.loadApplication(applicationId);
   }
 
-  async loadDeployment(deploymentId: string): Promise<DeploymentState> {
-    if (!isUuid(deploymentId)) return { status: 'absent' };
-    const { events } = await this.store.readStream(deploymentStreamId(deploymentId));
-    return fold(deploymentDecider, events.map((e) => ({ type: e.type, data: e.data }) as DeploymentEvent));
+  loadDeployment(deploymentId: string): Promise<DeploymentState> {
+    return this.aggregates.loadDeployment(deploymentId);
   }
 
   async hasActiveDeployment(applicationId: string): Promise<boolean> {
@@ -671,47 +675,25 @@ export class DeploymentsApplication {
 
   /** Runs a command the service gives itself (worker, reconciler). */
   system<C extends ApplicationCommand | DeploymentCommand>(type: C['type'], data: C['data']): C {
-    return { type, data, metadata: this.metadata({}, SYSTEM_ACTOR) } as C;
+    return this.aggregates.system(type, data);
   }
 
-  async executeApplication(applicationId: string, ctx: RequestContext, expectedVersion: number | undefined, command: ApplicationCommand): Promise<ApplicationView> {
-    return this.handleApplication(applicationId, ctx, expectedVersion, command, (state, _events, version) =>
-      applicationView(state, version, { lastDeployment: null, usage: null }),
-    );
+  executeApplication(applicationId: string, ctx: RequestContext, expectedVersion: number | undefined, command: ApplicationCommand): Promise<ApplicationView> {
+    return this.aggregates.executeApplication(applicationId, ctx, expectedVersion, command);
   }
 
-  private async handleApplication<R>(
+  private handleApplication<R>(
     applicationId: string,
     ctx: RequestContext,
     expectedVersion: number | undefined,
     command: ApplicationCommand,
     result: (state: ActiveApplication, events: ApplicationEvent[], version: number) => R,
   ): Promise<R> {
-    if (!isUuid(applicationId)) throw AppError.notFound('application', applicationId);
-    const outcome = await handleCommand(this.store, applicationDecider, applicationStreamId(applicationId), command, {
-      expectedVersion,
-      requestHash: ctx.requestHash,
-      result: (state: ApplicationState, events, version) => {
-        if (state.status === 'absent') throw new Error('a command result was computed for an application that does not exist');
-        return result(state as ActiveApplication, events, version);
-      },
-      inTransaction: (tx, recorded) => this.reserveNames(tx, recorded),
-    });
-    this.lastAppended = Math.max(this.lastAppended, outcome.position);
-    return outcome.result;
+    return this.aggregates.handleApplication(applicationId, ctx, expectedVersion, command, result);
   }
 
-  async executeDeployment(deploymentId: string, ctx: RequestContext, command: DeploymentCommand): Promise<ExistingDeployment> {
-    if (!isUuid(deploymentId)) throw AppError.notFound('deployment', deploymentId);
-    const outcome = await handleCommand(this.store, deploymentDecider, deploymentStreamId(deploymentId), command, {
-      requestHash: ctx.requestHash,
-      result: (state: DeploymentState) => {
-        if (state.status === 'absent') throw new Error('a command result was computed for a deployment that does not exist');
-        return state;
-      },
-    });
-    this.lastAppended = Math.max(this.lastAppended, outcome.position);
-    return outcome.result as ExistingDeployment;
+  executeDeployment(deploymentId: string, ctx: RequestContext, command: DeploymentCommand): Promise<ExistingDeployment> {
+    return this.aggregates.executeDeployment(deploymentId, ctx, command);
   }
 
   /**

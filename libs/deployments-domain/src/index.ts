@@ -10,6 +10,8 @@ export * from './projections';
 export * from './views';
 export * from './engine';
 export * from './deployment-log';
+export * from './aggregates';
+export * from './command-args';
 export * from './deployments-app';
 export * from './worker';
 export * from './reconciler';

@@ -98,4 +98,12 @@ describe('buildServiceSpec', () => {
     expect(spec.UpdateConfig).toMatchObject({ Order: 'start-first', Parallelism: 1, FailureAction: 'pause' });
     expect(spec.RollbackConfig).toMatchObject({ Order: 'start-first' });
   });
+
+  it('runs the command as Args (the image\'s CMD replaced, its ENTRYPOINT kept), and leaves both to the image without one', () => {
+    expect(spec.TaskTemplate.ContainerSpec.Args).toBeUndefined();
+    expect(spec.TaskTemplate.ContainerSpec.Command).toBeUndefined();
+    const withCommand = buildServiceSpec({ ...input, config: { ...input.config, command: ['sh', '-c', 'exec httpd -f'] } }) as any;
+    expect(withCommand.TaskTemplate.ContainerSpec.Args).toEqual(['sh', '-c', 'exec httpd -f']);
+    expect(withCommand.TaskTemplate.ContainerSpec.Command).toBeUndefined();
+  });
 });

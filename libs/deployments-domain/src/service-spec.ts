@@ -63,6 +63,8 @@ export function buildServiceSpec(input: ServiceSpecInput): ServiceSpec {
     TaskTemplate: {
       ContainerSpec: {
         Image: input.image,
+        // Args, not Command: it replaces the image's CMD and keeps its ENTRYPOINT, as Compose's `command:` does.
+        ...(config.command ? { Args: config.command } : {}),
         Labels: { ...scopeLabels, [LABELS.deployment]: input.deploymentId },
         Env: input.envVars.map((v) => `${v.key}=${v.value}`),
         // tini as PID 1: signals reach the app (fast, clean stops) and zombies are reaped.

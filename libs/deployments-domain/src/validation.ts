@@ -27,6 +27,7 @@ import {
   type VolumeInput,
   type VolumeSpec,
 } from '@slipway/deployments-contracts';
+import { normalizeCommand } from './command-args';
 
 /**
  * Input rules, shared by the service's application layer (which fills in
@@ -224,4 +225,5 @@ export function checkConfig(config: ApplicationConfig, issues: Issues): void {
   normalizeVolumes(config.volumes, issues, true);
   normalizeHealthCheck(config.healthCheck, issues);
   normalizeResources(config.resources, issues);
+  normalizeCommand(config.command, issues);
 }

@@ -28,6 +28,9 @@ export function applicationView(state: ApplicationData, version: number, extras:
     ownerId: state.ownerId,
     serviceName: state.serviceName,
     image: config.image ?? state.current?.image ?? null,
+    runningImage: state.current?.image ?? null,
+    runningDeploymentId: state.current?.deploymentId ?? null,
+    command: config.command ?? null,
     status: runtime.status,
     healthStatus: runtime.healthStatus,
     statusMessage: runtime.message,
@@ -62,7 +65,8 @@ export function applicationView(state: ApplicationData, version: number, extras:
   };
 }
 
-const seconds = (ms: number | null) => (ms === null ? null : round(ms / 1000, 3));
+/** Whole seconds, as the contract shows durations. */
+const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 1000));
 
 export function deploymentView(
   state: { status: DeploymentStatus } & DeploymentData,

@@ -8,6 +8,7 @@ import type {
   StageName,
 } from '@slipway/deployments-contracts';
 import { BuildFailedError, engineMessage, isEngineUnreachable, type ServiceInfo } from '@slipway/docker';
+import type { Aggregates } from './aggregates';
 import type { ApplicationData } from './application.decider';
 import { isActive, runningStage, type DeploymentData } from './deployment.decider';
 import { DeploymentLog } from './deployment-log';
@@ -29,6 +30,8 @@ export class DeployFailedError extends Error {
 
 const SHUTDOWN = 'worker-shutdown';
 const FAILED_TASK = new Set(['failed', 'rejected', 'orphaned']);
+/** Lines of each failed task's output kept in the deployment's log. */
+const TASK_OUTPUT_LINES = 50;
 
 export interface WorkerOptions {
   app: DeploymentsApplication;
@@ -68,6 +71,11 @@ export class DeploymentWorker {
 
   private get config() {
     return this.opts.app.config;
+  }
+
+  /** Load, decide, append: the same repository the API layer uses, not the API layer itself. */
+  private get aggregates(): Aggregates {
+    return this.opts.app.aggregates;
   }
 
   get activeDeployments(): string[] {
@@ -164,12 +172,14 @@ export class DeploymentWorker {
       `SELECT id, application_id FROM "${this.app.schema}".deployments WHERE status IN ('cloning', 'building', 'deploying') ORDER BY queue_seq`,
     );
     for (const row of rows) {
-      const d = await this.app.loadDeployment(row.id);
+      const d = await this.aggregates.loadDeployment(row.id);
       if (d.status === 'absent' || !isActive(d.status) || this.running.has(row.id)) continue;
       const stage = runningStage(d) ?? d.status;
       const who = `The worker running it (${d.workerId ?? 'unknown'}) stopped during ${stage}`;
       if (d.resumes >= this.config.maxResumes) {
-        await this.command(row.id, { type: 'FailDeployment', data: { deploymentId: row.id, reason: `${who}; it had been resumed ${d.resumes} time(s) already, so it is marked failed` } });
+        const reason = `${who}; it had been resumed ${d.resumes} time(s) already, so it is marked failed`;
+        await this.recordApplicationFailure(d.applicationId, row.id, reason);
+        await this.command(row.id, { type: 'FailDeployment', data: { deploymentId: row.id, reason } });
         this.opts.log(`worker: failed deployment ${row.id} (${who})`);
         continue;
       }
@@ -195,7 +205,7 @@ export class DeploymentWorker {
     for (const [id, r] of this.running) {
       if (r.controller.signal.aborted) continue;
       try {
-        const d = await this.app.loadDeployment(id);
+        const d = await this.aggregates.loadDeployment(id);
         if (d.status !== 'absent' && d.cancelRequested) r.controller.abort('Cancelled at the owner\'s request');
       } catch {
         // The database is briefly unreachable: try again on the next tick.
@@ -204,11 +214,11 @@ export class DeploymentWorker {
   }
 
   private command(deploymentId: string, command: Omit<DeploymentCommand, 'metadata'>): Promise<Deployment> {
-    return this.app.executeDeployment(deploymentId, {}, this.app.system(command.type, command.data as never));
+    return this.aggregates.executeDeployment(deploymentId, {}, this.aggregates.system(command.type, command.data as never));
   }
 
   private async execute(id: string, mode: 'start' | 'resume', signal: AbortSignal, note?: string): Promise<void> {
-    const loaded = await this.app.loadDeployment(id);
+    const loaded = await this.aggregates.loadDeployment(id);
     if (loaded.status === 'absent') return;
     const why = loaded.kind === 'rollback' ? `rollback to deployment ${loaded.previousDeploymentId}` : 'the application runs a ready-made image';
     let current: Deployment = loaded;
@@ -245,7 +255,7 @@ export class DeploymentWorker {
     };
     try {
       const d = current;
-      const app = await this.app.loadApplication(d.applicationId);
+      const app = await this.aggregates.loadApplication(d.applicationId);
       if (app.status !== 'active') throw new CancelledError('The application was deleted');
       secrets = this.app.secretValues(app);
       log.redacting(secrets);
@@ -309,7 +319,7 @@ export class DeploymentWorker {
       }
 
       const outcome = await inStage('deploying', () => this.deployService(d, image, log, signal), false);
-      await this.app.executeApplication(d.applicationId, {}, undefined, this.app.system('RecordApplicationDeployed', {
+      await this.aggregates.executeApplication(d.applicationId, {}, undefined, this.aggregates.system('RecordApplicationDeployed', {
         applicationId: d.applicationId,
         deploymentId: id,
         image,
@@ -322,13 +332,13 @@ export class DeploymentWorker {
       // Completes the deploying stage and the deployment in one append.
       await this.command(id, { type: 'SucceedDeployment', data: { deploymentId: id, image } });
     } catch (err) {
-      await this.finishAfterError(id, err, signal, stage, log, secrets);
+      await this.finishAfterError(id, loaded.applicationId, err, signal, stage, log, secrets);
     } finally {
       if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
-  private async finishAfterError(id: string, err: unknown, signal: AbortSignal, stage: StageName | 'queue', log: DeploymentLog, secrets: string[]): Promise<void> {
+  private async finishAfterError(id: string, applicationId: string, err: unknown, signal: AbortSignal, stage: StageName | 'queue', log: DeploymentLog, secrets: string[]): Promise<void> {
     if (signal.aborted && signal.reason === SHUTDOWN) {
       log.add(stage, 'warn', 'The worker is shutting down; the deployment goes back to the queue');
       await log.flush();
@@ -353,7 +363,14 @@ export class DeploymentWorker {
     const reason = redact(failureReason(err, stage), secrets);
     log.add(stage, 'error', reason);
     await log.flush();
+    // The application first: once the deployment reads failed, the application already says why.
+    await this.recordApplicationFailure(applicationId, id, reason);
     await this.command(id, { type: 'FailDeployment', data: { deploymentId: id, reason } });
+  }
+
+  /** Before its first success an application shows `error` with the reason (see ApplicationDeploymentFailed). */
+  private async recordApplicationFailure(applicationId: string, deploymentId: string, reason: string): Promise<void> {
+    await this.aggregates.executeApplication(applicationId, {}, undefined, this.aggregates.system('RecordApplicationDeploymentFailed', { applicationId, deploymentId, reason }));
   }
 
   /**
@@ -363,7 +380,7 @@ export class DeploymentWorker {
    * goes back to its previous spec, so the old version keeps serving.
    */
   private async deployService(d: Deployment, image: string, log: DeploymentLog, signal: AbortSignal): Promise<{ runningTasks: number; ports: ObservedPort[] }> {
-    const app = await this.app.loadApplication(d.applicationId);
+    const app = await this.aggregates.loadApplication(d.applicationId);
     if (app.status !== 'active') throw new CancelledError('The application was deleted');
     const replicas = app.config.replicas;
     const spec = buildServiceSpec({
@@ -392,7 +409,11 @@ export class DeploymentWorker {
     try {
       return await this.awaitTasks(app, d.deploymentId, replicas, log, signal);
     } catch (err) {
-      if (!isEngineUnreachable(err)) await this.rollBack(app, existing, log);
+      if (!isEngineUnreachable(err)) {
+        // The crashed containers go with the rollback (or removal): their last words are the clue.
+        if (err instanceof DeployFailedError) await this.keepTaskOutput(app, d.deploymentId, log);
+        await this.rollBack(app, existing, log);
+      }
       throw err;
     }
   }
@@ -455,6 +476,29 @@ export class DeploymentWorker {
     }
   }
 
+
+  /**
+   * Copies the last lines of each of this deployment's tasks into the
+   * deployment's log (the log redacts secrets), while the engine still has
+   * their containers.
+   */
+  private async keepTaskOutput(app: ApplicationData, deploymentId: string, log: DeploymentLog): Promise<void> {
+    try {
+      const tasks = await this.app.docker.listTasks({ service: [app.serviceName] });
+      const mine = new Set(tasks.filter((t) => t.Spec?.ContainerSpec?.Labels?.[LABELS.deployment] === deploymentId).map((t) => t.ID));
+      if (mine.size === 0) return;
+      const lines = (await this.app.docker.serviceLogs(app.serviceName, { tail: TASK_OUTPUT_LINES })).filter((l) => l.taskId !== undefined && mine.has(l.taskId));
+      if (lines.length === 0) {
+        log.add('deploying', 'warn', 'The failed tasks printed nothing');
+        return;
+      }
+      log.add('deploying', 'info', `Last output of this deployment's tasks (up to ${TASK_OUTPUT_LINES} lines each):`);
+      lines.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
+      for (const l of lines) log.add('deploying', l.stream === 'stderr' ? 'error' : 'info', `task ${l.taskId!.slice(0, 12)} ${l.stream}: ${l.message}`);
+    } catch (err) {
+      log.add('deploying', 'warn', `Could not read the failed tasks' output: ${engineMessage(err)}`);
+    }
+  }
 
   private async rollBack(app: ApplicationData, previous: ServiceInfo | undefined, log: DeploymentLog): Promise<void> {
     try {

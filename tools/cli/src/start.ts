@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IdentityApi } from '@slipway/identity-contracts';
-import { MessageBus, resolveInstance } from '@slipway/messaging';
+import { resolveInstance } from '@slipway/messaging';
 import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL } from '@slipway/service-host';
 import { ensureDatabase } from './database';
 import { migrateAll } from './migrate';
+import { ensureOwner } from './owner';
 import { Platform, ROOT } from './platform';
+
+/** Nest's line per module and route at boot: dozens of lines nobody starting Slipway needs (the routes are in /api/docs). */
+const NEST_BOOT_CHATTER = /\[(?:InstanceLoader|RoutesResolver|RouterExplorer|NestFactory)\]/;
 
 /** Secrets generated on first start and kept out of git (.slipway/ is ignored). */
 function loadOrCreateSecrets(): Record<string, string> {
@@ -30,32 +33,6 @@ function loadOrCreateSecrets(): Record<string, string> {
   return env;
 }
 
-async function ensureOwner(natsUrl: string, instance: string): Promise<void> {
-  const bus = await MessageBus.connect({ name: 'slipway-start', servers: natsUrl, instance });
-  try {
-    const result = await bus.request(
-      IdentityApi.ensureOwner,
-      {
-        username: process.env.SLIPWAY_ADMIN_USERNAME ?? 'admin',
-        email: process.env.SLIPWAY_ADMIN_EMAIL ?? 'admin@slipway.local',
-        password: process.env.SLIPWAY_ADMIN_PASSWORD || undefined,
-      },
-      { timeoutMs: 30_000 },
-    );
-    if (result.created && result.user) {
-      const lines = [
-        'Owner account created (shown once; change the password after logging in):',
-        `  username: ${result.user.username}`,
-        `  email:    ${result.user.email}`,
-        `  password: ${result.password ?? '(the one in SLIPWAY_ADMIN_PASSWORD)'}`,
-      ];
-      console.log(`\n${lines.join('\n')}\n`);
-    }
-  } finally {
-    await bus.close();
-  }
-}
-
 async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   const natsUrl = process.env.NATS_URL ?? DEFAULT_NATS_URL;
@@ -67,7 +44,13 @@ async function main(): Promise<void> {
   await ensureDatabase(databaseUrl);
   await migrateAll(databaseUrl);
 
-  const platform = new Platform({ env: { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, JWT_SECRET: secrets.JWT_SECRET, SLIPWAY_SECRETS_KEY: secrets.SLIPWAY_SECRETS_KEY, ...process.env }, port });
+  const platform = new Platform({
+    env: { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, JWT_SECRET: secrets.JWT_SECRET, SLIPWAY_SECRETS_KEY: secrets.SLIPWAY_SECRETS_KEY, ...process.env },
+    port,
+    output: (service, line) => {
+      if (!NEST_BOOT_CHATTER.test(line)) process.stdout.write(`[${service}] ${line}\n`);
+    },
+  });
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;

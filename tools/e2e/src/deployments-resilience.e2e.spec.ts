@@ -138,12 +138,60 @@ describe('deployments when things break', () => {
     expect(bad.stages.map((s: any) => s.status)).toEqual(['completed', 'completed', 'failed']);
     const out = await api('GET', `/api/deployments/${bad.id}/logs`);
     expect(out.body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ stage: 'deploying', level: 'warn', message: expect.stringMatching(/^Rolled service .* back to its previous spec/) })]));
+    // The crashed containers are gone with the rollback; their output stays in the deployment's log.
+    expect(out.body.logs).toEqual(expect.arrayContaining([expect.objectContaining({ stage: 'deploying', message: expect.stringMatching(/^task \w+ stdout: starting$/) })]));
     await servedBy(created.body.id, 'stable\n');
     const app = await until('the application to run the previous version again', async () => {
       const a = (await api('GET', `/api/applications/${created.body.id}`)).body;
       return a.status === 'running' ? a : undefined;
     });
     expect(app).toMatchObject({ image: good.image, lastDeployment: { id: bad.id, status: 'failed' } });
+  });
+
+  it('a first deploy whose container crashes: the application shows error with the reason and the deployment keeps the crash output; a command fixes it', async () => {
+    const created = await api('POST', '/api/applications', {
+      name: 'crash-first',
+      projectId,
+      image: siteImage,
+      command: ['sh', '-c', 'echo config file /etc/app.conf is missing >&2; exit 7'],
+      ports: [{ containerPort: 8080 }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ command: ['sh', '-c', expect.stringContaining('exit 7')], runningImage: null, runningDeploymentId: null, status: 'pending' });
+    const accepted = await api('POST', `/api/applications/${created.body.id}/deploy`, {});
+    // No history yet: the configured default per deployment (SLIPWAY_DEPLOY_ESTIMATE_SECONDS, 60).
+    expect(accepted.body.estimatedTime).toBe(60);
+    const bad = await finished(accepted.body.deploymentId);
+    expect(bad.status).toBe('failed');
+    expect(bad.error).toMatch(/^Deploying failed: 3 task\(s\) of this deployment failed to start; the last: .*non-zero exit \(7\)$/);
+    expect(Number.isInteger(bad.duration)).toBe(true);
+    const app = (await api('GET', `/api/applications/${created.body.id}`)).body;
+    expect(app).toMatchObject({ status: 'error', statusMessage: bad.error, runningImage: null, lastDeployment: { id: bad.id, status: 'failed' } });
+    const logs = (await api('GET', `/api/deployments/${bad.id}/logs`)).body.logs;
+    expect(logs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ stage: 'deploying', level: 'error', message: expect.stringMatching(/^task \w+ stderr: config file \/etc\/app.conf is missing$/) }),
+        expect.objectContaining({ stage: 'deploying', level: 'warn', message: expect.stringMatching(/^Removed service .*: there is no previous version to go back to$/) }),
+      ]),
+    );
+
+    const invalid = await api('PATCH', `/api/applications/${created.body.id}`, { command: ['sh', 7] });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.code).toBe('VALIDATION_ERROR');
+    const fixed = await api('PATCH', `/api/applications/${created.body.id}`, { command: ['sh', '-c', 'echo from the command > /www/index.html && exec httpd -f -p 8080 -h /www'] });
+    expect(fixed.status).toBe(200);
+    const good = await finished((await api('POST', `/api/applications/${created.body.id}/deploy`, {})).body.deploymentId);
+    expect(good.status).toBe('success');
+    await servedBy(created.body.id, 'from the command\n');
+    expect((await api('GET', `/api/applications/${created.body.id}`)).body).toMatchObject({
+      status: 'running',
+      statusMessage: null,
+      runningImage: siteImage,
+      runningDeploymentId: good.id,
+    });
+    // Configured is not running: a new image shows beside the one that runs until it is deployed.
+    const reconfigured = await api('PATCH', `/api/applications/${created.body.id}`, { image: TEST_BASE_IMAGE });
+    expect(reconfigured.body).toMatchObject({ image: TEST_BASE_IMAGE, runningImage: siteImage, runningDeploymentId: good.id });
   });
 
   it('a container removed by hand shows up as such, and Swarm\'s replacement brings the application back', async () => {

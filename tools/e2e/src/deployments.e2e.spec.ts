@@ -141,7 +141,8 @@ describe('applications and deployments on the Docker engine', () => {
   it('deploys from git (cloning, building, deploying), and the service answers on its port with the first content', async () => {
     const accepted = await api('POST', `/api/applications/${appId}/deploy`, { branch: 'main' });
     expect(accepted.status).toBe(202);
-    expect(accepted.body).toMatchObject({ status: 'pending', queuePosition: 1, estimatedTime: null, applicationId: appId });
+    // No history yet: the configured default (SLIPWAY_DEPLOY_ESTIMATE_SECONDS, 60 s).
+    expect(accepted.body).toMatchObject({ status: 'pending', queuePosition: 1, estimatedTime: 60, applicationId: appId });
     expect(accepted.headers.get('location')).toBe(`/api/deployments/${accepted.body.deploymentId}`);
     expect(accepted.body._links.logs).toBe(`/api/deployments/${accepted.body.deploymentId}/logs`);
 
@@ -155,7 +156,9 @@ describe('applications and deployments on the Docker engine', () => {
     for (const stage of first.stages) {
       expect(Date.parse(stage.finishedAt)).toBeGreaterThanOrEqual(Date.parse(stage.startedAt));
       expect(stage.duration).toBeGreaterThanOrEqual(0);
+      expect(Number.isInteger(stage.duration)).toBe(true);
     }
+    expect(Number.isInteger(first.duration)).toBe(true);
     expect(first.buildOutput).toContain('COPY index.html /www/index.html');
     expect(first.image).toBe(`slipway/${serviceName}:${first.id}`);
 
@@ -221,6 +224,8 @@ describe('applications and deployments on the Docker engine', () => {
     expect(rollback).toMatchObject({ status: 'success', kind: 'rollback', image: first.image, commitSha: firstSha, previousDeploymentId: first.id });
     expect(rollback.stages.map((s: any) => s.status)).toEqual(['skipped', 'skipped', 'completed']);
     await served('version one\n');
+    // What runs is the rollback's image, whatever is configured.
+    expect(await application()).toMatchObject({ runningImage: first.image, runningDeploymentId: rollback.id });
   });
 
   it('scales to 3: three running tasks, each serving', async () => {
@@ -254,8 +259,12 @@ describe('applications and deployments on the Docker engine', () => {
     const filtered = await api('GET', `/api/applications?projectId=${projectId}&status=stopped`);
     expect(filtered.body.data.map((a: any) => a.id)).toEqual([appId]);
 
-    expect((await api('POST', `/api/applications/${appId}/start`)).status).toBe(202);
+    const started = await api('POST', `/api/applications/${appId}/start`);
+    expect(started.status).toBe(202);
+    // Its tasks are starting: not stopped any more, not running yet.
+    expect(started.body).toMatchObject({ action: 'start', status: 'pending' });
     await served('version one\n', 3);
+    await until('the running status', async () => (await application()).status === 'running');
     expect((await api('GET', `/api/applications?status=stopped`)).body.data).toEqual([]);
   });
 

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsBoolean,
   IsIn,
@@ -27,9 +28,11 @@ import {
   DEPLOYMENT_STATUSES,
   ENV_KEY_PATTERN,
   ENV_VALUE_MAX,
+  COMMAND_ARG_MAX,
   GIT_BRANCH_PATTERN,
   HEALTH_STATUSES,
   IMAGE_PATTERN,
+  MAX_COMMAND_ARGS,
   MAX_ENV_VARS,
   MAX_PORTS,
   MAX_REPLICAS,
@@ -208,6 +211,11 @@ export class GitSourcePatchDto extends GitSourceFields {
   repoUrl?: string;
 }
 
+const COMMAND_DOC =
+  'Exec form: replaces the image\'s CMD (Swarm ContainerSpec.Args, like Compose\'s `command:`); the image\'s ENTRYPOINT stays. ' +
+  'No shell parses it: use ["sh", "-c", "..."] for one. Applied at the next deployment';
+const COMMAND_MESSAGE = `command must be a list of 1-${MAX_COMMAND_ARGS} strings of at most ${COMMAND_ARG_MAX} characters each`;
+
 const NAME_DOC = `3-50 letters, digits and hyphens, starting and ending with a letter or digit; unique per project. Pattern: ${APPLICATION_NAME_PATTERN.source}`;
 
 export class CreateApplicationDto {
@@ -274,6 +282,14 @@ export class CreateApplicationDto {
   @ValidateNested()
   @Type(() => ResourcesDto)
   resources?: ResourcesDto;
+  @ApiPropertyOptional({ type: [String], example: ['node', 'server.js', '--port', '8080'], maxItems: MAX_COMMAND_ARGS, description: `${COMMAND_DOC}; omit for the image's own` })
+  @IsOptional()
+  @IsArray({ message: COMMAND_MESSAGE })
+  @ArrayMinSize(1, { message: COMMAND_MESSAGE })
+  @ArrayMaxSize(MAX_COMMAND_ARGS, { message: COMMAND_MESSAGE })
+  @IsString({ each: true, message: COMMAND_MESSAGE })
+  @MaxLength(COMMAND_ARG_MAX, { each: true, message: COMMAND_MESSAGE })
+  command?: string[];
 }
 
 export class UpdateApplicationDto {
@@ -343,6 +359,15 @@ export class UpdateApplicationDto {
   @ValidateNested()
   @Type(() => ResourcesDto)
   resources?: ResourcesDto;
+  @ApiPropertyOptional({ type: [String], nullable: true, maxItems: MAX_COMMAND_ARGS, description: `${COMMAND_DOC}; null goes back to the image's own` })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsArray({ message: COMMAND_MESSAGE })
+  @ArrayMinSize(1, { message: COMMAND_MESSAGE })
+  @ArrayMaxSize(MAX_COMMAND_ARGS, { message: COMMAND_MESSAGE })
+  @IsString({ each: true, message: COMMAND_MESSAGE })
+  @MaxLength(COMMAND_ARG_MAX, { each: true, message: COMMAND_MESSAGE })
+  command?: string[] | null;
 }
 
 export class ListApplicationsQuery {
@@ -533,7 +558,16 @@ export class ApplicationDto {
   @ApiProperty() teamId!: string;
   @ApiProperty() ownerId!: string;
   @ApiProperty({ example: 'web-shop-6f1c0b1e', description: 'The Swarm service' }) serviceName!: string;
-  @ApiProperty({ type: 'string', nullable: true, example: 'nginx:1.27' }) image!: string | null;
+  @ApiProperty({ type: 'string', nullable: true, example: 'nginx:1.27', description: 'The configured image (built from git: the last successful deployment\'s)' }) image!: string | null;
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'nginx:1.26',
+    description: 'What the service runs: the image of the last successful deployment or rollback; differs from image after a rollback. null before the first success',
+  })
+  runningImage!: string | null;
+  @ApiProperty({ type: 'string', format: 'uuid', nullable: true, description: 'The deployment (or rollback) whose image runs' }) runningDeploymentId!: string | null;
+  @ApiProperty({ type: [String], nullable: true, example: ['node', 'server.js'], description: COMMAND_DOC }) command!: string[] | null;
   @ApiProperty({ enum: APPLICATION_STATUSES }) status!: string;
   @ApiProperty({ enum: HEALTH_STATUSES }) healthStatus!: string;
   @ApiProperty({ type: 'string', nullable: true, description: 'Why it is not running, when known' }) statusMessage!: string | null;
@@ -569,7 +603,7 @@ export class DeployAcceptedDto {
   @ApiProperty({ format: 'uuid' }) applicationId!: string;
   @ApiProperty({ enum: DEPLOYMENT_STATUSES, example: 'pending' }) status!: string;
   @ApiProperty({ type: 'integer', nullable: true, example: 2, description: '1 = next to start; null once started' }) queuePosition!: number | null;
-  @ApiProperty({ type: 'integer', nullable: true, example: 300, description: 'Seconds, from this application\'s past deployments; null without history' })
+  @ApiProperty({ type: 'integer', nullable: true, example: 300, description: 'Seconds, from this application\'s past deployments (SLIPWAY_DEPLOY_ESTIMATE_SECONDS each until it has one); null once finished' })
   estimatedTime!: number | null;
   @ApiProperty({ type: 'string', nullable: true, description: 'Rollbacks: the deployment whose image runs again' }) previousDeploymentId!: string | null;
   @ApiProperty({ type: AcceptedLinksDto }) _links!: AcceptedLinksDto;
@@ -585,7 +619,7 @@ export class ScaleResultDto {
 export class ActionAcceptedDto {
   @ApiProperty({ format: 'uuid' }) applicationId!: string;
   @ApiProperty({ enum: ['restart', 'stop', 'start'] }) action!: string;
-  @ApiProperty({ enum: APPLICATION_STATUSES, description: 'As last observed; follow GET /api/applications/:id' }) status!: string;
+  @ApiProperty({ enum: APPLICATION_STATUSES, description: 'The status right after the action (start: pending until its tasks run, then running); follow GET /api/applications/:id' }) status!: string;
   @ApiProperty({ type: ActionLinksDto }) _links!: ActionLinksDto;
 }
 

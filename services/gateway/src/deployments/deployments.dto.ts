@@ -59,7 +59,7 @@ class StageDto {
   @ApiProperty({ enum: ['pending', 'running', 'completed', 'failed', 'skipped', 'cancelled'] }) status!: string;
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true }) startedAt!: string | null;
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true }) finishedAt!: string | null;
-  @ApiProperty({ type: 'number', nullable: true, example: 15.2, description: 'Seconds' }) duration!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, example: 15, description: 'Whole seconds' }) duration!: number | null;
 }
 
 class DeploymentLinksDto {
@@ -93,7 +93,7 @@ export class DeploymentDto {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true }) startedAt!: string | null;
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true }) finishedAt!: string | null;
-  @ApiProperty({ type: 'number', nullable: true, example: 245, description: 'Seconds' }) duration!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, example: 245, description: 'Whole seconds from start to finish' }) duration!: number | null;
   @ApiPropertyOptional({ description: 'Single reads only: the whole output, one line per line' }) buildOutput?: string;
   @ApiProperty({ type: DeploymentLinksDto }) _links!: DeploymentLinksDto;
 }
