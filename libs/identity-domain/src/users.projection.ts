@@ -27,6 +27,7 @@ export function usersProjection(schema: string): Projection {
       'OidcIdentityLinked',
       'EmailChanged',
       'PasswordChanged',
+      'EmailVerified',
       'TeamCreated',
       'TeamMemberAdded',
       'TeamMemberRoleChanged',
@@ -46,6 +47,12 @@ export function usersProjection(schema: string): Projection {
           team_id uuid NOT NULL,
           created_at timestamptz NOT NULL
         )`);
+      // Added later: rows from before start unverified, and the first account is the owner.
+      await tx.query(`ALTER TABLE ${users} ADD COLUMN IF NOT EXISTS email_verified boolean NOT NULL DEFAULT false`);
+      await tx.query(`ALTER TABLE ${users} ADD COLUMN IF NOT EXISTS instance_owner boolean`);
+      await tx.query(
+        `UPDATE ${users} SET instance_owner = (id = (SELECT id FROM ${users} ORDER BY created_at, id LIMIT 1)) WHERE instance_owner IS NULL`,
+      );
       await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON ${users} (lower(username))`);
       await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON ${users} (lower(email))`);
       await tx.query(`
@@ -111,10 +118,11 @@ export function usersProjection(schema: string): Projection {
             const field = taken[0].username.toLowerCase() === d.username.toLowerCase() ? 'username' : 'email';
             throw AppError.conflict(`An account with this ${field} already exists`, { field });
           }
+          // Events from before `instanceOwner` existed: the first account registered is the owner.
           await tx.query(
-            `INSERT INTO ${users} (id, username, email, password_hash, roles, team_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-            [d.userId, d.username, d.email, d.passwordHash, d.roles, d.teamId, d.registeredAt],
+            `INSERT INTO ${users} (id, username, email, password_hash, roles, team_id, created_at, email_verified, instance_owner)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, NOT EXISTS (SELECT 1 FROM ${users}))) ON CONFLICT (id) DO NOTHING`,
+            [d.userId, d.username, d.email, d.passwordHash, d.roles, d.teamId, d.registeredAt, d.emailVerified ?? false, d.instanceOwner ?? null],
           );
           return;
         }
@@ -140,9 +148,12 @@ export function usersProjection(schema: string): Projection {
         case 'EmailChanged': {
           const clash: unknown[] = await tx.query(`SELECT 1 FROM ${users} WHERE lower(email) = lower($1) AND id <> $2`, [event.data.email, event.data.userId]);
           if (clash.length > 0) throw AppError.conflict('An account with this email already exists', { field: 'email' });
-          await tx.query(`UPDATE ${users} SET email = $2 WHERE id = $1`, [event.data.userId, event.data.email]);
+          await tx.query(`UPDATE ${users} SET email = $2, email_verified = false WHERE id = $1`, [event.data.userId, event.data.email]);
           return;
         }
+        case 'EmailVerified':
+          await tx.query(`UPDATE ${users} SET email_verified = true WHERE id = $1 AND lower(email) = lower($2)`, [event.data.userId, event.data.email]);
+          return;
         case 'PasswordChanged':
           await tx.query(`UPDATE ${users} SET password_hash = $2 WHERE id = $1`, [event.data.userId, event.data.passwordHash]);
           return;

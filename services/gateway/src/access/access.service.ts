@@ -9,6 +9,7 @@ import { AccessModel } from './access-model';
 const RESYNC_MS = 60_000;
 const KEY_USE_FLUSH_MS = 15_000;
 const UNKNOWN_KEY_TTL_MS = 5_000;
+const UNKNOWN_SESSION_TTL_MS = 5_000;
 
 /**
  * Keeps this replica's AccessModel and revoked sessions current: a snapshot
@@ -21,6 +22,9 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger('Access');
   readonly model = new AccessModel();
   private readonly revoked = new Map<string, number>();
+  /** Sessions known to exist (sid → user id and expiry): from SessionStarted, logins here, or one look-up. */
+  private readonly sessions = new Map<string, { userId: string; expiresAt: number }>();
+  private readonly unknownSessions = new Map<string, number>();
   private readonly unknownKeys = new Map<string, number>();
   private readonly keyUses = new Map<string, string>();
   private subscription?: { unsubscribe(): void };
@@ -68,6 +72,7 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
   private applyEvent(event: PublicEvent): void {
     const d = event.data as Record<string, any>;
     if (event.type === 'SessionEnded') this.revoke(d.sessionId, d.expiresAt);
+    if (event.type === 'SessionStarted') this.rememberSession(d.sessionId, d.userId, d.expiresAt);
     if (event.type === 'ApiKeyCreated') void this.fetchKey(d.keyId).catch(() => undefined);
     this.model.apply(event);
   }
@@ -90,12 +95,53 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
     this.model.load(snapshot);
     for (const s of snapshot.revokedSessions) this.revoke(s.sessionId, s.expiresAt);
     for (const event of buffered) if (event.globalPosition > snapshot.position) this.applyEvent(event);
+    this.pruneSessions();
     if (!this.loaded) this.logger.log(`access model loaded at identity position ${snapshot.position}`);
     this.loaded = true;
   }
 
   revoke(sessionId: string, expiresAt: string): void {
     this.revoked.set(sessionId, Date.parse(expiresAt) || Date.now() + 7 * 86400_000);
+  }
+
+  private pruneSessions(now = Date.now()): void {
+    for (const [sid, s] of this.sessions) if (s.expiresAt < now) this.sessions.delete(sid);
+    for (const [sid, until] of this.unknownSessions) if (until < now) this.unknownSessions.delete(sid);
+  }
+
+  rememberSession(sessionId: string, userId: string, expiresAt: string): void {
+    this.sessions.set(sessionId, { userId, expiresAt: Date.parse(expiresAt) || 0 });
+    this.unknownSessions.delete(sessionId);
+  }
+
+  /**
+   * Refuses a token whose session was ended or never existed (or belongs to
+   * someone else). A session this replica has not heard of is looked up once;
+   * a miss is remembered for a few seconds so a flood of forged ids costs little.
+   */
+  async checkSession(sessionId: string, userId: string): Promise<void> {
+    if (this.isRevoked(sessionId)) throw new AppError('INVALID_TOKEN', 'The token was revoked (logged out); log in again');
+    let known = this.sessions.get(sessionId);
+    if (known && known.expiresAt < Date.now()) {
+      this.sessions.delete(sessionId);
+      known = undefined;
+    }
+    if (!known) {
+      const missUntil = this.unknownSessions.get(sessionId);
+      if (missUntil === undefined || missUntil < Date.now()) {
+        try {
+          const found = await this.downstream.request(IdentityApi.session, { sessionId }, {});
+          if (found.ended) this.revoke(sessionId, found.expiresAt);
+          else this.rememberSession(sessionId, found.userId, found.expiresAt);
+        } catch (e) {
+          if ((e as AppError).code !== 'RESOURCE_NOT_FOUND') throw e;
+          this.unknownSessions.set(sessionId, Date.now() + UNKNOWN_SESSION_TTL_MS);
+        }
+      }
+      if (this.isRevoked(sessionId)) throw new AppError('INVALID_TOKEN', 'The token was revoked (logged out); log in again');
+      known = this.sessions.get(sessionId);
+    }
+    if (!known || known.userId !== userId) throw new AppError('INVALID_TOKEN', 'The token names no session of this account; log in again');
   }
 
   isRevoked(sessionId: string): boolean {
