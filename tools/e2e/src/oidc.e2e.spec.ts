@@ -214,6 +214,24 @@ async function oidcLogin(login: string): Promise<{ status: number; body: any; re
 
 const login = (prefix = 'oidc') => `${prefix}${randomBytes(4).toString('hex')}`;
 
+/** Asks for a verification of the user's email, takes the token from the mail (the identity service's log) and uses it. */
+async function verifyEmail(token: string, email: string): Promise<string> {
+  const asked = await t.api('POST', '/api/users/me/email-verification', { token });
+  expect(asked.status).toBe(202);
+  const deadline = Date.now() + 10_000;
+  let mailed: string | undefined;
+  while (!mailed && Date.now() < deadline) {
+    const line = logs.filter((l) => l.startsWith('[identity]') && l.includes(`mail to ${email}:`)).pop();
+    mailed = line ? /ev_[0-9a-f]{32}_[A-Za-z0-9_-]{43}/.exec(line)?.[0] : undefined;
+    if (!mailed) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(mailed).toBeDefined();
+  const verified = await t.api('POST', '/api/auth/verify-email', { body: { token: mailed } });
+  expect(verified.status).toBe(200);
+  expect(verified.body).toMatchObject({ email, emailVerified: true });
+  return mailed!;
+}
+
 function expectError(body: any, code: string) {
   expect(body).toEqual({
     error: expect.objectContaining({ code, message: expect.any(String), timestamp: expect.any(String), requestId: expect.any(String) }),
@@ -307,8 +325,9 @@ describe('GET /api/auth/oidc/callback', () => {
     expect(rows[0].n).toBe(1);
   });
 
-  it('links an existing local account with the same verified email instead of creating another', async () => {
+  it('links an existing local account once it verified the email, instead of creating another', async () => {
     const local = await t.user(login('local'));
+    await verifyEmail(local.token, `${local.username}@example.com`);
     const { status, body } = await oidcLogin(local.username);
     expect(status).toBe(200);
     expect(body.user.id).toBe(local.userId);
@@ -320,6 +339,48 @@ describe('GET /api/auth/oidc/callback', () => {
     const again = await t.api('POST', '/api/auth/login', { body: { username: local.username, password: 'correct-horse-battery' } });
     expect(again.status).toBe(200);
     expect(again.body.user.id).toBe(local.userId);
+  });
+
+  it('does not hand a provider sign-in to someone who registered its email locally without verifying it (takeover)', async () => {
+    // The squatter registers the victim's address first and keeps its password...
+    const victim = login('victim');
+    const squatter = await t.user(login('squatter'));
+    const changed = await t.api('PATCH', '/api/users/me', {
+      token: squatter.token,
+      body: { email: `${victim}@example.com`, currentPassword: 'correct-horse-battery' },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.emailVerified).toBe(false);
+    // ...and can ask for a verification, but the token goes to the mailbox, not to them.
+    const asked = await t.api('POST', '/api/users/me/email-verification', { token: squatter.token });
+    expect(asked.status).toBe(202);
+    expect(asked.body).toEqual({ email: `${victim}@example.com`, expiresAt: expect.any(String) });
+    expect(JSON.stringify(asked.body)).not.toMatch(/ev_/);
+
+    // The victim signs in with the provider, which verified the address: not linked to the squatter.
+    const { status, body } = await oidcLogin(victim);
+    expect(status).toBe(409);
+    expectError(body, 'CONFLICT');
+    expect(body.error.message).toMatch(/not verified/);
+    expect(body.token).toBeUndefined();
+    const linked = await t.sql(`SELECT count(*)::int AS n FROM "${t.schemaPrefix}identity".oidc_identities WHERE user_id = $1`, [squatter.userId]);
+    expect(linked[0].n).toBe(0);
+    // The squatter's password still opens only the squatter's own account, with no provider identity.
+    const squatterLogin = await t.api('POST', '/api/auth/login', { body: { username: `${victim}@example.com`, password: 'correct-horse-battery' } });
+    expect(squatterLogin.body.user.id).toBe(squatter.userId);
+    expect((await t.api('GET', '/api/users/me', { token: squatterLogin.body.token })).body).toMatchObject({ id: squatter.userId, emailVerified: false });
+  });
+
+  it('verifies an email with its single-use token; a wrong or reused token is a 400', async () => {
+    const u = await t.user(login('verify'));
+    const token = await verifyEmail(u.token, `${u.username}@example.com`);
+    const reused = await t.api('POST', '/api/auth/verify-email', { body: { token } });
+    expect(reused.status).toBe(400);
+    expectError(reused.body, 'INVALID_INPUT');
+    const garbage = await t.api('POST', '/api/auth/verify-email', { body: { token: 'ev_nope' } });
+    expect(garbage.status).toBe(400);
+    expectError(garbage.body, 'INVALID_INPUT');
+    expect((await t.api('POST', '/api/users/me/email-verification', { token: u.token })).status).toBe(409);
   });
 
   it('derives a valid username for a new account from a long preferred_username', async () => {
