@@ -30,7 +30,12 @@ export type CreateInvitation = Command<
     expiresAt: string;
   }
 >;
-export type AcceptInvitation = Command<'AcceptInvitation', { invitationId: string; tokenHash: string; userId: string; email: string }>;
+/**
+ * `tokenHash` of the token presented; null when no token is presented but the
+ * email is proved otherwise (an OIDC provider verified it): that accepts only
+ * an invitation bound to that email.
+ */
+export type AcceptInvitation = Command<'AcceptInvitation', { invitationId: string; tokenHash: string | null; userId: string; email: string }>;
 /** Gives an accepted invitation back when the registration it was accepted for failed (username taken). */
 export type ReleaseInvitation = Command<'ReleaseInvitation', { invitationId: string; userId: string }>;
 export type InvitationCommand = CreateInvitation | AcceptInvitation | ReleaseInvitation;

@@ -2,7 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as argon2 from 'argon2';
 import { AppError, commandMetadata, type Command, type Decider, type Event, type Page, type RequestContext, type ValidationIssue } from '@slipway/core';
 import type { PublicEvent } from '@slipway/messaging';
-import { handleCommand, type EventStore } from '@slipway/event-store';
+import { handleCommand, type EventStore, type RecordedEvent } from '@slipway/event-store';
+import type { EntityManager } from 'typeorm';
 import {
   EMAIL_PATTERN,
   EMAIL_TOKEN_PATTERN,
@@ -109,18 +110,29 @@ export class IdentityApplication {
     if (!match) {
       throw new AppError('FORBIDDEN', 'The invitation token is not valid; ask an administrator for a new invitation', { field: 'invitationToken' });
     }
-    const invitationId = uuidOf(match[1]);
+    return this.registerInvited(req, ctx, uuidOf(match[1]), hashSecret(match[2]), false);
+  }
+
+  /**
+   * Accepts the invitation on its own stream, then registers the account (and
+   * joins the invitation's team); the invitation is given back if the
+   * registration fails. `tokenHash` null: the email was proved instead.
+   */
+  private async registerInvited(req: RegisterRequest, ctx: RequestContext, invitationId: string, tokenHash: string | null, emailVerified: boolean): Promise<UserView> {
     await this.assertFree(req);
     // The account's id is fixed by the command id, so a retried request accepts and registers once.
     const userId = ctx.commandId ? uuidFrom(`register:${ctx.commandId}`) : randomUUID();
     const accepted = await handleCommand(this.store, invitationDecider, invitationStreamId(invitationId), {
       type: 'AcceptInvitation',
-      data: { invitationId, tokenHash: hashSecret(match[2]), userId, email: req.email },
+      data: { invitationId, tokenHash, userId, email: req.email },
       metadata: this.metadata({ ...ctx, commandId: `${ctx.commandId ?? randomUUID()}:accept` }, userId),
-    } as InvitationCommand, { result: (state) => (state.status === 'absent' ? null : { teamId: state.teamId, role: state.role }) });
+    } as InvitationCommand, {
+      result: (state) => (state.status === 'absent' ? null : { teamId: state.teamId, role: state.role }),
+      inTransaction: (tx, recorded) => this.applyAll(tx, recorded),
+    });
     let user: UserView;
     try {
-      user = await this.createAccount(req, ctx, { instanceOwner: false, userId, invitationId });
+      user = await this.createAccount(req, ctx, { instanceOwner: false, userId, invitationId, emailVerified });
     } catch (e) {
       if (accepted.events.length > 0) {
         await this.run(invitationDecider, invitationStreamId(invitationId), {
@@ -140,6 +152,19 @@ export class IdentityApplication {
       });
     }
     return user;
+  }
+
+  /** An open invitation bound to this email (oldest first), for a sign-in whose provider proved the email. */
+  private async invitationFor(email: string): Promise<string | undefined> {
+    const rows: Array<{ id: string }> = await this.store.dataSource.query(
+      `SELECT id FROM "${this.store.schema}".invitations WHERE lower(email) = lower($1) AND accepted_by IS NULL AND expires_at > now() ORDER BY created_at LIMIT 1`,
+      [email],
+    );
+    return rows[0]?.id;
+  }
+
+  private async applyAll(tx: EntityManager, recorded: RecordedEvent[]): Promise<void> {
+    for (const event of recorded) await this.projection.apply(tx, event);
   }
 
   private async ownerExists(): Promise<boolean> {
@@ -212,7 +237,7 @@ export class IdentityApplication {
       type: 'CreateInvitation',
       data: { invitationId, tokenHash: hashSecret(secret), email: req.email, teamId: req.teamId, role: req.teamId ? req.role ?? 'developer' : null, invitedBy: actor.id, expiresAt },
       metadata: this.metadata({ ...ctx, now }, actor.id),
-    } as InvitationCommand, { requestHash: ctx.requestHash, result: () => invitationId });
+    } as InvitationCommand, { requestHash: ctx.requestHash, result: () => invitationId, inTransaction: (tx, recorded) => this.applyAll(tx, recorded) });
     if (outcome.duplicate) {
       throw AppError.conflict('This Idempotency-Key already created an invitation; its token was shown once. Create another if it was lost.', {
         invitationId: outcome.result,
@@ -295,13 +320,14 @@ export class IdentityApplication {
       );
     }
     if (!user) {
-      const owner = decideRegistration(this.options.registration, await this.ownerExists(), false) === 'owner';
+      // An invitation bound to this email needs no token: the provider just proved the address.
+      const invitationId = await this.invitationFor(req.email);
+      const outcome = decideRegistration(this.options.registration, await this.ownerExists(), invitationId !== undefined);
       const username = await this.freeUsername(req.name ?? req.email.split('@')[0]);
       // The account has no usable password until the user sets one; the provider verified its email.
-      await this.createAccount({ username, email: req.email, password: randomBytes(24).toString('base64url') }, { ...ctx, commandId: undefined }, {
-        instanceOwner: owner,
-        emailVerified: true,
-      });
+      const account = { username, email: req.email, password: randomBytes(24).toString('base64url') };
+      if (outcome === 'invited') await this.registerInvited(account, { ...ctx, commandId: undefined }, invitationId!, null, true);
+      else await this.createAccount(account, { ...ctx, commandId: undefined }, { instanceOwner: outcome === 'owner', emailVerified: true });
       [user] = await this.store.dataSource.query(`SELECT * FROM "${schema}".users WHERE lower(email) = lower($1)`, [req.email]);
     }
     await this.execute(user.id, { ...ctx, commandId: undefined }, {

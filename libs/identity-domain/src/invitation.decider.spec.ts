@@ -7,7 +7,7 @@ const spec = deciderSpec(invitationDecider);
 const cmd = (c: Omit<InvitationCommand, 'metadata'>, now = metadata.now) => ({ ...c, metadata: { ...metadata, now } }) as InvitationCommand;
 const data = { invitationId: 'i-1', tokenHash: 'th', email: null, teamId: null, role: null, invitedBy: 'u-1', expiresAt: '2026-01-08T00:00:00.000Z' };
 const created: InvitationEvent = { type: 'InvitationCreated', data: { ...data, createdAt: metadata.now } };
-const accept = (over: Partial<{ tokenHash: string; userId: string; email: string }> = {}, now = metadata.now) =>
+const accept = (over: Partial<{ tokenHash: string | null; userId: string; email: string }> = {}, now = metadata.now) =>
   cmd({ type: 'AcceptInvitation', data: { invitationId: 'i-1', tokenHash: 'th', userId: 'u-2', email: 'grace@example.com', ...over } }, now);
 const accepted: InvitationEvent = { type: 'InvitationAccepted', data: { invitationId: 'i-1', userId: 'u-2', acceptedAt: metadata.now } };
 
@@ -36,6 +36,14 @@ describe('invitation decider', () => {
     const forGrace: InvitationEvent = { type: 'InvitationCreated', data: { ...data, email: 'Grace@Example.com', createdAt: metadata.now } };
     expect(spec.given([forGrace]).when(accept({ email: 'eve@example.com' })).error().message).toContain('another email');
     expect(spec.given([forGrace]).when(accept()).events()).toEqual([accepted]);
+  });
+
+  it('without a token, is accepted only by the proved owner of the email it is bound to', () => {
+    const forGrace: InvitationEvent = { type: 'InvitationCreated', data: { ...data, email: 'grace@example.com', createdAt: metadata.now } };
+    expect(spec.given([forGrace]).when(accept({ tokenHash: null, email: 'GRACE@example.com' })).events()).toEqual([accepted]);
+    expect(spec.given([forGrace]).when(accept({ tokenHash: null, email: 'eve@example.com' })).error().code).toBe('FORBIDDEN');
+    // An invitation for anyone needs its token.
+    expect(spec.given([created]).when(accept({ tokenHash: null })).error().message).toContain('not valid');
   });
 
   it('is given back when the registration it was accepted for failed, and can then be used', () => {

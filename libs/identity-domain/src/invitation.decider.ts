@@ -26,7 +26,8 @@ export function decideInvitation(command: InvitationCommand, state: InvitationSt
       return [{ type: 'InvitationCreated', data: { ...command.data, createdAt: now } }];
     case 'AcceptInvitation': {
       // The same answer for an unknown id and a wrong secret: a guess learns nothing.
-      if (state.status === 'absent' || state.tokenHash !== command.data.tokenHash) {
+      const byProvedEmail = command.data.tokenHash === null;
+      if (state.status === 'absent' || (byProvedEmail ? state.email === null : state.tokenHash !== command.data.tokenHash)) {
         throw refuse('The invitation token is not valid; ask an administrator for a new invitation');
       }
       if (state.status === 'accepted') {

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { AppError } from '@slipway/core';
 import type { Projection, RecordedEvent } from '@slipway/event-store';
-import type { ApiKeyEvent, TeamEvent, UserEvent } from '@slipway/identity-contracts';
+import type { ApiKeyEvent, InvitationEvent, TeamEvent, UserEvent } from '@slipway/identity-contracts';
 
 /**
  * The accounts model (users, sessions, OIDC identities, teams, members, API
@@ -18,6 +18,7 @@ export function usersProjection(schema: string): Projection {
   const teams = `"${schema}".teams`;
   const members = `"${schema}".team_members`;
   const keys = `"${schema}".api_keys`;
+  const invitations = `"${schema}".invitations`;
   return {
     name: USERS_PROJECTION,
     handles: [
@@ -35,6 +36,9 @@ export function usersProjection(schema: string): Projection {
       'ApiKeyCreated',
       'ApiKeyRevoked',
       'ApiKeyUsed',
+      'InvitationCreated',
+      'InvitationAccepted',
+      'InvitationReleased',
     ],
     async init(tx: EntityManager) {
       await tx.query(`
@@ -104,9 +108,22 @@ export function usersProjection(schema: string): Projection {
           created_at timestamptz NOT NULL
         )`);
       await tx.query(`CREATE INDEX IF NOT EXISTS api_keys_user ON ${keys} (user_id)`);
+      // Invitations bound to an email, found by that email when a provider proves it (never the token hash).
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${invitations} (
+          id uuid PRIMARY KEY,
+          email text,
+          team_id uuid,
+          role text,
+          invited_by uuid NOT NULL,
+          expires_at timestamptz NOT NULL,
+          accepted_by uuid,
+          created_at timestamptz NOT NULL
+        )`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS invitations_email ON ${invitations} (lower(email)) WHERE accepted_by IS NULL`);
     },
     async apply(tx: EntityManager, recorded: RecordedEvent) {
-      const event = { type: recorded.type, data: recorded.data } as UserEvent | TeamEvent | ApiKeyEvent;
+      const event = { type: recorded.type, data: recorded.data } as UserEvent | TeamEvent | ApiKeyEvent | InvitationEvent;
       switch (event.type) {
         case 'UserRegistered': {
           const d = event.data;
@@ -190,12 +207,26 @@ export function usersProjection(schema: string): Projection {
         case 'ApiKeyUsed':
           await tx.query(`UPDATE ${keys} SET last_used_at = GREATEST(coalesce(last_used_at, $2), $2) WHERE id = $1`, [event.data.keyId, event.data.usedAt]);
           return;
+        case 'InvitationCreated': {
+          const d = event.data;
+          await tx.query(
+            `INSERT INTO ${invitations} (id, email, team_id, role, invited_by, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+            [d.invitationId, d.email, d.teamId, d.role, d.invitedBy, d.expiresAt, d.createdAt],
+          );
+          return;
+        }
+        case 'InvitationAccepted':
+          await tx.query(`UPDATE ${invitations} SET accepted_by = $2 WHERE id = $1`, [event.data.invitationId, event.data.userId]);
+          return;
+        case 'InvitationReleased':
+          await tx.query(`UPDATE ${invitations} SET accepted_by = NULL WHERE id = $1 AND accepted_by = $2`, [event.data.invitationId, event.data.userId]);
+          return;
         default:
           return;
       }
     },
     async reset(tx: EntityManager) {
-      await tx.query(`TRUNCATE ${users}, ${sessions}, ${identities}, ${teams}, ${members}, ${keys}`);
+      await tx.query(`TRUNCATE ${users}, ${sessions}, ${identities}, ${teams}, ${members}, ${keys}, ${invitations}`);
     },
   };
 }
