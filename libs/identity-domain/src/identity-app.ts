@@ -418,9 +418,12 @@ export class IdentityApplication {
       issues.push({ field: 'currentPassword', message: 'currentPassword is required to change the email or the password', constraint: 'required' });
     }
     if (issues.length > 0) throw AppError.validation(issues);
+    // A currentPassword sent is always checked, changes or not: a wrong one must never pass as a success (the throttle resets on those).
+    if (req.currentPassword !== undefined) {
+      const ok = await argon2.verify(row.password_hash, String(req.currentPassword)).catch(() => false);
+      if (!ok) throw new AppError('FORBIDDEN', 'currentPassword is not correct', { field: 'currentPassword' });
+    }
     if (req.password === undefined && req.email === undefined) return { user: toView(row), endedSessions: [] };
-    const ok = await argon2.verify(row.password_hash, String(req.currentPassword)).catch(() => false);
-    if (!ok) throw new AppError('FORBIDDEN', 'currentPassword is not correct', { field: 'currentPassword' });
     const endedSessions: UpdateMeResponse['endedSessions'] = [];
     if (req.password !== undefined) {
       const outcome = await this.execute(row.id, ctx, {

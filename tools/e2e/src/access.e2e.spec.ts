@@ -90,6 +90,8 @@ describe('account settings', () => {
     const wrongForEmail = await t.api('PATCH', '/api/users/me', { token: u.token, body: { email, currentPassword: 'wrong-one' } });
     expect(wrongForEmail.status).toBe(403);
     expect(wrongForEmail.body.error).toMatchObject({ code: 'FORBIDDEN', details: { field: 'currentPassword' } });
+    // Checked even with nothing to change: a wrong one never passes for a success.
+    expect((await t.api('PATCH', '/api/users/me', { token: u.token, body: { currentPassword: 'wrong-one' } })).status).toBe(403);
     const changed = await t.api('PATCH', '/api/users/me', { token: u.token, body: { email, currentPassword: 'correct-horse-battery' } });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ email, emailVerified: false });
