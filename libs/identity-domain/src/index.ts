@@ -5,3 +5,4 @@ export * from './audit';
 export * from './invitation.decider';
 export * from './registration';
 export * from './mailer';
+export { hashSecret, validateRegistration } from './accounts-model';
