@@ -5,11 +5,11 @@ import type { PublicEvent } from '@slipway/messaging';
 import { Downstream } from '../downstream';
 import type { Principal } from '../conventions/request';
 import { AccessModel } from './access-model';
+import { SessionRegistry } from './session-registry';
 
 const RESYNC_MS = 60_000;
 const KEY_USE_FLUSH_MS = 15_000;
 const UNKNOWN_KEY_TTL_MS = 5_000;
-const UNKNOWN_SESSION_TTL_MS = 5_000;
 
 /**
  * Keeps this replica's AccessModel and revoked sessions current: a snapshot
@@ -21,10 +21,8 @@ const UNKNOWN_SESSION_TTL_MS = 5_000;
 export class AccessService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Access');
   readonly model = new AccessModel();
-  private readonly revoked = new Map<string, number>();
-  /** Sessions known to exist (sid → user id and expiry): from SessionStarted, logins here, or one look-up. */
-  private readonly sessions = new Map<string, { userId: string; expiresAt: number }>();
-  private readonly unknownSessions = new Map<string, number>();
+  /** Ended and known sessions: fed by SessionStarted/SessionEnded, logins here, and one look-up per unknown sid. */
+  private readonly sessions: SessionRegistry;
   private readonly unknownKeys = new Map<string, number>();
   private readonly keyUses = new Map<string, string>();
   private subscription?: { unsubscribe(): void };
@@ -32,7 +30,9 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
   private timers: NodeJS.Timeout[] = [];
   private loaded = false;
 
-  constructor(@Inject(Downstream) private readonly downstream: Downstream) {}
+  constructor(@Inject(Downstream) private readonly downstream: Downstream) {
+    this.sessions = new SessionRegistry((sessionId) => this.downstream.request(IdentityApi.session, { sessionId }, {}));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const nc = this.downstream.bus.connection;
@@ -95,59 +95,22 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
     this.model.load(snapshot);
     for (const s of snapshot.revokedSessions) this.revoke(s.sessionId, s.expiresAt);
     for (const event of buffered) if (event.globalPosition > snapshot.position) this.applyEvent(event);
-    this.pruneSessions();
+    this.sessions.prune();
     if (!this.loaded) this.logger.log(`access model loaded at identity position ${snapshot.position}`);
     this.loaded = true;
   }
 
   revoke(sessionId: string, expiresAt: string): void {
-    this.revoked.set(sessionId, Date.parse(expiresAt) || Date.now() + 7 * 86400_000);
-  }
-
-  private pruneSessions(now = Date.now()): void {
-    for (const [sid, s] of this.sessions) if (s.expiresAt < now) this.sessions.delete(sid);
-    for (const [sid, until] of this.unknownSessions) if (until < now) this.unknownSessions.delete(sid);
+    this.sessions.revoke(sessionId, expiresAt);
   }
 
   rememberSession(sessionId: string, userId: string, expiresAt: string): void {
-    this.sessions.set(sessionId, { userId, expiresAt: Date.parse(expiresAt) || 0 });
-    this.unknownSessions.delete(sessionId);
+    this.sessions.remember(sessionId, userId, expiresAt);
   }
 
-  /**
-   * Refuses a token whose session was ended or never existed (or belongs to
-   * someone else). A session this replica has not heard of is looked up once;
-   * a miss is remembered for a few seconds so a flood of forged ids costs little.
-   */
-  async checkSession(sessionId: string, userId: string): Promise<void> {
-    if (this.isRevoked(sessionId)) throw new AppError('INVALID_TOKEN', 'The token was revoked (logged out); log in again');
-    let known = this.sessions.get(sessionId);
-    if (known && known.expiresAt < Date.now()) {
-      this.sessions.delete(sessionId);
-      known = undefined;
-    }
-    if (!known) {
-      const missUntil = this.unknownSessions.get(sessionId);
-      if (missUntil === undefined || missUntil < Date.now()) {
-        try {
-          const found = await this.downstream.request(IdentityApi.session, { sessionId }, {});
-          if (found.ended) this.revoke(sessionId, found.expiresAt);
-          else this.rememberSession(sessionId, found.userId, found.expiresAt);
-        } catch (e) {
-          if ((e as AppError).code !== 'RESOURCE_NOT_FOUND') throw e;
-          this.unknownSessions.set(sessionId, Date.now() + UNKNOWN_SESSION_TTL_MS);
-        }
-      }
-      if (this.isRevoked(sessionId)) throw new AppError('INVALID_TOKEN', 'The token was revoked (logged out); log in again');
-      known = this.sessions.get(sessionId);
-    }
-    if (!known || known.userId !== userId) throw new AppError('INVALID_TOKEN', 'The token names no session of this account; log in again');
-  }
-
-  isRevoked(sessionId: string): boolean {
-    const expires = this.revoked.get(sessionId);
-    if (expires !== undefined && expires < Date.now()) this.revoked.delete(sessionId);
-    return expires !== undefined;
+  /** A JWT's session must exist, belong to its user and not be ended. */
+  checkSession(sessionId: string, userId: string): Promise<void> {
+    return this.sessions.check(sessionId, userId);
   }
 
   /** Resolves an API key to a principal; unknown ids are looked up once (then cached, negatively too). */
