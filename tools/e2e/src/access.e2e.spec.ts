@@ -323,7 +323,8 @@ describe('audit log', () => {
     const find = async (query: string) => (await t.api('GET', `/api/audit?limit=100&${query}`, { token: owner.token })).body;
     const page = await eventually(
       () => find(`projectId=${projectA}`),
-      (b) => b.data?.some((e: any) => e.outcome === 'denied' && e.actor.keyId === keyId),
+      // Two sources (the projects relay and the gateway) reach the audit consumer in either order: wait for both.
+      (b) => b.data?.some((e: any) => e.outcome === 'denied' && e.actor.keyId === keyId) && b.data.some((e: any) => e.action === 'ProjectCreated'),
     );
     const created = page.data.find((e: any) => e.action === 'ProjectCreated');
     expect(created).toMatchObject({ actor: { type: 'user', id: owner.userId }, resource: { type: 'project', id: projectA }, teamId, outcome: 'success' });
