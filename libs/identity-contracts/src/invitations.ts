@@ -38,7 +38,8 @@ export type CreateInvitation = Command<
 export type AcceptInvitation = Command<'AcceptInvitation', { invitationId: string; tokenHash: string | null; userId: string; email: string }>;
 /** Gives an accepted invitation back when the registration it was accepted for failed (username taken). */
 export type ReleaseInvitation = Command<'ReleaseInvitation', { invitationId: string; userId: string }>;
-export type InvitationCommand = CreateInvitation | AcceptInvitation | ReleaseInvitation;
+export type RevokeInvitation = Command<'RevokeInvitation', { invitationId: string }>;
+export type InvitationCommand = CreateInvitation | AcceptInvitation | ReleaseInvitation | RevokeInvitation;
 
 export type InvitationCreated = Event<
   'InvitationCreated',
@@ -55,7 +56,8 @@ export type InvitationCreated = Event<
 >;
 export type InvitationAccepted = Event<'InvitationAccepted', { invitationId: string; userId: string; acceptedAt: string }>;
 export type InvitationReleased = Event<'InvitationReleased', { invitationId: string; userId: string; releasedAt: string }>;
-export type InvitationEvent = InvitationCreated | InvitationAccepted | InvitationReleased;
+export type InvitationRevoked = Event<'InvitationRevoked', { invitationId: string; revokedAt: string }>;
+export type InvitationEvent = InvitationCreated | InvitationAccepted | InvitationReleased | InvitationRevoked;
 
 export interface CreateInvitationRequest {
   actorId: string;
@@ -66,6 +68,7 @@ export interface CreateInvitationRequest {
 }
 export interface InvitationView {
   id: string;
+  status?: 'open' | 'accepted' | 'revoked' | 'expired';
   email: string | null;
   teamId: string | null;
   role: AssignableRole | null;

@@ -1,7 +1,7 @@
 import type { Command, Event, HealthResponse, Page } from '@slipway/core';
 import type { ApiKeyPermission, AssignableRole, TeamRole } from './access';
 import type { ApiKeyRecord, ApiKeyView } from './api-keys';
-import type { CreateInvitationRequest, CreateInvitationResponse } from './invitations';
+import type { CreateInvitationRequest, CreateInvitationResponse, InvitationView } from './invitations';
 import type { TeamMemberView, TeamView } from './teams';
 import { defineRequest } from '@slipway/messaging';
 
@@ -238,6 +238,8 @@ export const IdentityApi = {
   /** A session by id (RESOURCE_NOT_FOUND when there is none): gateways check unknown `sid`s once. */
   session: defineRequest<{ sessionId: string }, SessionView>(IDENTITY_SERVICE, 'identity.query.session'),
   createInvitation: defineRequest<CreateInvitationRequest, CreateInvitationResponse>(IDENTITY_SERVICE, 'identity.cmd.create-invitation'),
+  listInvitations: defineRequest<{ actorId: string }, { data: InvitationView[] }>(IDENTITY_SERVICE, 'identity.query.invitations'),
+  revokeInvitation: defineRequest<{ actorId: string; invitationId: string }, InvitationView>(IDENTITY_SERVICE, 'identity.cmd.revoke-invitation'),
   /** Sends (today: logs, see the README) a single-use link proving the user's current email. */
   requestEmailVerification: defineRequest<{ userId: string }, { email: string; expiresAt: string }>(IDENTITY_SERVICE, 'identity.cmd.request-email-verification'),
   verifyEmail: defineRequest<{ token: string }, UserView>(IDENTITY_SERVICE, 'identity.cmd.verify-email'),

@@ -7,6 +7,7 @@ import {
   USERNAME_PATTERN,
   type ApiKeyRecord,
   type ApiKeyView,
+  type InvitationView,
   type RegisterRequest,
   type Role,
   type UserCommand,
@@ -129,4 +130,29 @@ export const uuidFrom = (seed: string): string => uuidOf(createHash('sha256').up
 /** API keys carry 256 random bits: a fast hash is enough (no dictionary to guess from). */
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
+}
+
+export interface InvitationRow {
+  id: string;
+  email: string | null;
+  team_id: string | null;
+  role: InvitationView['role'];
+  invited_by: string;
+  expires_at: Date;
+  accepted_by: string | null;
+  revoked_at: Date | null;
+  created_at: Date;
+}
+
+export function toInvitationView(r: InvitationRow): InvitationView {
+  const expired = new Date(r.expires_at).getTime() <= Date.now();
+  return {
+    id: r.id,
+    status: r.accepted_by ? 'accepted' : r.revoked_at ? 'revoked' : expired ? 'expired' : 'open',
+    email: r.email,
+    teamId: r.team_id,
+    role: r.role,
+    expiresAt: new Date(r.expires_at).toISOString(),
+    createdAt: new Date(r.created_at).toISOString(),
+  };
 }

@@ -27,6 +27,7 @@ import {
   type CreateInvitationResponse,
   type CreateTeamRequest,
   type InvitationCommand,
+  type InvitationView,
   type LoginAccountResponse,
   type RegistrationMode,
   type SessionView,
@@ -54,7 +55,7 @@ import { teamDecider } from './team.decider';
 import { userDecider } from './user.decider';
 import { applyToAudit, initAudit, queryAudit } from './audit';
 import { usersProjection } from './users.projection';
-import { hashSecret, registeredView, toApiKeyRecord, toApiKeyView, toView, uuidFrom, uuidOf, validateRegistration, type ApiKeyRow, type UserRow } from './accounts-model';
+import { hashSecret, registeredView, toInvitationView, type InvitationRow, toApiKeyRecord, toApiKeyView, toView, uuidFrom, uuidOf, validateRegistration, type ApiKeyRow, type UserRow } from './accounts-model';
 
 export type { RequestContext };
 
@@ -145,7 +146,7 @@ export class IdentityApplication {
   /** An open invitation bound to this email (oldest first), for a sign-in whose provider proved the email. */
   private async invitationFor(email: string): Promise<string | undefined> {
     const rows: Array<{ id: string }> = await this.store.dataSource.query(
-      `SELECT id FROM "${this.store.schema}".invitations WHERE lower(email) = lower($1) AND accepted_by IS NULL AND expires_at > now() ORDER BY created_at LIMIT 1`,
+      `SELECT id FROM "${this.store.schema}".invitations WHERE lower(email) = lower($1) AND accepted_by IS NULL AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at LIMIT 1`,
       [email],
     );
     return rows[0]?.id;
@@ -233,7 +234,7 @@ export class IdentityApplication {
     }
     return {
       token: `inv_${invitationId.replace(/-/g, '')}_${secret}`,
-      invitation: { id: invitationId, email: req.email, teamId: req.teamId, role: req.teamId ? req.role ?? 'developer' : null, expiresAt, createdAt: now },
+      invitation: { id: invitationId, status: 'open', email: req.email, teamId: req.teamId, role: req.teamId ? req.role ?? 'developer' : null, expiresAt, createdAt: now },
     };
   }
 
@@ -248,6 +249,29 @@ export class IdentityApplication {
       data: { teamId: user.teamId, name: `${user.username}-personal`.slice(0, 50), description: null, ownerId: user.id, personal: true },
       metadata: this.metadata({ ...ctx, commandId: `personal-team:${user.id}` }, user.id),
     } as TeamCommand);
+  }
+
+  /** Invitations the actor may see: all of them for the installation's owner, else the ones they made. */
+  async listInvitations(actorId: string): Promise<{ data: InvitationView[] }> {
+    const rows: InvitationRow[] = await this.store.dataSource.query(
+      `SELECT i.* FROM "${this.store.schema}".invitations i
+       WHERE i.invited_by::text = $1 OR EXISTS (SELECT 1 FROM "${this.store.schema}".users u WHERE u.id::text = $1 AND u.instance_owner)
+       ORDER BY i.created_at DESC, i.id LIMIT 500`,
+      [actorId],
+    );
+    return { data: rows.map(toInvitationView) };
+  }
+
+  /** Withdraws an open invitation: by whoever made it, or the installation's owner (others: 404). */
+  async revokeInvitation(req: { actorId: string; invitationId: string }, ctx: RequestContext): Promise<InvitationView> {
+    const visible = (await this.listInvitations(req.actorId)).data.find((i) => i.id === req.invitationId);
+    if (!visible) throw AppError.notFound('invitation', req.invitationId);
+    await this.run(invitationDecider, invitationStreamId(req.invitationId), {
+      type: 'RevokeInvitation',
+      data: { invitationId: req.invitationId },
+      metadata: this.metadata(ctx, req.actorId),
+    } as InvitationCommand, ctx.requestHash);
+    return (await this.listInvitations(req.actorId)).data.find((i) => i.id === req.invitationId)!;
   }
 
   /** The account an identifier names (username or email, any case), for the login throttle. */

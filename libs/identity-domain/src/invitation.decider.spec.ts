@@ -53,4 +53,14 @@ describe('invitation decider', () => {
     expect(spec.given([created, accepted, ...released]).when(accept({ userId: 'u-3' })).events()).toHaveLength(1);
     expect(spec.given([created, accepted]).when(cmd({ type: 'ReleaseInvitation', data: { invitationId: 'i-1', userId: 'u-9' } })).events()).toEqual([]);
   });
+
+  it('is withdrawn while open (then refused), not once used', () => {
+    const revoke = cmd({ type: 'RevokeInvitation', data: { invitationId: 'i-1' } });
+    const revoked = spec.given([created]).when(revoke).events();
+    expect(revoked).toEqual([{ type: 'InvitationRevoked', data: { invitationId: 'i-1', revokedAt: metadata.now } }]);
+    expect(spec.given([created, ...revoked]).when(revoke).events()).toEqual([]);
+    expect(spec.given([created, ...revoked]).when(accept()).error().message).toContain('withdrawn');
+    expect(spec.given([created, accepted]).when(revoke).error().code).toBe('CONFLICT');
+    expect(spec.given([]).when(revoke).error().code).toBe('RESOURCE_NOT_FOUND');
+  });
 });

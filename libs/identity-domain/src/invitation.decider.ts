@@ -4,7 +4,7 @@ import type { AssignableRole, InvitationCommand, InvitationEvent } from '@slipwa
 export type InvitationState =
   | { status: 'absent' }
   | {
-      status: 'open' | 'accepted';
+      status: 'open' | 'accepted' | 'revoked';
       invitationId: string;
       tokenHash: string;
       email: string | null;
@@ -30,6 +30,7 @@ export function decideInvitation(command: InvitationCommand, state: InvitationSt
       if (state.status === 'absent' || (byProvedEmail ? state.email === null : state.tokenHash !== command.data.tokenHash)) {
         throw refuse('The invitation token is not valid; ask an administrator for a new invitation');
       }
+      if (state.status === 'revoked') throw refuse('The invitation was withdrawn; ask an administrator for a new one');
       if (state.status === 'accepted') {
         if (state.acceptedBy === command.data.userId) return [];
         throw refuse('The invitation was already used; ask an administrator for a new one');
@@ -43,6 +44,11 @@ export function decideInvitation(command: InvitationCommand, state: InvitationSt
     case 'ReleaseInvitation':
       if (state.status !== 'accepted' || state.acceptedBy !== command.data.userId) return [];
       return [{ type: 'InvitationReleased', data: { ...command.data, releasedAt: now } }];
+    case 'RevokeInvitation':
+      if (state.status === 'absent') throw AppError.notFound('invitation', command.data.invitationId);
+      if (state.status === 'accepted') throw AppError.conflict('The invitation was already used; it cannot be withdrawn');
+      if (state.status === 'revoked') return [];
+      return [{ type: 'InvitationRevoked', data: { invitationId: state.invitationId, revokedAt: now } }];
     default:
       return assertNever(command, 'command');
   }
@@ -69,6 +75,9 @@ export function evolveInvitation(state: InvitationState, event: InvitationEvent)
     case 'InvitationReleased':
       if (state.status === 'absent') return state;
       return { ...state, status: 'open', acceptedBy: null };
+    case 'InvitationRevoked':
+      if (state.status === 'absent') return state;
+      return { ...state, status: 'revoked' };
     default:
       return assertNever(event, 'event');
   }

@@ -39,6 +39,7 @@ export function usersProjection(schema: string): Projection {
       'InvitationCreated',
       'InvitationAccepted',
       'InvitationReleased',
+      'InvitationRevoked',
     ],
     async init(tx: EntityManager) {
       await tx.query(`
@@ -118,9 +119,10 @@ export function usersProjection(schema: string): Projection {
           invited_by uuid NOT NULL,
           expires_at timestamptz NOT NULL,
           accepted_by uuid,
+          revoked_at timestamptz,
           created_at timestamptz NOT NULL
         )`);
-      await tx.query(`CREATE INDEX IF NOT EXISTS invitations_email ON ${invitations} (lower(email)) WHERE accepted_by IS NULL`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS invitations_email ON ${invitations} (lower(email)) WHERE accepted_by IS NULL AND revoked_at IS NULL`);
     },
     async apply(tx: EntityManager, recorded: RecordedEvent) {
       const event = { type: recorded.type, data: recorded.data } as UserEvent | TeamEvent | ApiKeyEvent | InvitationEvent;
@@ -217,6 +219,9 @@ export function usersProjection(schema: string): Projection {
         }
         case 'InvitationAccepted':
           await tx.query(`UPDATE ${invitations} SET accepted_by = $2 WHERE id = $1`, [event.data.invitationId, event.data.userId]);
+          return;
+        case 'InvitationRevoked':
+          await tx.query(`UPDATE ${invitations} SET revoked_at = $2 WHERE id = $1`, [event.data.invitationId, event.data.revokedAt]);
           return;
         case 'InvitationReleased':
           await tx.query(`UPDATE ${invitations} SET accepted_by = NULL WHERE id = $1 AND accepted_by = $2`, [event.data.invitationId, event.data.userId]);

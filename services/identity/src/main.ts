@@ -47,6 +47,8 @@ class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShut
     bus.serve(IdentityApi.loginAccount, (req) => this.app.loginAccount(req.identifier));
     bus.serve(IdentityApi.session, (req) => this.app.session(req.sessionId));
     bus.serve(IdentityApi.createInvitation, (req, ctx) => this.app.createInvitation(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.listInvitations, (req) => this.app.listInvitations(req.actorId));
+    bus.serve(IdentityApi.revokeInvitation, (req, ctx) => this.app.revokeInvitation(req, requestContextOf(ctx.headers)));
     bus.serve(IdentityApi.requestEmailVerification, (req, ctx) => this.app.requestEmailVerification(req.userId, requestContextOf(ctx.headers)));
     bus.serve(IdentityApi.verifyEmail, (req, ctx) => this.app.verifyEmail(req.token, requestContextOf(ctx.headers)));
     bus.serve(IdentityApi.createTeam, (req, ctx) => this.app.createTeam(req, requestContextOf(ctx.headers)));

@@ -86,6 +86,24 @@ describe('registration by default', () => {
     expect(personal.body.error.code).toBe('UNPROCESSABLE_ENTITY');
   });
 
+  it('lists invitations with their status (never a token) and withdraws an open one, whose token then stops working', async () => {
+    const made = await t.api('POST', '/api/invitations', { token: ownerToken, body: { email: 'knuth@example.com' } });
+    const listed = await t.api('GET', '/api/invitations', { token: ownerToken });
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.find((i: { id: string }) => i.id === made.body.invitation.id)).toMatchObject({ status: 'open', email: 'knuth@example.com' });
+    expect(listed.body.data.some((i: { status: string }) => i.status === 'accepted')).toBe(true);
+    expect(JSON.stringify(listed.body)).not.toContain('inv_');
+
+    const hopper = await login('hopper');
+    expect((await t.api('DELETE', `/api/invitations/${made.body.invitation.id}`, { token: hopper })).status).toBe(404);
+    expect((await t.api('DELETE', `/api/invitations/${made.body.invitation.id}`, { token: ownerToken })).status).toBe(204);
+    const refused = await register('knuth', made.body.token, 'knuth@example.com');
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toContain('withdrawn');
+    const after = await t.api('GET', '/api/invitations', { token: ownerToken });
+    expect(after.body.data.find((i: { id: string }) => i.id === made.body.invitation.id).status).toBe('revoked');
+  });
+
   it('validates invitations: bad email, role and lifetime are 400s in the error format', async () => {
     const bad = await t.api('POST', '/api/invitations', { token: ownerToken, body: { email: 'nope', role: 'emperor', expiresInSeconds: 5 } });
     expect(bad.status).toBe(400);

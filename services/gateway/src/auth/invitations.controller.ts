@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsInt, IsOptional, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { AppError } from '@slipway/core';
@@ -37,11 +37,16 @@ export class CreateInvitationDto {
 
 class InvitationDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ['open', 'accepted', 'revoked', 'expired'] }) status!: string;
   @ApiProperty({ type: 'string', nullable: true }) email!: string | null;
   @ApiProperty({ type: 'string', format: 'uuid', nullable: true }) teamId!: string | null;
   @ApiProperty({ type: 'string', nullable: true, enum: ASSIGNABLE_ROLES }) role!: string | null;
   @ApiProperty({ format: 'date-time' }) expiresAt!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+class InvitationListDto {
+  @ApiProperty({ type: [InvitationDto] }) data!: InvitationDto[];
 }
 
 class CreatedInvitationDto {
@@ -77,5 +82,24 @@ export class InvitationsController {
       },
       headersOf(req),
     );
+  }
+
+  @Get()
+  @ApiOperation({ summary: "Invitations you made (the installation's owner: all), newest first, with their status; never their tokens" })
+  @ApiResponse({ status: 200, type: InvitationListDto })
+  @ApiErrors(401, 403)
+  async list(@CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
+    if (user.kind !== 'user') throw new AppError('FORBIDDEN', 'API keys cannot manage invitations; log in as a user');
+    return this.downstream.request(IdentityApi.listInvitations, { actorId: user.userId }, headersOf(req));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Withdraw an open invitation: its token stops working (by whoever made it, or the installation owner)' })
+  @ApiResponse({ status: 204, description: 'Withdrawn' })
+  @ApiErrors(401, 403, 404, 409)
+  async revoke(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest): Promise<void> {
+    if (user.kind !== 'user') throw new AppError('FORBIDDEN', 'API keys cannot manage invitations; log in as a user');
+    await this.downstream.request(IdentityApi.revokeInvitation, { actorId: user.userId, invitationId: id }, headersOf(req));
   }
 }
