@@ -1,7 +1,8 @@
-import { AppError, fold } from '@slipway/core';
+import { deciderSpec, fold } from '@slipway/core';
 import type { ApplicationCommand, ApplicationEvent, ApplicationCreated } from '@slipway/deployments-contracts';
 import { SYSTEM_ACTOR, applicationDecider } from './application.decider';
 
+const spec = deciderSpec(applicationDecider);
 const metadata = { commandId: 'c-1', now: '2026-01-01T00:00:00.000Z', actorId: 'u-1' };
 const system = { ...metadata, actorId: SYSTEM_ACTOR };
 const config = {
@@ -24,28 +25,6 @@ const deployed: ApplicationEvent = {
   data: { applicationId: 'a-1', deploymentId: 'd-1', image: 'nginx:1.27', commitSha: null, runningTasks: 1, ports: [], deployedAt: metadata.now },
 };
 
-function given(events: ApplicationEvent[]) {
-  return {
-    when(command: ApplicationCommand) {
-      const run = () => applicationDecider.decide(command, fold(applicationDecider, events));
-      return {
-        then: (expected: ApplicationEvent[]) => expect(run()).toEqual(expected),
-        thenThrows: (code: string, detail?: Record<string, unknown>) => {
-          let thrown: unknown;
-          try {
-            run();
-          } catch (e) {
-            thrown = e;
-          }
-          expect(thrown).toBeInstanceOf(AppError);
-          expect((thrown as AppError).code).toBe(code);
-          if (detail) expect((thrown as AppError).details).toMatchObject(detail);
-        },
-      };
-    },
-  };
-}
-
 describe('application decider', () => {
   const create = (over: Record<string, unknown> = {}): ApplicationCommand => ({
     type: 'CreateApplication',
@@ -54,26 +33,27 @@ describe('application decider', () => {
   });
 
   it('creates an application', () => {
-    given([]).when(create()).then([created]);
+    expect(spec.given([]).when(create()).events()).toEqual([created]);
   });
 
   it('rejects a bad name, a missing or double source and too many replicas, naming each field', () => {
-    given([]).when(create({ name: 'My App!' })).thenThrows('VALIDATION_ERROR', { errors: [expect.objectContaining({ field: 'name', constraint: 'pattern' })] });
-    given([]).when(create({ image: null })).thenThrows('VALIDATION_ERROR', { errors: [expect.objectContaining({ constraint: 'oneOf' })] });
-    given([])
+    expect(spec.given([]).when(create({ name: 'My App!' })).error()).toMatchObject({ code: 'VALIDATION_ERROR', details: { errors: [expect.objectContaining({ field: 'name', constraint: 'pattern' })] } });
+    expect(spec.given([]).when(create({ image: null })).error()).toMatchObject({ code: 'VALIDATION_ERROR', details: { errors: [expect.objectContaining({ constraint: 'oneOf' })] } });
+    expect(spec.given([])
       .when(create({ gitSource: { repoUrl: 'https://example.com/r.git', branch: 'main', buildPath: './', dockerfile: 'Dockerfile' } }))
-      .thenThrows('VALIDATION_ERROR', { errors: [expect.objectContaining({ constraint: 'oneOf' })] });
-    given([]).when(create({ replicas: 150 })).thenThrows('VALIDATION_ERROR', {
-      errors: [{ field: 'replicas', message: 'Replicas must be between 0 and 100', constraint: 'range', received: 150 }],
+      .error()).toMatchObject({ code: 'VALIDATION_ERROR', details: { errors: [expect.objectContaining({ constraint: 'oneOf' })] } });
+    expect(spec.given([]).when(create({ replicas: 150 })).error()).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: { errors: [{ field: 'replicas', message: 'Replicas must be between 0 and 100', constraint: 'range', received: 150 }] },
     });
   });
 
   it('refuses to create twice', () => {
-    given([created]).when(create()).thenThrows('CONFLICT');
+    expect(spec.given([created]).when(create()).error()).toMatchObject({ code: 'CONFLICT' });
   });
 
   it('records only real changes, upserting and removing single env vars', () => {
-    given([created])
+    expect(spec.given([created])
       .when({
         type: 'UpdateApplication',
         data: {
@@ -84,7 +64,7 @@ describe('application decider', () => {
         },
         metadata,
       })
-      .then([
+      .events()).toEqual([
         {
           type: 'ApplicationUpdated',
           data: {
@@ -108,17 +88,17 @@ describe('application decider', () => {
   });
 
   it('records nothing for a PATCH that repeats the current values', () => {
-    given([created]).when({ type: 'UpdateApplication', data: { applicationId: 'a-1', changes: { name: 'web', replicas: 1 }, envVarsSet: [], envVarsRemoved: [] }, metadata }).then([]);
+    expect(spec.given([created]).when({ type: 'UpdateApplication', data: { applicationId: 'a-1', changes: { name: 'web', replicas: 1 }, envVarsSet: [], envVarsRemoved: [] }, metadata }).events()).toEqual([]);
   });
 
   it('keeps exactly one source when switching from an image to git', () => {
     const git = { repoUrl: '/srv/repo', branch: 'main', buildPath: './', dockerfile: 'Dockerfile' };
-    given([created])
+    expect(spec.given([created])
       .when({ type: 'UpdateApplication', data: { applicationId: 'a-1', changes: { gitSource: git }, envVarsSet: [], envVarsRemoved: [] }, metadata })
-      .thenThrows('VALIDATION_ERROR');
-    given([created])
+      .error()).toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect(spec.given([created])
       .when({ type: 'UpdateApplication', data: { applicationId: 'a-1', changes: { gitSource: git, image: null }, envVarsSet: [], envVarsRemoved: [] }, metadata })
-      .then([
+      .events()).toEqual([
         {
           type: 'ApplicationUpdated',
           data: { applicationId: 'a-1', projectId: 'p-1', changes: { gitSource: git, image: null }, envVarsSet: [], envVarsRemoved: [], updatedAt: metadata.now },
@@ -127,51 +107,51 @@ describe('application decider', () => {
   });
 
   it('scales, reporting the previous count, and records nothing for the same count', () => {
-    given([created])
+    expect(spec.given([created])
       .when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 3 }, metadata })
-      .then([{ type: 'ApplicationScaled', data: { applicationId: 'a-1', previousReplicas: 1, replicas: 3, scaledAt: metadata.now } }]);
-    given([created]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 1 }, metadata }).then([]);
-    given([created]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: -1 }, metadata }).thenThrows('VALIDATION_ERROR');
+      .events()).toEqual([{ type: 'ApplicationScaled', data: { applicationId: 'a-1', previousReplicas: 1, replicas: 3, scaledAt: metadata.now } }]);
+    expect(spec.given([created]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 1 }, metadata }).events()).toEqual([]);
+    expect(spec.given([created]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: -1 }, metadata }).error()).toMatchObject({ code: 'VALIDATION_ERROR' });
   });
 
   it('stops and starts idempotently, and desires no tasks while stopped', () => {
     const stopped: ApplicationEvent = { type: 'ApplicationStopped', data: { applicationId: 'a-1', stoppedAt: metadata.now } };
-    given([created]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).then([stopped]);
-    given([created, stopped]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).then([]);
-    given([created]).when({ type: 'StartApplication', data: { applicationId: 'a-1' }, metadata }).then([]);
+    expect(spec.given([created]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).events()).toEqual([stopped]);
+    expect(spec.given([created, stopped]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).events()).toEqual([]);
+    expect(spec.given([created]).when({ type: 'StartApplication', data: { applicationId: 'a-1' }, metadata }).events()).toEqual([]);
     const state = fold(applicationDecider, [created, stopped]);
     expect(state.status === 'active' && state.runtime).toMatchObject({ status: 'stopped', desiredTasks: 0 });
   });
 
   it('restarts only a deployed, running application, counting restarts', () => {
-    given([created]).when({ type: 'RestartApplication', data: { applicationId: 'a-1' }, metadata }).thenThrows('CONFLICT');
-    given([created, deployed])
+    expect(spec.given([created]).when({ type: 'RestartApplication', data: { applicationId: 'a-1' }, metadata }).error()).toMatchObject({ code: 'CONFLICT' });
+    expect(spec.given([created, deployed])
       .when({ type: 'RestartApplication', data: { applicationId: 'a-1' }, metadata })
-      .then([{ type: 'ApplicationRestarted', data: { applicationId: 'a-1', restartCount: 1, requestedAt: metadata.now } }]);
+      .events()).toEqual([{ type: 'ApplicationRestarted', data: { applicationId: 'a-1', restartCount: 1, requestedAt: metadata.now } }]);
   });
 
   it('deletes an application, which then no longer exists for any command', () => {
-    given([]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 2 }, metadata }).thenThrows('RESOURCE_NOT_FOUND');
+    expect(spec.given([]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 2 }, metadata }).error()).toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
     const deleted: ApplicationEvent = {
       type: 'ApplicationDeleted',
       data: { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', deleteVolumes: true, deletedAt: metadata.now },
     };
-    given([created]).when({ type: 'DeleteApplication', data: { applicationId: 'a-1', deleteVolumes: true }, metadata }).then([deleted]);
-    given([created, deleted]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).thenThrows('RESOURCE_NOT_FOUND');
+    expect(spec.given([created]).when({ type: 'DeleteApplication', data: { applicationId: 'a-1', deleteVolumes: true }, metadata }).events()).toEqual([deleted]);
+    expect(spec.given([created, deleted]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).error()).toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
   });
 
   it('follows its project to another team, once', () => {
     const moved: ApplicationEvent = { type: 'ApplicationMoved', data: { applicationId: 'a-1', projectId: 'p-1', teamId: 't-2', movedAt: metadata.now } };
-    given([created]).when({ type: 'MoveApplication', data: { applicationId: 'a-1', teamId: 't-2' }, metadata: system }).then([moved]);
-    given([created, moved]).when({ type: 'MoveApplication', data: { applicationId: 'a-1', teamId: 't-2' }, metadata: system }).then([]);
+    expect(spec.given([created]).when({ type: 'MoveApplication', data: { applicationId: 'a-1', teamId: 't-2' }, metadata: system }).events()).toEqual([moved]);
+    expect(spec.given([created, moved]).when({ type: 'MoveApplication', data: { applicationId: 'a-1', teamId: 't-2' }, metadata: system }).events()).toEqual([]);
     expect(fold(applicationDecider, [created, moved])).toMatchObject({ teamId: 't-2' });
   });
 
   it('records a successful deployment, except for a deleted application', () => {
     const { deployedAt: _at, ...data } = deployed.data as any;
-    given([created]).when({ type: 'RecordApplicationDeployed', data, metadata: system }).then([deployed]);
+    expect(spec.given([created]).when({ type: 'RecordApplicationDeployed', data, metadata: system }).events()).toEqual([deployed]);
     const deleted: ApplicationEvent = { type: 'ApplicationDeleted', data: { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', deleteVolumes: false, deletedAt: metadata.now } };
-    given([created, deleted]).when({ type: 'RecordApplicationDeployed', data, metadata: system }).then([]);
+    expect(spec.given([created, deleted]).when({ type: 'RecordApplicationDeployed', data, metadata: system }).events()).toEqual([]);
   });
 
   it('records a runtime observation only when something changed', () => {
@@ -184,28 +164,28 @@ describe('application decider', () => {
       ports: [],
       message: 'task abc: task: non-zero exit (137)',
     };
-    given([created, deployed])
+    expect(spec.given([created, deployed])
       .when({ type: 'RecordRuntime', data: observation, metadata: system })
-      .then([{ type: 'ApplicationRuntimeObserved', data: { ...observation, observedAt: metadata.now } }]);
-    given([created, deployed, { type: 'ApplicationRuntimeObserved', data: { ...observation, observedAt: metadata.now } }])
+      .events()).toEqual([{ type: 'ApplicationRuntimeObserved', data: { ...observation, observedAt: metadata.now } }]);
+    expect(spec.given([created, deployed, { type: 'ApplicationRuntimeObserved', data: { ...observation, observedAt: metadata.now } }])
       .when({ type: 'RecordRuntime', data: { ...observation, desiredTasks: 1, runningTasks: 0 }, metadata: system })
-      .then([]);
+      .events()).toEqual([]);
   });
 
   it('a failed deployment before the first success shows the application as error with the reason; later ones leave what runs to the reconciler', () => {
     const data = { applicationId: 'a-1', deploymentId: 'd-2', reason: 'Deploying failed: 3 task(s) of this deployment failed to start' };
     const failed: ApplicationEvent = { type: 'ApplicationDeploymentFailed', data: { ...data, failedAt: metadata.now } };
-    given([created]).when({ type: 'RecordApplicationDeploymentFailed', data, metadata: system }).then([failed]);
+    expect(spec.given([created]).when({ type: 'RecordApplicationDeploymentFailed', data, metadata: system }).events()).toEqual([failed]);
     expect(fold(applicationDecider, [created, failed])).toMatchObject({ runtime: { status: 'error', healthStatus: 'unhealthy', message: data.reason } });
     expect(fold(applicationDecider, [created, deployed, failed])).toMatchObject({ runtime: { status: 'running', message: null }, current: { deploymentId: 'd-1' } });
     const deleted: ApplicationEvent = { type: 'ApplicationDeleted', data: { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', deleteVolumes: false, deletedAt: metadata.now } };
-    given([created, deleted]).when({ type: 'RecordApplicationDeploymentFailed', data, metadata: system }).then([]);
+    expect(spec.given([created, deleted]).when({ type: 'RecordApplicationDeploymentFailed', data, metadata: system }).events()).toEqual([]);
   });
 
   it('a started application is pending (its tasks starting) until the reconciler sees them run', () => {
     const stopped: ApplicationEvent = { type: 'ApplicationStopped', data: { applicationId: 'a-1', stoppedAt: metadata.now } };
     const started: ApplicationEvent = { type: 'ApplicationStarted', data: { applicationId: 'a-1', startedAt: metadata.now } };
-    given([created, deployed, stopped]).when({ type: 'StartApplication', data: { applicationId: 'a-1' }, metadata }).then([started]);
+    expect(spec.given([created, deployed, stopped]).when({ type: 'StartApplication', data: { applicationId: 'a-1' }, metadata }).events()).toEqual([started]);
     expect(fold(applicationDecider, [created, deployed, stopped])).toMatchObject({ runtime: { status: 'stopped' } });
     expect(fold(applicationDecider, [created, deployed, stopped, started])).toMatchObject({
       stopped: false,
@@ -216,8 +196,8 @@ describe('application decider', () => {
   it('sets and clears a command; events from before commands existed read as the image\'s own', () => {
     expect(fold(applicationDecider, [created])).toMatchObject({ config: { command: null } });
     const command = ['sh', '-c', 'exec httpd -f -p 8080'];
-    given([]).when(create({ command })).then([{ type: 'ApplicationCreated', data: { ...created.data, command } }]);
-    given([]).when(create({ command: ['x'.repeat(5000)] })).thenThrows('VALIDATION_ERROR', { errors: [{ field: 'command[0]' }] });
+    expect(spec.given([]).when(create({ command })).events()).toEqual([{ type: 'ApplicationCreated', data: { ...created.data, command } }]);
+    expect(spec.given([]).when(create({ command: ['x'.repeat(5000)] })).error()).toMatchObject({ code: 'VALIDATION_ERROR', details: { errors: [{ field: 'command[0]' }] } });
     const update = (value: unknown): ApplicationCommand => ({
       type: 'UpdateApplication',
       data: { applicationId: 'a-1', changes: { command: value as string[] }, envVarsSet: [], envVarsRemoved: [] },
@@ -227,11 +207,11 @@ describe('application decider', () => {
       type: 'ApplicationUpdated',
       data: { applicationId: 'a-1', projectId: 'p-1', changes: { command }, envVarsSet: [], envVarsRemoved: [], updatedAt: metadata.now },
     };
-    given([created]).when(update(command)).then([updated]);
-    given([created, updated]).when(update(command)).then([]);
+    expect(spec.given([created]).when(update(command)).events()).toEqual([updated]);
+    expect(spec.given([created, updated]).when(update(command)).events()).toEqual([]);
     expect(fold(applicationDecider, [created, updated])).toMatchObject({ config: { command } });
-    given([created]).when(update([])).thenThrows('VALIDATION_ERROR');
-    given([created]).when(update(['ok', 'a\u0000b'])).thenThrows('VALIDATION_ERROR', { errors: [{ field: 'command[1]' }] });
-    given([created]).when(update(['sh', 42])).thenThrows('VALIDATION_ERROR', { errors: [{ field: 'command[1]' }] });
+    expect(spec.given([created]).when(update([])).error()).toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect(spec.given([created]).when(update(['ok', 'a\u0000b'])).error()).toMatchObject({ code: 'VALIDATION_ERROR', details: { errors: [{ field: 'command[1]' }] } });
+    expect(spec.given([created]).when(update(['sh', 42])).error()).toMatchObject({ code: 'VALIDATION_ERROR', details: { errors: [{ field: 'command[1]' }] } });
   });
 });

@@ -75,7 +75,7 @@ export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): Dep
     statsIntervalMs: int(env, 'SLIPWAY_STATS_INTERVAL_MS', 15_000, 1000, 3_600_000),
     metricsRetentionDays: int(env, 'SLIPWAY_METRICS_RETENTION_DAYS', 30, 1, 3650),
     workDir: env.SLIPWAY_WORK_DIR || join(tmpdir(), 'slipway-builds'),
-    allowLocalGit: bool(env, 'SLIPWAY_GIT_ALLOW_LOCAL', true),
+    allowLocalGit: bool(env, 'SLIPWAY_GIT_ALLOW_LOCAL', false),
     allowBindMounts: bool(env, 'SLIPWAY_ALLOW_BIND_MOUNTS', false),
     stopGracePeriodSeconds: int(env, 'SLIPWAY_STOP_GRACE_SECONDS', 10, 0, 3600),
     restartDelaySeconds: int(env, 'SLIPWAY_RESTART_DELAY_SECONDS', 2, 0, 3600),

@@ -2,3 +2,4 @@ export * from './access';
 export * from './teams';
 export * from './api-keys';
 export * from './users';
+export * from './invitations';

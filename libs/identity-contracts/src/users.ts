@@ -1,6 +1,7 @@
 import type { Command, Event, HealthResponse, Page } from '@slipway/core';
 import type { ApiKeyPermission, AssignableRole, TeamRole } from './access';
 import type { ApiKeyRecord, ApiKeyView } from './api-keys';
+import type { CreateInvitationRequest, CreateInvitationResponse, InvitationView } from './invitations';
 import type { TeamMemberView, TeamView } from './teams';
 import { defineRequest } from '@slipway/messaging';
 
@@ -18,6 +19,8 @@ export interface UserView {
   id: string;
   username: string;
   email: string;
+  /** Proved by a verification token (or by an OIDC provider that verified it); only verified emails link OIDC sign-ins. */
+  emailVerified: boolean;
   roles: Role[];
   /** The user's personal team, where their projects go by default. */
   teamId: string;
@@ -27,22 +30,40 @@ export interface UserView {
 export const userStreamId = (userId: string): string => `user-${userId}`;
 
 // Commands -------------------------------------------------------------------
-export type RegisterUser = Command<
-  'RegisterUser',
-  { userId: string; username: string; email: string; passwordHash: string; roles: Role[]; teamId: string }
->;
+interface Registration {
+  userId: string;
+  username: string;
+  email: string;
+  passwordHash: string;
+  roles: Role[];
+  teamId: string;
+  /** The installation's owner (the first account): may invite anyone. Absent in events from before: false. */
+  instanceOwner?: boolean;
+  /** Registered through an OIDC provider that verified the email. Absent: false. */
+  emailVerified?: boolean;
+  invitationId?: string | null;
+}
+export type RegisterUser = Command<'RegisterUser', Registration>;
 export type StartSession = Command<'StartSession', { userId: string; sessionId: string; expiresAt: string }>;
 export type EndSession = Command<'EndSession', { userId: string; sessionId: string }>;
 export type ChangeEmail = Command<'ChangeEmail', { userId: string; email: string }>;
-export type ChangePassword = Command<'ChangePassword', { userId: string; passwordHash: string }>;
+/** Ends every other live session of the user; `keepSessionId` (the session asking) stays. */
+export type ChangePassword = Command<'ChangePassword', { userId: string; passwordHash: string; keepSessionId: string | null }>;
+export type RequestEmailVerification = Command<'RequestEmailVerification', { userId: string; tokenHash: string; expiresAt: string }>;
+export type VerifyEmail = Command<'VerifyEmail', { userId: string; tokenHash: string }>;
 export type LinkOidcIdentity = Command<'LinkOidcIdentity', { userId: string; provider: string; issuer: string; subject: string }>;
-export type UserCommand = RegisterUser | StartSession | EndSession | LinkOidcIdentity | ChangeEmail | ChangePassword;
+export type UserCommand =
+  | RegisterUser
+  | StartSession
+  | EndSession
+  | LinkOidcIdentity
+  | ChangeEmail
+  | ChangePassword
+  | RequestEmailVerification
+  | VerifyEmail;
 
 // Events ---------------------------------------------------------------------
-export type UserRegistered = Event<
-  'UserRegistered',
-  { userId: string; username: string; email: string; passwordHash: string; roles: Role[]; teamId: string; registeredAt: string }
->;
+export type UserRegistered = Event<'UserRegistered', Registration & { registeredAt: string }>;
 export type SessionStarted = Event<'SessionStarted', { userId: string; sessionId: string; expiresAt: string; startedAt: string }>;
 export type SessionEnded = Event<'SessionEnded', { userId: string; sessionId: string; expiresAt: string; endedAt: string }>;
 export type OidcIdentityLinked = Event<
@@ -51,16 +72,35 @@ export type OidcIdentityLinked = Event<
 >;
 export type EmailChanged = Event<'EmailChanged', { userId: string; email: string; previousEmail: string; changedAt: string }>;
 export type PasswordChanged = Event<'PasswordChanged', { userId: string; passwordHash: string; changedAt: string }>;
-export type UserEvent = UserRegistered | SessionStarted | SessionEnded | OidcIdentityLinked | EmailChanged | PasswordChanged;
+export type EmailVerificationRequested = Event<
+  'EmailVerificationRequested',
+  { userId: string; email: string; tokenHash: string; expiresAt: string; requestedAt: string }
+>;
+export type EmailVerified = Event<'EmailVerified', { userId: string; email: string; verifiedAt: string }>;
+export type UserEvent =
+  | UserRegistered
+  | SessionStarted
+  | SessionEnded
+  | OidcIdentityLinked
+  | EmailChanged
+  | PasswordChanged
+  | EmailVerificationRequested
+  | EmailVerified;
+
+/** Email verification tokens: `ev_<userId without dashes>_<secret>`; only sha256(secret) is stored. */
+export const EMAIL_TOKEN_PATTERN = /^ev_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
+export const EMAIL_TOKEN_TTL_SECONDS = 86400;
 
 /** Fields that never leave the identity service (stripped from public events). */
-export const PRIVATE_EVENT_FIELDS = ['passwordHash', 'secretHash'] as const;
+export const PRIVATE_EVENT_FIELDS = ['passwordHash', 'secretHash', 'tokenHash'] as const;
 
 // Requests -------------------------------------------------------------------
 export interface RegisterRequest {
   username: string;
   email: string;
   password: string;
+  /** Needed when registration is by invitation (`SLIPWAY_REGISTRATION=invite`). */
+  invitationToken?: string;
 }
 export interface LoginRequest {
   /** Username or email. */
@@ -105,9 +145,27 @@ export interface EnsureOwnerResponse {
 
 export interface UpdateMeRequest {
   userId: string;
+  /** The session asking: it survives a password change, every other one ends. */
+  sessionId: string | null;
   email?: string;
   password?: string;
   currentPassword?: string;
+}
+export interface UpdateMeResponse {
+  user: UserView;
+  /** Sessions a password change ended (gateways refuse their tokens). */
+  endedSessions: Array<{ sessionId: string; expiresAt: string }>;
+}
+/** What the login throttle counts under: the account an identifier names, however it is typed. */
+export interface LoginAccountResponse {
+  /** `user:<id>` for an existing account, else `name:<identifier lower-cased>`. */
+  accountKey: string;
+}
+export interface SessionView {
+  sessionId: string;
+  userId: string;
+  expiresAt: string;
+  ended: boolean;
 }
 
 export interface CreateTeamRequest {
@@ -175,7 +233,16 @@ export const IdentityApi = {
   me: defineRequest<{ userId: string }, UserView>(IDENTITY_SERVICE, 'identity.query.me'),
   revokedSessions: defineRequest<Record<string, never>, RevokedSessionsResponse>(IDENTITY_SERVICE, 'identity.query.revoked-sessions'),
   health: defineRequest<Record<string, never>, HealthResponse>(IDENTITY_SERVICE, 'identity.query.health'),
-  updateMe: defineRequest<UpdateMeRequest, UserView>(IDENTITY_SERVICE, 'identity.cmd.update-me'),
+  updateMe: defineRequest<UpdateMeRequest, UpdateMeResponse>(IDENTITY_SERVICE, 'identity.cmd.update-me'),
+  loginAccount: defineRequest<{ identifier: string }, LoginAccountResponse>(IDENTITY_SERVICE, 'identity.query.login-account'),
+  /** A session by id (RESOURCE_NOT_FOUND when there is none): gateways check unknown `sid`s once. */
+  session: defineRequest<{ sessionId: string }, SessionView>(IDENTITY_SERVICE, 'identity.query.session'),
+  createInvitation: defineRequest<CreateInvitationRequest, CreateInvitationResponse>(IDENTITY_SERVICE, 'identity.cmd.create-invitation'),
+  listInvitations: defineRequest<{ actorId: string }, { data: InvitationView[] }>(IDENTITY_SERVICE, 'identity.query.invitations'),
+  revokeInvitation: defineRequest<{ actorId: string; invitationId: string }, InvitationView>(IDENTITY_SERVICE, 'identity.cmd.revoke-invitation'),
+  /** Sends (today: logs, see the README) a single-use link proving the user's current email. */
+  requestEmailVerification: defineRequest<{ userId: string }, { email: string; expiresAt: string }>(IDENTITY_SERVICE, 'identity.cmd.request-email-verification'),
+  verifyEmail: defineRequest<{ token: string }, UserView>(IDENTITY_SERVICE, 'identity.cmd.verify-email'),
   createTeam: defineRequest<CreateTeamRequest, TeamView>(IDENTITY_SERVICE, 'identity.cmd.create-team'),
   addMember: defineRequest<TeamMemberRequest, TeamMemberView>(IDENTITY_SERVICE, 'identity.cmd.add-member'),
   changeMemberRole: defineRequest<TeamMemberRequest, TeamMemberView>(IDENTITY_SERVICE, 'identity.cmd.change-member-role'),

@@ -1,14 +1,18 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as argon2 from 'argon2';
 import { AppError, commandMetadata, type Command, type Decider, type Event, type Page, type RequestContext, type ValidationIssue } from '@slipway/core';
 import type { PublicEvent } from '@slipway/messaging';
-import { handleCommand, type EventStore } from '@slipway/event-store';
+import { handleCommand, type EventStore, type RecordedEvent } from '@slipway/event-store';
+import type { EntityManager } from 'typeorm';
 import {
   EMAIL_PATTERN,
+  EMAIL_TOKEN_PATTERN,
+  EMAIL_TOKEN_TTL_SECONDS,
+  INVITATION_TOKEN_PATTERN,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
-  USERNAME_PATTERN,
   apiKeyStreamId,
+  invitationStreamId,
   teamStreamId,
   userStreamId,
   type AccessSnapshot,
@@ -19,7 +23,15 @@ import {
   type ApiKeyView,
   type CreateApiKeyRequest,
   type CreateApiKeyResponse,
+  type CreateInvitationRequest,
+  type CreateInvitationResponse,
   type CreateTeamRequest,
+  type InvitationCommand,
+  type InvitationView,
+  type LoginAccountResponse,
+  type RegistrationMode,
+  type SessionView,
+  type UpdateMeResponse,
   type TeamCommand,
   type TeamMemberRequest,
   type TeamMemberView,
@@ -32,26 +44,27 @@ import {
   type OidcLoginRequest,
   type RegisterRequest,
   type RevokedSessionsResponse,
-  type Role,
   type UserCommand,
   type UserView,
 } from '@slipway/identity-contracts';
 import { apiKeyDecider } from './api-key.decider';
+import { invitationDecider } from './invitation.decider';
+import type { Mailer } from './mailer';
+import { decideRegistration } from './registration';
 import { teamDecider } from './team.decider';
 import { userDecider } from './user.decider';
 import { applyToAudit, initAudit, queryAudit } from './audit';
 import { usersProjection } from './users.projection';
+import { hashSecret, registeredView, toInvitationView, type InvitationRow, toApiKeyRecord, toApiKeyView, toView, uuidFrom, uuidOf, validateRegistration, type ApiKeyRow, type UserRow } from './accounts-model';
 
 export type { RequestContext };
 
-interface UserRow {
-  id: string;
-  username: string;
-  email: string;
-  password_hash: string;
-  roles: Role[];
-  team_id: string;
-  created_at: Date;
+
+export interface IdentityOptions {
+  /** SLIPWAY_REGISTRATION; unset: open until the owner exists, then invite. */
+  registration?: RegistrationMode;
+  /** Delivers email verification links. */
+  mailer?: Mailer;
 }
 
 const INVALID_LOGIN = 'Invalid username or password';
@@ -61,7 +74,10 @@ export class IdentityApplication {
   /** Verified against when the account does not exist, so timing does not reveal accounts. */
   private decoyHash?: string;
 
-  constructor(private readonly store: EventStore) {
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: IdentityOptions = {},
+  ) {
     this.projection = usersProjection(store.schema);
   }
 
@@ -73,19 +89,153 @@ export class IdentityApplication {
     this.decoyHash = await argon2.hash(randomBytes(16).toString('hex'));
   }
 
-  async register(req: RegisterRequest, ctx: RequestContext, roles: Role[] = ['owner']): Promise<UserView> {
+  /** Self-registration, under SLIPWAY_REGISTRATION (with an invitation where it needs one). */
+  async register(req: RegisterRequest, ctx: RequestContext): Promise<UserView> {
     validateRegistration(req);
-    const userId = randomUUID();
+    const token = typeof req.invitationToken === 'string' && req.invitationToken ? req.invitationToken : undefined;
+    const outcome = decideRegistration(this.options.registration, await this.ownerExists(), token !== undefined);
+    if (outcome !== 'invited') return this.createAccount(req, ctx, { instanceOwner: outcome === 'owner' });
+    const match = INVITATION_TOKEN_PATTERN.exec(token!);
+    if (!match) {
+      throw new AppError('FORBIDDEN', 'The invitation token is not valid; ask an administrator for a new invitation', { field: 'invitationToken' });
+    }
+    return this.registerInvited(req, ctx, uuidOf(match[1]), hashSecret(match[2]), false);
+  }
+
+  /**
+   * Accepts the invitation on its own stream, then registers the account (and
+   * joins the invitation's team); the invitation is given back if the
+   * registration fails. `tokenHash` null: the email was proved instead.
+   */
+  private async registerInvited(req: RegisterRequest, ctx: RequestContext, invitationId: string, tokenHash: string | null, emailVerified: boolean): Promise<UserView> {
+    await this.assertFree(req);
+    // The account's id is fixed by the command id, so a retried request accepts and registers once.
+    const userId = ctx.commandId ? uuidFrom(`register:${ctx.commandId}`) : randomUUID();
+    const accepted = await handleCommand(this.store, invitationDecider, invitationStreamId(invitationId), {
+      type: 'AcceptInvitation',
+      data: { invitationId, tokenHash, userId, email: req.email },
+      metadata: this.metadata({ ...ctx, commandId: `${ctx.commandId ?? randomUUID()}:accept` }, userId),
+    } as InvitationCommand, {
+      result: (state) => (state.status === 'absent' ? null : { teamId: state.teamId, role: state.role }),
+      inTransaction: (tx, recorded) => this.applyAll(tx, recorded),
+    });
+    let user: UserView;
+    try {
+      user = await this.createAccount(req, ctx, { instanceOwner: false, userId, invitationId, emailVerified });
+    } catch (e) {
+      if (accepted.events.length > 0) {
+        await this.run(invitationDecider, invitationStreamId(invitationId), {
+          type: 'ReleaseInvitation',
+          data: { invitationId, userId },
+          metadata: this.metadata({ ...ctx, commandId: undefined }, userId),
+        } as InvitationCommand).catch(() => undefined);
+      }
+      throw e;
+    }
+    const invitation = accepted.result;
+    if (invitation?.teamId && invitation.role) {
+      await this.addMember({ teamId: invitation.teamId, userId: user.id, role: invitation.role }, {
+        ...ctx,
+        commandId: `invitation-member:${invitationId}`,
+        actorId: user.id,
+      });
+    }
+    return user;
+  }
+
+  /** An open invitation bound to this email (oldest first), for a sign-in whose provider proved the email. */
+  private async invitationFor(email: string): Promise<string | undefined> {
+    const rows: Array<{ id: string }> = await this.store.dataSource.query(
+      `SELECT id FROM "${this.store.schema}".invitations WHERE lower(email) = lower($1) AND accepted_by IS NULL AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at LIMIT 1`,
+      [email],
+    );
+    return rows[0]?.id;
+  }
+
+  private async applyAll(tx: EntityManager, recorded: RecordedEvent[]): Promise<void> {
+    for (const event of recorded) await this.projection.apply(tx, event);
+  }
+
+  private async ownerExists(): Promise<boolean> {
+    const rows: unknown[] = await this.store.dataSource.query(`SELECT 1 FROM "${this.store.schema}".users LIMIT 1`);
+    return rows.length > 0;
+  }
+
+  /** Refuses a taken username or email before an invitation is spent on it. */
+  private async assertFree(req: RegisterRequest): Promise<void> {
+    const taken: Array<{ username: string }> = await this.store.dataSource.query(
+      `SELECT username FROM "${this.store.schema}".users WHERE lower(username) = lower($1) OR lower(email) = lower($2) LIMIT 1`,
+      [req.username, req.email],
+    );
+    if (taken[0]) {
+      const field = taken[0].username.toLowerCase() === req.username.toLowerCase() ? 'username' : 'email';
+      throw AppError.conflict(`An account with this ${field} already exists`, { field });
+    }
+  }
+
+  private async createAccount(
+    req: RegisterRequest,
+    ctx: RequestContext,
+    opts: { instanceOwner: boolean; emailVerified?: boolean; userId?: string; invitationId?: string },
+  ): Promise<UserView> {
+    validateRegistration(req);
+    const userId = opts.userId ?? randomUUID();
     const passwordHash = await argon2.hash(req.password);
     const teamId = randomUUID();
     const outcome = await this.execute(userId, ctx, {
       type: 'RegisterUser',
-      data: { userId, username: req.username, email: req.email, passwordHash, roles, teamId },
+      data: {
+        userId,
+        username: req.username,
+        email: req.email,
+        passwordHash,
+        roles: ['owner'],
+        teamId,
+        instanceOwner: opts.instanceOwner,
+        emailVerified: opts.emailVerified ?? false,
+        invitationId: opts.invitationId ?? null,
+      },
       metadata: this.metadata(ctx, userId),
     });
     const user = outcome.result as UserView;
     await this.ensurePersonalTeam(user, ctx);
     return user;
+  }
+
+  /** An invitation to register (and, with `teamId`, to join that team): by the installation's owner, or by a team's admins for their team. */
+  async createInvitation(req: CreateInvitationRequest, ctx: RequestContext): Promise<CreateInvitationResponse> {
+    const [actor]: UserRow[] = await this.store.dataSource.query(`SELECT * FROM "${this.store.schema}".users WHERE id::text = $1`, [req.actorId]);
+    if (!actor) throw new AppError('INVALID_TOKEN', 'The account of this token no longer exists; log in again');
+    // The gateway checked team:members:manage for teamId; without a team only the installation's owner may invite.
+    if (!req.teamId && !actor.instance_owner) {
+      throw new AppError('FORBIDDEN', "Only the installation's owner may invite without a team; team admins invite into their team (give teamId)");
+    }
+    if (req.email !== null && (typeof req.email !== 'string' || req.email.length > 254 || !EMAIL_PATTERN.test(req.email))) {
+      throw AppError.validation([{ field: 'email', message: 'Email must be a valid address', constraint: 'isEmail', received: req.email }]);
+    }
+    if (req.teamId) {
+      const [team]: Array<{ personal: boolean }> = await this.store.dataSource.query(`SELECT personal FROM "${this.store.schema}".teams WHERE id::text = $1`, [req.teamId]);
+      if (!team) throw AppError.notFound('team', req.teamId);
+      if (team.personal) throw new AppError('UNPROCESSABLE_ENTITY', 'Personal teams have no other members; invite into a team you created (POST /api/teams)');
+    }
+    const invitationId = randomUUID();
+    const secret = randomBytes(32).toString('base64url');
+    const now = ctx.now ?? new Date().toISOString();
+    const expiresAt = new Date(Date.parse(now) + req.expiresInSeconds * 1000).toISOString();
+    const outcome = await handleCommand(this.store, invitationDecider, invitationStreamId(invitationId), {
+      type: 'CreateInvitation',
+      data: { invitationId, tokenHash: hashSecret(secret), email: req.email, teamId: req.teamId, role: req.teamId ? req.role ?? 'developer' : null, invitedBy: actor.id, expiresAt },
+      metadata: this.metadata({ ...ctx, now }, actor.id),
+    } as InvitationCommand, { requestHash: ctx.requestHash, result: () => invitationId, inTransaction: (tx, recorded) => this.applyAll(tx, recorded) });
+    if (outcome.duplicate) {
+      throw AppError.conflict('This Idempotency-Key already created an invitation; its token was shown once. Create another if it was lost.', {
+        invitationId: outcome.result,
+      });
+    }
+    return {
+      token: `inv_${invitationId.replace(/-/g, '')}_${secret}`,
+      invitation: { id: invitationId, status: 'open', email: req.email, teamId: req.teamId, role: req.teamId ? req.role ?? 'developer' : null, expiresAt, createdAt: now },
+    };
   }
 
   /**
@@ -99,6 +249,49 @@ export class IdentityApplication {
       data: { teamId: user.teamId, name: `${user.username}-personal`.slice(0, 50), description: null, ownerId: user.id, personal: true },
       metadata: this.metadata({ ...ctx, commandId: `personal-team:${user.id}` }, user.id),
     } as TeamCommand);
+  }
+
+  /** Invitations the actor may see: all of them for the installation's owner, else the ones they made. */
+  async listInvitations(actorId: string): Promise<{ data: InvitationView[] }> {
+    const rows: InvitationRow[] = await this.store.dataSource.query(
+      `SELECT i.* FROM "${this.store.schema}".invitations i
+       WHERE i.invited_by::text = $1 OR EXISTS (SELECT 1 FROM "${this.store.schema}".users u WHERE u.id::text = $1 AND u.instance_owner)
+       ORDER BY i.created_at DESC, i.id LIMIT 500`,
+      [actorId],
+    );
+    return { data: rows.map(toInvitationView) };
+  }
+
+  /** Withdraws an open invitation: by whoever made it, or the installation's owner (others: 404). */
+  async revokeInvitation(req: { actorId: string; invitationId: string }, ctx: RequestContext): Promise<InvitationView> {
+    const visible = (await this.listInvitations(req.actorId)).data.find((i) => i.id === req.invitationId);
+    if (!visible) throw AppError.notFound('invitation', req.invitationId);
+    await this.run(invitationDecider, invitationStreamId(req.invitationId), {
+      type: 'RevokeInvitation',
+      data: { invitationId: req.invitationId },
+      metadata: this.metadata(ctx, req.actorId),
+    } as InvitationCommand, ctx.requestHash);
+    return (await this.listInvitations(req.actorId)).data.find((i) => i.id === req.invitationId)!;
+  }
+
+  /** The account an identifier names (username or email, any case), for the login throttle. */
+  async loginAccount(identifier: string): Promise<LoginAccountResponse> {
+    const typed = String(identifier ?? '');
+    const rows: Array<{ id: string }> = await this.store.dataSource.query(
+      `SELECT id FROM "${this.store.schema}".users WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1`,
+      [typed],
+    );
+    return { accountKey: rows[0] ? `user:${rows[0].id}` : `name:${typed.toLowerCase()}` };
+  }
+
+  async session(sessionId: string): Promise<SessionView> {
+    const rows: Array<{ id: string; user_id: string; expires_at: Date; ended_at: Date | null }> = await this.store.dataSource.query(
+      `SELECT id, user_id, expires_at, ended_at FROM "${this.store.schema}".sessions WHERE id::text = $1`,
+      [sessionId],
+    );
+    if (!rows[0]) throw AppError.notFound('session', sessionId);
+    const r = rows[0];
+    return { sessionId: r.id, userId: r.user_id, expiresAt: new Date(r.expires_at).toISOString(), ended: r.ended_at !== null };
   }
 
   async login(req: LoginRequest, ctx: RequestContext): Promise<LoginResponse> {
@@ -129,10 +322,24 @@ export class IdentityApplication {
       throw new AppError('UNAUTHORIZED', `The ${req.provider} account's email is not verified; verify it with the provider and log in again`);
     }
     let [user]: UserRow[] = await this.store.dataSource.query(`SELECT * FROM "${schema}".users WHERE lower(email) = lower($1)`, [req.email]);
+    if (user && !user.email_verified) {
+      // Anyone can register a local account with someone else's address: linking it would hand
+      // that squatter the provider's account, so only an account that proved its email is linked.
+      throw AppError.conflict(
+        `An account with this email already exists, and its email is not verified, so it is not linked to your ${req.provider} sign-in. ` +
+          `If it is yours: log in with its password, verify the email (POST /api/users/me/email-verification), then sign in with ${req.provider} again`,
+        { field: 'email' },
+      );
+    }
     if (!user) {
+      // An invitation bound to this email needs no token: the provider just proved the address.
+      const invitationId = await this.invitationFor(req.email);
+      const outcome = decideRegistration(this.options.registration, await this.ownerExists(), invitationId !== undefined);
       const username = await this.freeUsername(req.name ?? req.email.split('@')[0]);
-      // The account has no usable password until the user sets one.
-      await this.register({ username, email: req.email, password: randomBytes(24).toString('base64url') }, { ...ctx, commandId: undefined });
+      // The account has no usable password until the user sets one; the provider verified its email.
+      const account = { username, email: req.email, password: randomBytes(24).toString('base64url') };
+      if (outcome === 'invited') await this.registerInvited(account, { ...ctx, commandId: undefined }, invitationId!, null, true);
+      else await this.createAccount(account, { ...ctx, commandId: undefined }, { instanceOwner: outcome === 'owner', emailVerified: true });
       [user] = await this.store.dataSource.query(`SELECT * FROM "${schema}".users WHERE lower(email) = lower($1)`, [req.email]);
     }
     await this.execute(user.id, { ...ctx, commandId: undefined }, {
@@ -200,11 +407,16 @@ export class IdentityApplication {
     if (Number(count) > 0) return { created: false };
     const password = req.password ?? randomBytes(12).toString('base64url');
     // A fixed command id makes two gateways starting at once create one owner.
-    const user = await this.register({ username: req.username, email: req.email, password }, { ...ctx, commandId: 'ensure-owner' });
+    const user = await this.createAccount({ username: req.username, email: req.email, password }, { ...ctx, commandId: 'ensure-owner' }, { instanceOwner: true });
     return { created: true, user, password: req.password ? undefined : password };
   }
 
-  async updateMe(req: UpdateMeRequest, ctx: RequestContext): Promise<UserView> {
+  /**
+   * Email and password changes both need the current password (a stolen
+   * session alone cannot take the account over). A password change ends
+   * every other session of the account; the one asking stays.
+   */
+  async updateMe(req: UpdateMeRequest, ctx: RequestContext): Promise<UpdateMeResponse> {
     const [row]: UserRow[] = await this.store.dataSource.query(`SELECT * FROM "${this.store.schema}".users WHERE id = $1`, [req.userId]);
     if (!row) throw new AppError('INVALID_TOKEN', 'The account of this token no longer exists; log in again');
     const issues: ValidationIssue[] = [];
@@ -214,27 +426,64 @@ export class IdentityApplication {
     if (req.password !== undefined && (typeof req.password !== 'string' || req.password.length < PASSWORD_MIN_LENGTH || req.password.length > PASSWORD_MAX_LENGTH)) {
       issues.push({ field: 'password', message: `Password must be ${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters`, constraint: 'length' });
     }
-    if (req.password !== undefined && req.currentPassword === undefined) {
-      issues.push({ field: 'currentPassword', message: 'currentPassword is required to change the password', constraint: 'required' });
+    if ((req.password !== undefined || req.email !== undefined) && req.currentPassword === undefined) {
+      issues.push({ field: 'currentPassword', message: 'currentPassword is required to change the email or the password', constraint: 'required' });
     }
     if (issues.length > 0) throw AppError.validation(issues);
-    if (req.password !== undefined) {
+    // A currentPassword sent is always checked, changes or not: a wrong one must never pass as a success (the throttle resets on those).
+    if (req.currentPassword !== undefined) {
       const ok = await argon2.verify(row.password_hash, String(req.currentPassword)).catch(() => false);
       if (!ok) throw new AppError('FORBIDDEN', 'currentPassword is not correct', { field: 'currentPassword' });
-      await this.execute(row.id, ctx, {
+    }
+    if (req.password === undefined && req.email === undefined) return { user: toView(row), endedSessions: [] };
+    const endedSessions: UpdateMeResponse['endedSessions'] = [];
+    if (req.password !== undefined) {
+      const outcome = await this.execute(row.id, ctx, {
         type: 'ChangePassword',
-        data: { userId: row.id, passwordHash: await argon2.hash(req.password) },
+        data: { userId: row.id, passwordHash: await argon2.hash(req.password), keepSessionId: req.sessionId },
         metadata: this.metadata(ctx, row.id),
       });
+      for (const e of outcome.events) if (e.type === 'SessionEnded') endedSessions.push({ sessionId: String(e.data.sessionId), expiresAt: String(e.data.expiresAt) });
     }
     if (req.email !== undefined) {
-      await this.execute(row.id, { ...ctx, commandId: ctx.commandId ? `${ctx.commandId}:email` : undefined }, {
-        type: 'ChangeEmail',
-        data: { userId: row.id, email: req.email },
-        metadata: this.metadata({ ...ctx, commandId: ctx.commandId ? `${ctx.commandId}:email` : undefined }, row.id),
+      const emailCtx = { ...ctx, commandId: ctx.commandId ? `${ctx.commandId}:email` : undefined };
+      await this.execute(row.id, emailCtx, { type: 'ChangeEmail', data: { userId: row.id, email: req.email }, metadata: this.metadata(emailCtx, row.id) });
+    }
+    return { user: await this.me(row.id), endedSessions };
+  }
+
+  /** Mails (see Mailer) a single-use token proving the current email; only its hash is kept. */
+  async requestEmailVerification(userId: string, ctx: RequestContext): Promise<{ email: string; expiresAt: string }> {
+    const user = await this.me(userId);
+    const secret = randomBytes(32).toString('base64url');
+    const now = ctx.now ?? new Date().toISOString();
+    const expiresAt = new Date(Date.parse(now) + EMAIL_TOKEN_TTL_SECONDS * 1000).toISOString();
+    // Each request sends a new token (the previous one stops working), never a replay.
+    const runCtx = { ...ctx, commandId: undefined, now };
+    await this.execute(userId, runCtx, { type: 'RequestEmailVerification', data: { userId, tokenHash: hashSecret(secret), expiresAt }, metadata: this.metadata(runCtx, userId) });
+    const token = `ev_${userId.replace(/-/g, '')}_${secret}`;
+    await this.options.mailer?.send({
+      to: user.email,
+      subject: 'Verify your Slipway email',
+      text: `POST /api/auth/verify-email {"token":"${token}"} (valid until ${expiresAt})`,
+    });
+    return { email: user.email, expiresAt };
+  }
+
+  async verifyEmail(token: string, ctx: RequestContext): Promise<UserView> {
+    const match = EMAIL_TOKEN_PATTERN.exec(String(token ?? ''));
+    if (!match) {
+      throw new AppError('INVALID_INPUT', 'The verification token is not valid or has expired; ask for a new one with POST /api/users/me/email-verification', {
+        field: 'token',
       });
     }
-    return this.me(row.id);
+    const userId = uuidOf(match[1]);
+    await this.execute(userId, { ...ctx, commandId: undefined }, {
+      type: 'VerifyEmail',
+      data: { userId, tokenHash: hashSecret(match[2]) },
+      metadata: this.metadata({ ...ctx, commandId: undefined }, userId),
+    });
+    return this.me(userId);
   }
 
   async createTeam(req: CreateTeamRequest, ctx: RequestContext): Promise<TeamView> {
@@ -464,94 +713,4 @@ export class IdentityApplication {
       },
     });
   }
-}
-
-function registeredView(command: Extract<UserCommand, { type: 'RegisterUser' }>): UserView {
-  const d = command.data;
-  return { id: d.userId, username: d.username, email: d.email, roles: d.roles, teamId: d.teamId, createdAt: command.metadata.now };
-}
-
-function toView(row: UserRow): UserView {
-  return {
-    id: row.id,
-    username: row.username,
-    email: row.email,
-    roles: row.roles,
-    teamId: row.team_id,
-    createdAt: new Date(row.created_at).toISOString(),
-  };
-}
-
-export function validateRegistration(req: RegisterRequest): void {
-  const issues: ValidationIssue[] = [];
-  if (typeof req.username !== 'string' || !USERNAME_PATTERN.test(req.username)) {
-    issues.push({
-      field: 'username',
-      message: 'Username must be 3-32 letters, digits, dots, underscores or hyphens, starting and ending with a letter or digit',
-      constraint: 'pattern',
-      received: req.username,
-    });
-  }
-  if (typeof req.email !== 'string' || req.email.length > 254 || !EMAIL_PATTERN.test(req.email)) {
-    issues.push({ field: 'email', message: 'Email must be a valid address', constraint: 'isEmail', received: req.email });
-  }
-  if (typeof req.password !== 'string' || req.password.length < PASSWORD_MIN_LENGTH || req.password.length > PASSWORD_MAX_LENGTH) {
-    // Never echo a password back.
-    issues.push({
-      field: 'password',
-      message: `Password must be ${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters`,
-      constraint: 'length',
-    });
-  }
-  if (issues.length > 0) throw AppError.validation(issues);
-}
-
-interface ApiKeyRow {
-  id: string;
-  user_id: string;
-  team_id: string;
-  name: string;
-  prefix: string;
-  secret_hash: string;
-  project_ids: string[] | null;
-  permission: 'read' | 'read-write';
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  last_used_at: Date | null;
-  created_at: Date;
-}
-
-const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
-
-function toApiKeyView(r: ApiKeyRow): ApiKeyView {
-  return {
-    id: r.id,
-    name: r.name,
-    prefix: `${r.prefix}…`,
-    teamId: r.team_id,
-    projectIds: r.project_ids,
-    permission: r.permission,
-    expiresAt: iso(r.expires_at),
-    lastUsedAt: iso(r.last_used_at),
-    revokedAt: iso(r.revoked_at),
-    createdAt: new Date(r.created_at).toISOString(),
-  };
-}
-
-function toApiKeyRecord(r: ApiKeyRow): ApiKeyRecord {
-  return {
-    keyId: r.id,
-    userId: r.user_id,
-    teamId: r.team_id,
-    secretHash: r.secret_hash,
-    projectIds: r.project_ids,
-    permission: r.permission,
-    expiresAt: iso(r.expires_at),
-    revokedAt: iso(r.revoked_at),
-  };
-}
-
-/** API keys carry 256 random bits: a fast hash is enough (no dictionary to guess from). */
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
 }

@@ -11,6 +11,9 @@ export type UserState =
       /** `${provider}|${subject}` of linked OIDC identities. */
       identities: string[];
       email: string;
+      emailVerified: boolean;
+      /** The outstanding verification of `email`, if one was requested. */
+      verification: { tokenHash: string; expiresAt: string } | null;
     };
 
 export const initialUserState = (): UserState => ({ status: 'absent' });
@@ -33,12 +36,31 @@ export function decideUser(command: UserCommand, state: UserState): UserEvent[] 
     }
     case 'ChangeEmail': {
       if (state.status !== 'active') throw new AppError('INVALID_TOKEN', 'The account does not exist');
-      if (state.email.toLowerCase() === command.data.email.toLowerCase() && state.email === command.data.email) return [];
+      if (state.email === command.data.email) return [];
       return [{ type: 'EmailChanged', data: { ...command.data, previousEmail: state.email, changedAt: now } }];
     }
-    case 'ChangePassword':
+    case 'ChangePassword': {
       if (state.status !== 'active') throw new AppError('INVALID_TOKEN', 'The account does not exist');
-      return [{ type: 'PasswordChanged', data: { ...command.data, changedAt: now } }];
+      const { keepSessionId, ...data } = command.data;
+      // Whoever knew the old password may hold a session: every other live one ends with it.
+      const ended: UserEvent[] = Object.entries(state.sessions)
+        .filter(([sessionId, expiresAt]) => sessionId !== keepSessionId && expiresAt > now)
+        .map(([sessionId, expiresAt]) => ({ type: 'SessionEnded', data: { userId: state.userId, sessionId, expiresAt, endedAt: now } }));
+      return [{ type: 'PasswordChanged', data: { ...data, changedAt: now } }, ...ended];
+    }
+    case 'RequestEmailVerification':
+      if (state.status !== 'active') throw new AppError('INVALID_TOKEN', 'The account does not exist');
+      if (state.emailVerified) throw AppError.conflict('The email is already verified', { email: state.email });
+      return [{ type: 'EmailVerificationRequested', data: { ...command.data, email: state.email, requestedAt: now } }];
+    case 'VerifyEmail': {
+      const v = state.status === 'active' ? state.verification : null;
+      if (state.status !== 'active' || !v || v.tokenHash !== command.data.tokenHash || v.expiresAt <= now) {
+        throw new AppError('INVALID_INPUT', 'The verification token is not valid or has expired; ask for a new one with POST /api/users/me/email-verification', {
+          field: 'token',
+        });
+      }
+      return [{ type: 'EmailVerified', data: { userId: state.userId, email: state.email, verifiedAt: now } }];
+    }
     case 'LinkOidcIdentity': {
       if (state.status !== 'active') throw new AppError('UNAUTHORIZED', 'The account does not exist');
       const key = `${command.data.provider}|${command.data.subject}`;
@@ -53,7 +75,16 @@ export function decideUser(command: UserCommand, state: UserState): UserEvent[] 
 export function evolveUser(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'UserRegistered':
-      return { status: 'active', userId: event.data.userId, roles: event.data.roles, sessions: {}, identities: [], email: event.data.email };
+      return {
+        status: 'active',
+        userId: event.data.userId,
+        roles: event.data.roles,
+        sessions: {},
+        identities: [],
+        email: event.data.email,
+        emailVerified: event.data.emailVerified ?? false,
+        verification: null,
+      };
     case 'SessionStarted':
       if (state.status !== 'active') return state;
       return { ...state, sessions: { ...state.sessions, [event.data.sessionId]: event.data.expiresAt } };
@@ -64,9 +95,16 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
     }
     case 'EmailChanged':
       if (state.status !== 'active') return state;
-      return { ...state, email: event.data.email };
+      // A new address is unproved, and a token sent to the old one no longer proves anything.
+      return { ...state, email: event.data.email, emailVerified: false, verification: null };
     case 'PasswordChanged':
       return state;
+    case 'EmailVerificationRequested':
+      if (state.status !== 'active') return state;
+      return { ...state, verification: { tokenHash: event.data.tokenHash, expiresAt: event.data.expiresAt } };
+    case 'EmailVerified':
+      if (state.status !== 'active') return state;
+      return { ...state, emailVerified: true, verification: null };
     case 'OidcIdentityLinked':
       if (state.status !== 'active') return state;
       return { ...state, identities: [...state.identities, `${event.data.provider}|${event.data.subject}`] };

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { AppError } from '@slipway/core';
 import type { Projection, RecordedEvent } from '@slipway/event-store';
-import type { ApiKeyEvent, TeamEvent, UserEvent } from '@slipway/identity-contracts';
+import type { ApiKeyEvent, InvitationEvent, TeamEvent, UserEvent } from '@slipway/identity-contracts';
 
 /**
  * The accounts model (users, sessions, OIDC identities, teams, members, API
@@ -18,6 +18,7 @@ export function usersProjection(schema: string): Projection {
   const teams = `"${schema}".teams`;
   const members = `"${schema}".team_members`;
   const keys = `"${schema}".api_keys`;
+  const invitations = `"${schema}".invitations`;
   return {
     name: USERS_PROJECTION,
     handles: [
@@ -27,6 +28,7 @@ export function usersProjection(schema: string): Projection {
       'OidcIdentityLinked',
       'EmailChanged',
       'PasswordChanged',
+      'EmailVerified',
       'TeamCreated',
       'TeamMemberAdded',
       'TeamMemberRoleChanged',
@@ -34,6 +36,10 @@ export function usersProjection(schema: string): Projection {
       'ApiKeyCreated',
       'ApiKeyRevoked',
       'ApiKeyUsed',
+      'InvitationCreated',
+      'InvitationAccepted',
+      'InvitationReleased',
+      'InvitationRevoked',
     ],
     async init(tx: EntityManager) {
       await tx.query(`
@@ -46,6 +52,12 @@ export function usersProjection(schema: string): Projection {
           team_id uuid NOT NULL,
           created_at timestamptz NOT NULL
         )`);
+      // Added later: rows from before start unverified, and the first account is the owner.
+      await tx.query(`ALTER TABLE ${users} ADD COLUMN IF NOT EXISTS email_verified boolean NOT NULL DEFAULT false`);
+      await tx.query(`ALTER TABLE ${users} ADD COLUMN IF NOT EXISTS instance_owner boolean`);
+      await tx.query(
+        `UPDATE ${users} SET instance_owner = (id = (SELECT id FROM ${users} ORDER BY created_at, id LIMIT 1)) WHERE instance_owner IS NULL`,
+      );
       await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON ${users} (lower(username))`);
       await tx.query(`CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON ${users} (lower(email))`);
       await tx.query(`
@@ -97,9 +109,23 @@ export function usersProjection(schema: string): Projection {
           created_at timestamptz NOT NULL
         )`);
       await tx.query(`CREATE INDEX IF NOT EXISTS api_keys_user ON ${keys} (user_id)`);
+      // Invitations bound to an email, found by that email when a provider proves it (never the token hash).
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${invitations} (
+          id uuid PRIMARY KEY,
+          email text,
+          team_id uuid,
+          role text,
+          invited_by uuid NOT NULL,
+          expires_at timestamptz NOT NULL,
+          accepted_by uuid,
+          revoked_at timestamptz,
+          created_at timestamptz NOT NULL
+        )`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS invitations_email ON ${invitations} (lower(email)) WHERE accepted_by IS NULL AND revoked_at IS NULL`);
     },
     async apply(tx: EntityManager, recorded: RecordedEvent) {
-      const event = { type: recorded.type, data: recorded.data } as UserEvent | TeamEvent | ApiKeyEvent;
+      const event = { type: recorded.type, data: recorded.data } as UserEvent | TeamEvent | ApiKeyEvent | InvitationEvent;
       switch (event.type) {
         case 'UserRegistered': {
           const d = event.data;
@@ -111,10 +137,11 @@ export function usersProjection(schema: string): Projection {
             const field = taken[0].username.toLowerCase() === d.username.toLowerCase() ? 'username' : 'email';
             throw AppError.conflict(`An account with this ${field} already exists`, { field });
           }
+          // Events from before `instanceOwner` existed: the first account registered is the owner.
           await tx.query(
-            `INSERT INTO ${users} (id, username, email, password_hash, roles, team_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-            [d.userId, d.username, d.email, d.passwordHash, d.roles, d.teamId, d.registeredAt],
+            `INSERT INTO ${users} (id, username, email, password_hash, roles, team_id, created_at, email_verified, instance_owner)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, NOT EXISTS (SELECT 1 FROM ${users}))) ON CONFLICT (id) DO NOTHING`,
+            [d.userId, d.username, d.email, d.passwordHash, d.roles, d.teamId, d.registeredAt, d.emailVerified ?? false, d.instanceOwner ?? null],
           );
           return;
         }
@@ -140,9 +167,12 @@ export function usersProjection(schema: string): Projection {
         case 'EmailChanged': {
           const clash: unknown[] = await tx.query(`SELECT 1 FROM ${users} WHERE lower(email) = lower($1) AND id <> $2`, [event.data.email, event.data.userId]);
           if (clash.length > 0) throw AppError.conflict('An account with this email already exists', { field: 'email' });
-          await tx.query(`UPDATE ${users} SET email = $2 WHERE id = $1`, [event.data.userId, event.data.email]);
+          await tx.query(`UPDATE ${users} SET email = $2, email_verified = false WHERE id = $1`, [event.data.userId, event.data.email]);
           return;
         }
+        case 'EmailVerified':
+          await tx.query(`UPDATE ${users} SET email_verified = true WHERE id = $1 AND lower(email) = lower($2)`, [event.data.userId, event.data.email]);
+          return;
         case 'PasswordChanged':
           await tx.query(`UPDATE ${users} SET password_hash = $2 WHERE id = $1`, [event.data.userId, event.data.passwordHash]);
           return;
@@ -179,12 +209,29 @@ export function usersProjection(schema: string): Projection {
         case 'ApiKeyUsed':
           await tx.query(`UPDATE ${keys} SET last_used_at = GREATEST(coalesce(last_used_at, $2), $2) WHERE id = $1`, [event.data.keyId, event.data.usedAt]);
           return;
+        case 'InvitationCreated': {
+          const d = event.data;
+          await tx.query(
+            `INSERT INTO ${invitations} (id, email, team_id, role, invited_by, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+            [d.invitationId, d.email, d.teamId, d.role, d.invitedBy, d.expiresAt, d.createdAt],
+          );
+          return;
+        }
+        case 'InvitationAccepted':
+          await tx.query(`UPDATE ${invitations} SET accepted_by = $2 WHERE id = $1`, [event.data.invitationId, event.data.userId]);
+          return;
+        case 'InvitationRevoked':
+          await tx.query(`UPDATE ${invitations} SET revoked_at = $2 WHERE id = $1`, [event.data.invitationId, event.data.revokedAt]);
+          return;
+        case 'InvitationReleased':
+          await tx.query(`UPDATE ${invitations} SET accepted_by = NULL WHERE id = $1 AND accepted_by = $2`, [event.data.invitationId, event.data.userId]);
+          return;
         default:
           return;
       }
     },
     async reset(tx: EntityManager) {
-      await tx.query(`TRUNCATE ${users}, ${sessions}, ${identities}, ${teams}, ${members}, ${keys}`);
+      await tx.query(`TRUNCATE ${users}, ${sessions}, ${identities}, ${teams}, ${members}, ${keys}, ${invitations}`);
     },
   };
 }

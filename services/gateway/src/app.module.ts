@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { MessageBus } from '@slipway/messaging';
 import { AuthController, UsersController } from './auth/auth.controller';
+import { InvitationsController } from './auth/invitations.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { OIDC_SERVICES, OidcController } from './auth/oidc/oidc.controller';
 import { AccessService } from './access/access.service';
@@ -24,7 +25,7 @@ import { DeploymentsController } from './deployments/deployments.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, HealthController],
+    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, HealthController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },

@@ -8,7 +8,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { IdentityApi, PRIVATE_EVENT_FIELDS } from '@slipway/identity-contracts';
-import { AUDIT_SUBJECTS, IdentityApplication } from '@slipway/identity-domain';
+import { AUDIT_SUBJECTS, IdentityApplication, logMailer, parseRegistrationMode } from '@slipway/identity-domain';
 import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
 
 /** Password hashes never leave this service, not even in public events. */
@@ -37,6 +37,13 @@ class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShut
     bus.serve(IdentityApi.me, (req) => this.app.me(req.userId));
     bus.serve(IdentityApi.revokedSessions, () => this.app.revokedSessions());
     bus.serve(IdentityApi.updateMe, (req, ctx) => this.app.updateMe(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.loginAccount, (req) => this.app.loginAccount(req.identifier));
+    bus.serve(IdentityApi.session, (req) => this.app.session(req.sessionId));
+    bus.serve(IdentityApi.createInvitation, (req, ctx) => this.app.createInvitation(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.listInvitations, (req) => this.app.listInvitations(req.actorId));
+    bus.serve(IdentityApi.revokeInvitation, (req, ctx) => this.app.revokeInvitation(req, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.requestEmailVerification, (req, ctx) => this.app.requestEmailVerification(req.userId, requestContextOf(ctx.headers)));
+    bus.serve(IdentityApi.verifyEmail, (req, ctx) => this.app.verifyEmail(req.token, requestContextOf(ctx.headers)));
     bus.serve(IdentityApi.createTeam, (req, ctx) => this.app.createTeam(req, requestContextOf(ctx.headers)));
     bus.serve(IdentityApi.addMember, (req, ctx) => this.app.addMember(req, requestContextOf(ctx.headers)));
     bus.serve(IdentityApi.changeMemberRole, (req, ctx) => this.app.changeMemberRole(req, requestContextOf(ctx.headers)));
@@ -72,7 +79,16 @@ class IdentityTransport implements OnApplicationBootstrap, BeforeApplicationShut
 @Module({
   providers: [
     runtimeProvider({ service: 'identity', publicData }),
-    { provide: IdentityApplication, useFactory: (rt: ServiceRuntime) => new IdentityApplication(rt.store), inject: [RUNTIME] },
+    {
+      provide: IdentityApplication,
+      useFactory: (rt: ServiceRuntime) =>
+        new IdentityApplication(rt.store, {
+          registration: parseRegistrationMode(process.env.SLIPWAY_REGISTRATION),
+          // No mail transport yet: verification links go to this service's log (README, "Accounts").
+          mailer: logMailer((line) => rt.log(line)),
+        }),
+      inject: [RUNTIME],
+    },
     IdentityTransport,
   ],
 })

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import * as jwt from 'jsonwebtoken';
 import { freePort } from './harness';
 import { Platform } from '@slipway/cli';
 import { roleCan, type Action, type TeamRole } from '@slipway/identity-contracts';
@@ -79,19 +81,71 @@ describe('teams', () => {
 });
 
 describe('account settings', () => {
-  it('changes email, and the password only with the current one', async () => {
+  it('changes email and password only with the current password', async () => {
     const u = await t.user();
     const email = `${u.username}-new@example.com`;
-    const changed = await t.api('PATCH', '/api/users/me', { token: u.token, body: { email } });
-    expect(changed.status).toBe(200);
-    expect(changed.body.email).toBe(email);
-    const noCurrent = await t.api('PATCH', '/api/users/me', { token: u.token, body: { password: 'another-password' } });
+    const noCurrent = await t.api('PATCH', '/api/users/me', { token: u.token, body: { email } });
     expect(noCurrent.status).toBe(400);
     expect(noCurrent.body.error.details.errors[0].field).toBe('currentPassword');
+    const wrongForEmail = await t.api('PATCH', '/api/users/me', { token: u.token, body: { email, currentPassword: 'wrong-one' } });
+    expect(wrongForEmail.status).toBe(403);
+    expect(wrongForEmail.body.error).toMatchObject({ code: 'FORBIDDEN', details: { field: 'currentPassword' } });
+    // Checked even with nothing to change: a wrong one never passes for a success.
+    expect((await t.api('PATCH', '/api/users/me', { token: u.token, body: { currentPassword: 'wrong-one' } })).status).toBe(403);
+    const changed = await t.api('PATCH', '/api/users/me', { token: u.token, body: { email, currentPassword: 'correct-horse-battery' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ email, emailVerified: false });
+    const noCurrentPw = await t.api('PATCH', '/api/users/me', { token: u.token, body: { password: 'another-password' } });
+    expect(noCurrentPw.status).toBe(400);
+    expect(noCurrentPw.body.error.details.errors[0].field).toBe('currentPassword');
     expect((await t.api('PATCH', '/api/users/me', { token: u.token, body: { password: 'another-password', currentPassword: 'wrong-one' } })).status).toBe(403);
     expect((await t.api('PATCH', '/api/users/me', { token: u.token, body: { password: 'another-password', currentPassword: 'correct-horse-battery' } })).status).toBe(200);
     expect((await t.api('POST', '/api/auth/login', { body: { username: u.username, password: 'correct-horse-battery' } })).status).toBe(401);
     expect((await t.api('POST', '/api/auth/login', { body: { username: email, password: 'another-password' } })).status).toBe(200);
+  });
+
+  it('ends every other session with a password change, on every gateway; the session that changed it stays', async () => {
+    const u = await t.user();
+    const login = async (password = 'correct-horse-battery') => (await t.api('POST', '/api/auth/login', { body: { username: u.username, password } })).body.token as string;
+    const [other, another] = [await login(), await login()];
+    const replica = await t.startGateway();
+    try {
+      expect((await replica.api('GET', '/api/users/me', { token: other })).status).toBe(200);
+      const changed = await t.api('PATCH', '/api/users/me', { token: u.token, body: { password: 'rotated-password', currentPassword: 'correct-horse-battery' } });
+      expect(changed.status).toBe(200);
+      for (const token of [other, another]) {
+        const refused = await t.api('GET', '/api/users/me', { token });
+        expect(refused.status).toBe(401);
+        expect(refused.body.error.code).toBe('INVALID_TOKEN');
+        const elsewhere = await eventually(() => replica.api('GET', '/api/users/me', { token }), (r) => r.status === 401);
+        expect(elsewhere.body.error.code).toBe('INVALID_TOKEN');
+      }
+      expect((await t.api('GET', '/api/users/me', { token: u.token })).status).toBe(200);
+      expect((await replica.api('GET', '/api/users/me', { token: u.token })).status).toBe(200);
+      expect((await t.api('GET', '/api/users/me', { token: await login('rotated-password') })).status).toBe(200);
+    } finally {
+      await replica.stop();
+    }
+  });
+
+  it('refuses a token without an expiry, and one naming a session that does not exist', async () => {
+    const u = await t.user();
+    const secret = t.env.JWT_SECRET!;
+    const me = await t.api('GET', '/api/users/me', { token: u.token });
+    const claims = { sub: u.userId, username: u.username, roles: ['owner'], teamId: me.body.teams[0].id };
+    const sid = (JSON.parse(Buffer.from(u.token.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
+    const forged = {
+      noExpiry: jwt.sign({ ...claims, sid }, secret, { algorithm: 'HS256', issuer: 'slipway' }),
+      noSession: jwt.sign({ ...claims, sid: randomUUID() }, secret, { algorithm: 'HS256', issuer: 'slipway', expiresIn: 3600 }),
+      otherUsersSession: jwt.sign({ ...claims, sub: owner.userId, sid }, secret, { algorithm: 'HS256', issuer: 'slipway', expiresIn: 3600 }),
+    };
+    for (const [name, token] of Object.entries(forged)) {
+      const res = await t.api('GET', '/api/users/me', { token });
+      expect([name, res.status, res.body.error?.code]).toEqual([name, 401, 'INVALID_TOKEN']);
+    }
+    // The same claims with an expiry and the real session are fine: the refusals above are about exp and sid.
+    const genuine = jwt.sign({ ...claims, sid }, secret, { algorithm: 'HS256', issuer: 'slipway', expiresIn: 3600 });
+    expect((await t.api('GET', '/api/users/me', { token: genuine })).status).toBe(200);
   });
 });
 
@@ -269,7 +323,8 @@ describe('audit log', () => {
     const find = async (query: string) => (await t.api('GET', `/api/audit?limit=100&${query}`, { token: owner.token })).body;
     const page = await eventually(
       () => find(`projectId=${projectA}`),
-      (b) => b.data?.some((e: any) => e.outcome === 'denied' && e.actor.keyId === keyId),
+      // Two sources (the projects relay and the gateway) reach the audit consumer in either order: wait for both.
+      (b) => b.data?.some((e: any) => e.outcome === 'denied' && e.actor.keyId === keyId) && b.data.some((e: any) => e.action === 'ProjectCreated'),
     );
     const created = page.data.find((e: any) => e.action === 'ProjectCreated');
     expect(created).toMatchObject({ actor: { type: 'user', id: owner.userId }, resource: { type: 'project', id: projectA }, teamId, outcome: 'success' });

@@ -171,6 +171,10 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
     RATE_LIMITS: TEST_RATE_LIMITS,
     // Runs sharing a Redis (REDIS_URL) never share budgets.
     RATE_LIMIT_KEY_PREFIX: `slipway:${schemaPrefix}`,
+    // Tests register many users and deploy from local git repositories; both are off by default
+    // (a test passes `undefined` to see a default).
+    SLIPWAY_REGISTRATION: 'open',
+    SLIPWAY_GIT_ALLOW_LOCAL: 'true',
     ...extraEnv,
   };
   const instance = resolveInstance(env);

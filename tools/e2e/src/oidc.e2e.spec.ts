@@ -14,6 +14,8 @@ const CLIENT_SECRET = randomBytes(24).toString('base64url');
 const COOKIE = 'slipway_oidc';
 
 let t: TestPlatform;
+/** A second platform with the default registration (by invitation once the owner exists). */
+let invited: TestPlatform;
 let idp: ProviderProcess | undefined;
 /** The gateway as the browser sees it: PUBLIC_URL's default, http://localhost:<PORT>. */
 let gateway: string;
@@ -35,19 +37,29 @@ beforeAll(async () => {
     // Every login here is anonymous traffic; keep the anonymous tier out of the way.
     RATE_LIMITS: JSON.stringify({ anonymous: { limit: 1000, burst: 2000 } }),
   });
+  invited = await startTestPlatform(logs, {
+    OIDC_PROVIDERS: JSON.stringify({ test: { issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: 'openid email profile' } }),
+    RATE_LIMITS: JSON.stringify({ anonymous: { limit: 1000, burst: 2000 } }),
+    SLIPWAY_REGISTRATION: undefined,
+  });
   gateway = t.baseUrl.replace('127.0.0.1', 'localhost');
   callbackPrefix = `${gateway}/api/auth/oidc/callback`;
-  await provider.configure({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri: callbackPrefix });
+  await provider.configure({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    redirectUris: [callbackPrefix, `${invited.baseUrl.replace('127.0.0.1', 'localhost')}/api/auth/oidc/callback`],
+  });
 }, 150_000);
 
 afterAll(async () => {
   await idp?.stop();
   await t?.stop();
+  await invited?.stop();
 });
 
 interface ProviderProcess {
   issuer: string;
-  configure(client: { clientId: string; clientSecret: string; redirectUri: string }): Promise<void>;
+  configure(client: { clientId: string; clientSecret: string; redirectUris: string[] }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -168,14 +180,16 @@ function fillForm(html: string, values: Record<string, string>): { action: strin
  * consent form, or its cancel link) until it redirects back to the gateway's
  * callback, which is returned unvisited.
  */
-async function toCallback(login: string, opts: { cancel?: boolean } = {}): Promise<{ browser: Browser; start: Response; callbackUrl: string }> {
+async function toCallback(login: string, opts: { cancel?: boolean; at?: string } = {}): Promise<{ browser: Browser; start: Response; callbackUrl: string }> {
   const browser = new Browser();
-  const start = await browser.request('GET', `${gateway}/api/auth/oidc/login?provider=test`);
+  const base = opts.at ?? gateway;
+  const callbackAt = `${base}/api/auth/oidc/callback`;
+  const start = await browser.request('GET', `${base}/api/auth/oidc/login?provider=test`);
   if (start.status !== 302) throw new Error(`login answered ${start.status}: ${await start.text()}`);
-  let next = new URL(start.headers.get('location')!, gateway).href;
+  let next = new URL(start.headers.get('location')!, base).href;
   let form: Record<string, string> | undefined;
   for (let step = 0; step < 20; step++) {
-    if (next.startsWith(callbackPrefix)) return { browser, start, callbackUrl: next };
+    if (next.startsWith(callbackAt)) return { browser, start, callbackUrl: next };
     const res = await browser.request(form ? 'POST' : 'GET', next, form);
     form = undefined;
     if (res.status >= 300 && res.status < 400) {
@@ -206,13 +220,31 @@ async function readJson(res: Response): Promise<any> {
   }
 }
 
-async function oidcLogin(login: string): Promise<{ status: number; body: any; res: Response; browser: Browser }> {
-  const { browser, callbackUrl } = await toCallback(login);
+async function oidcLogin(login: string, at?: string): Promise<{ status: number; body: any; res: Response; browser: Browser }> {
+  const { browser, callbackUrl } = await toCallback(login, { at });
   const res = await browser.request('GET', callbackUrl);
   return { status: res.status, body: await readJson(res), res, browser };
 }
 
 const login = (prefix = 'oidc') => `${prefix}${randomBytes(4).toString('hex')}`;
+
+/** Asks for a verification of the user's email, takes the token from the mail (the identity service's log) and uses it. */
+async function verifyEmail(token: string, email: string): Promise<string> {
+  const asked = await t.api('POST', '/api/users/me/email-verification', { token });
+  expect(asked.status).toBe(202);
+  const deadline = Date.now() + 10_000;
+  let mailed: string | undefined;
+  while (!mailed && Date.now() < deadline) {
+    const line = logs.filter((l) => l.startsWith('[identity]') && l.includes(`mail to ${email}:`)).pop();
+    mailed = line ? /ev_[0-9a-f]{32}_[A-Za-z0-9_-]{43}/.exec(line)?.[0] : undefined;
+    if (!mailed) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(mailed).toBeDefined();
+  const verified = await t.api('POST', '/api/auth/verify-email', { body: { token: mailed } });
+  expect(verified.status).toBe(200);
+  expect(verified.body).toMatchObject({ email, emailVerified: true });
+  return mailed!;
+}
 
 function expectError(body: any, code: string) {
   expect(body).toEqual({
@@ -307,8 +339,9 @@ describe('GET /api/auth/oidc/callback', () => {
     expect(rows[0].n).toBe(1);
   });
 
-  it('links an existing local account with the same verified email instead of creating another', async () => {
+  it('links an existing local account once it verified the email, instead of creating another', async () => {
     const local = await t.user(login('local'));
+    await verifyEmail(local.token, `${local.username}@example.com`);
     const { status, body } = await oidcLogin(local.username);
     expect(status).toBe(200);
     expect(body.user.id).toBe(local.userId);
@@ -320,6 +353,48 @@ describe('GET /api/auth/oidc/callback', () => {
     const again = await t.api('POST', '/api/auth/login', { body: { username: local.username, password: 'correct-horse-battery' } });
     expect(again.status).toBe(200);
     expect(again.body.user.id).toBe(local.userId);
+  });
+
+  it('does not hand a provider sign-in to someone who registered its email locally without verifying it (takeover)', async () => {
+    // The squatter registers the victim's address first and keeps its password...
+    const victim = login('victim');
+    const squatter = await t.user(login('squatter'));
+    const changed = await t.api('PATCH', '/api/users/me', {
+      token: squatter.token,
+      body: { email: `${victim}@example.com`, currentPassword: 'correct-horse-battery' },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.emailVerified).toBe(false);
+    // ...and can ask for a verification, but the token goes to the mailbox, not to them.
+    const asked = await t.api('POST', '/api/users/me/email-verification', { token: squatter.token });
+    expect(asked.status).toBe(202);
+    expect(asked.body).toEqual({ email: `${victim}@example.com`, expiresAt: expect.any(String) });
+    expect(JSON.stringify(asked.body)).not.toMatch(/ev_/);
+
+    // The victim signs in with the provider, which verified the address: not linked to the squatter.
+    const { status, body } = await oidcLogin(victim);
+    expect(status).toBe(409);
+    expectError(body, 'CONFLICT');
+    expect(body.error.message).toMatch(/not verified/);
+    expect(body.token).toBeUndefined();
+    const linked = await t.sql(`SELECT count(*)::int AS n FROM "${t.schemaPrefix}identity".oidc_identities WHERE user_id = $1`, [squatter.userId]);
+    expect(linked[0].n).toBe(0);
+    // The squatter's password still opens only the squatter's own account, with no provider identity.
+    const squatterLogin = await t.api('POST', '/api/auth/login', { body: { username: `${victim}@example.com`, password: 'correct-horse-battery' } });
+    expect(squatterLogin.body.user.id).toBe(squatter.userId);
+    expect((await t.api('GET', '/api/users/me', { token: squatterLogin.body.token })).body).toMatchObject({ id: squatter.userId, emailVerified: false });
+  });
+
+  it('verifies an email with its single-use token; a wrong or reused token is a 400', async () => {
+    const u = await t.user(login('verify'));
+    const token = await verifyEmail(u.token, `${u.username}@example.com`);
+    const reused = await t.api('POST', '/api/auth/verify-email', { body: { token } });
+    expect(reused.status).toBe(400);
+    expectError(reused.body, 'INVALID_INPUT');
+    const garbage = await t.api('POST', '/api/auth/verify-email', { body: { token: 'ev_nope' } });
+    expect(garbage.status).toBe(400);
+    expectError(garbage.body, 'INVALID_INPUT');
+    expect((await t.api('POST', '/api/users/me/email-verification', { token: u.token })).status).toBe(409);
   });
 
   it('derives a valid username for a new account from a long preferred_username', async () => {
@@ -403,5 +478,37 @@ describe('documentation', () => {
     expect(callback.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['code', 'state']));
     expect(spec.body.components.securitySchemes.bearer).toBeDefined();
     expect(spec.body.components.securitySchemes.bearer.description).toContain('/api/auth/oidc/callback');
+  });
+});
+
+describe('OIDC sign-in where registration is by invitation', () => {
+  const at = () => invited.baseUrl.replace('127.0.0.1', 'localhost');
+  const password = 'correct-horse-battery';
+
+  it('creates no account for a stranger, and one for the address an invitation names, joining its team', async () => {
+    expect((await invited.api('POST', '/api/auth/register', { body: { username: 'founder', email: 'founder@example.com', password } })).status).toBe(201);
+    const owner = (await invited.api('POST', '/api/auth/login', { body: { username: 'founder', password } })).body.token;
+
+    const stranger = await oidcLogin(login('stranger'), at());
+    expect(stranger.status).toBe(403);
+    expectError(stranger.body, 'FORBIDDEN');
+    expect(stranger.body.error.details).toMatchObject({ registration: 'invite' });
+
+    const name = login('invitee');
+    const team = await invited.api('POST', '/api/teams', { token: owner, body: { name: 'Guests' } });
+    const invitation = await invited.api('POST', '/api/invitations', { token: owner, body: { email: `${name}@example.com`, teamId: team.body.id, role: 'viewer' } });
+    expect(invitation.status).toBe(201);
+    // Signing in with a provider that verified the invited address needs no token.
+    const first = await oidcLogin(name, at());
+    expect(first.status).toBe(200);
+    const me = await invited.api('GET', '/api/users/me', { token: first.body.token });
+    expect(me.body).toMatchObject({ email: `${name}@example.com`, emailVerified: true });
+    expect(me.body.teams).toEqual(expect.arrayContaining([{ id: team.body.id, name: 'Guests', role: 'viewer' }]));
+    // Used up: its token no longer registers anyone.
+    const reuse = await invited.api('POST', '/api/auth/register', {
+      body: { username: login('late'), email: `${name}-2@example.com`, password, invitationToken: invitation.body.token },
+    });
+    expect(reuse.status).toBe(403);
+    expect(reuse.body.error.message).toContain('already used');
   });
 });

@@ -298,6 +298,33 @@ describe('small limits, burst cap, failed logins and Redis failures', () => {
     expect(after.body.token).toEqual(expect.any(String));
   });
 
+  it('counts failures per account, whatever identifier names it: locked by username, the email (any case) is locked too', async () => {
+    const u = await newUser(t.baseUrl);
+    const email = `${u.username}@example.com`;
+    const attempt = (username: string, password: string) => call(t.baseUrl, 'POST', '/api/auth/login', { from: freshAddress(), body: { username, password } });
+    const statuses: number[] = [];
+    for (const identifier of [u.username, email.toUpperCase(), u.username.toUpperCase(), email]) statuses.push((await attempt(identifier, 'wrong-password')).status);
+    expect(statuses).toEqual([401, 401, 401, 401]);
+    for (const identifier of [email, email.toUpperCase(), u.username]) {
+      expectRateLimited(await attempt(identifier, PASSWORD), LOGIN.maxFailuresPerAccount, /^Too many failed login attempts/);
+    }
+  });
+
+  it('throttles currentPassword guesses on PATCH /users/me with the account\'s logins', async () => {
+    const u = await newUser(t.baseUrl);
+    const from = freshAddress();
+    const change = (currentPassword: string) =>
+      call(t.baseUrl, 'PATCH', '/api/users/me', { from, token: u.token, body: { password: 'brand-new-password', currentPassword } });
+    const guesses: Res[] = [];
+    for (let i = 0; i < LOGIN.maxFailuresPerAccount; i++) guesses.push(await change(`guess-${i}`));
+    expect(guesses.map((r) => [r.status, r.body.error.details.field])).toEqual(Array(LOGIN.maxFailuresPerAccount).fill([403, 'currentPassword']));
+    // The account is blocked: the right currentPassword is not checked, and neither is a login.
+    const blocked = await change(PASSWORD);
+    expectRateLimited(blocked, LOGIN.maxFailuresPerAccount, /^Too many failed login attempts/);
+    const login = await call(t.baseUrl, 'POST', '/api/auth/login', { from: freshAddress(), body: { username: u.username, password: PASSWORD } });
+    expectRateLimited(login, LOGIN.maxFailuresPerAccount, /^Too many failed login attempts/);
+  });
+
   it('a correct password resets the account counter', async () => {
     const u = await newUser(t.baseUrl);
     const from = freshAddress();

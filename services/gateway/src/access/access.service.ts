@@ -5,6 +5,7 @@ import { eventSubjectOf, type PublicEvent } from '@slipway/messaging';
 import { Downstream } from '../downstream';
 import type { Principal } from '../conventions/request';
 import { AccessModel } from './access-model';
+import { SessionRegistry } from './session-registry';
 
 const RESYNC_MS = 60_000;
 const KEY_USE_FLUSH_MS = 15_000;
@@ -20,7 +21,8 @@ const UNKNOWN_KEY_TTL_MS = 5_000;
 export class AccessService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Access');
   readonly model = new AccessModel();
-  private readonly revoked = new Map<string, number>();
+  /** Ended and known sessions: fed by SessionStarted/SessionEnded, logins here, and one look-up per unknown sid. */
+  private readonly sessions: SessionRegistry;
   private readonly unknownKeys = new Map<string, number>();
   private readonly keyUses = new Map<string, string>();
   private subscription?: { unsubscribe(): void };
@@ -28,7 +30,9 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
   private timers: NodeJS.Timeout[] = [];
   private loaded = false;
 
-  constructor(@Inject(Downstream) private readonly downstream: Downstream) {}
+  constructor(@Inject(Downstream) private readonly downstream: Downstream) {
+    this.sessions = new SessionRegistry((sessionId) => this.downstream.request(IdentityApi.session, { sessionId }, {}));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const nc = this.downstream.bus.connection;
@@ -68,6 +72,7 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
   private applyEvent(event: PublicEvent): void {
     const d = event.data as Record<string, any>;
     if (event.type === 'SessionEnded') this.revoke(d.sessionId, d.expiresAt);
+    if (event.type === 'SessionStarted') this.rememberSession(d.sessionId, d.userId, d.expiresAt);
     if (event.type === 'ApiKeyCreated') void this.fetchKey(d.keyId).catch(() => undefined);
     this.model.apply(event);
   }
@@ -90,18 +95,22 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
     this.model.load(snapshot);
     for (const s of snapshot.revokedSessions) this.revoke(s.sessionId, s.expiresAt);
     for (const event of buffered) if (event.globalPosition > snapshot.position) this.applyEvent(event);
+    this.sessions.prune();
     if (!this.loaded) this.logger.log(`access model loaded at identity position ${snapshot.position}`);
     this.loaded = true;
   }
 
   revoke(sessionId: string, expiresAt: string): void {
-    this.revoked.set(sessionId, Date.parse(expiresAt) || Date.now() + 7 * 86400_000);
+    this.sessions.revoke(sessionId, expiresAt);
   }
 
-  isRevoked(sessionId: string): boolean {
-    const expires = this.revoked.get(sessionId);
-    if (expires !== undefined && expires < Date.now()) this.revoked.delete(sessionId);
-    return expires !== undefined;
+  rememberSession(sessionId: string, userId: string, expiresAt: string): void {
+    this.sessions.remember(sessionId, userId, expiresAt);
+  }
+
+  /** A JWT's session must exist, belong to its user and not be ended. */
+  checkSession(sessionId: string, userId: string): Promise<void> {
+    return this.sessions.check(sessionId, userId);
   }
 
   /** Resolves an API key to a principal; unknown ids are looked up once (then cached, negatively too). */

@@ -7,7 +7,7 @@ import type { Principal, SlipwayReply, SlipwayRequest } from '../conventions/req
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { Downstream } from '../downstream';
 import { headersOf } from '../request-headers';
-import { LoginDto, LoginResponseDto, MeDto, RegisterDto, RegisterResponseDto, UpdateMeDto } from './auth.dto';
+import { EmailVerificationDto, LoginDto, LoginResponseDto, MeDto, RegisterDto, RegisterResponseDto, UpdateMeDto, VerifyEmailDto } from './auth.dto';
 import { CurrentUser, Public } from './public.decorator';
 import { AccessService } from '../access/access.service';
 import { TokensService } from './tokens.service';
@@ -27,11 +27,15 @@ export class AuthController {
   @Public()
   @Post('register')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Register a new user' })
+  @ApiOperation({ summary: 'Register a new user (SLIPWAY_REGISTRATION: open, by invitation — the default once the owner exists — or closed)' })
   @ApiResponse({ status: 201, type: RegisterResponseDto })
-  @ApiErrors(400, 409, 415, 422)
+  @ApiErrors(400, 403, 409, 415, 422)
   async register(@Body() body: RegisterDto, @Req() req: SlipwayRequest) {
-    const user = await this.downstream.request(IdentityApi.register, body, headersOf(req));
+    const user = await this.downstream.request(
+      IdentityApi.register,
+      { username: body.username, email: body.email, password: body.password, invitationToken: body.invitationToken },
+      headersOf(req),
+    );
     return { id: user.id, username: user.username, email: user.email, createdAt: user.createdAt };
   }
 
@@ -42,8 +46,9 @@ export class AuthController {
   @ApiResponse({ status: 200, type: LoginResponseDto })
   @ApiErrors(400, 401, 415, 429)
   async login(@Body() body: LoginDto, @Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
-    // Failed logins per account and per address: slowed down, then 429 for a while (LOGIN_THROTTLE).
-    const session = await this.loginThrottle.attempt(body.username, req.ip, reply, () =>
+    // Failed logins per account (whatever identifier names it) and per address: slowed down, then 429 for a while (LOGIN_THROTTLE).
+    const { accountKey } = await this.downstream.request(IdentityApi.loginAccount, { identifier: body.username }, { ...headersOf(req), commandId: undefined });
+    const session = await this.loginThrottle.attempt(accountKey, req.ip, reply, () =>
       this.downstream.request(
         IdentityApi.login,
         { username: body.username, password: body.password, sessionTtlSeconds: this.config.jwtExpiresIn },
@@ -51,6 +56,7 @@ export class AuthController {
       ),
     );
     const { user } = session;
+    this.access.rememberSession(session.sessionId, user.id, session.expiresAt);
     return {
       token: this.tokens.sign(user, session.sessionId, session.expiresAt),
       expiresIn: this.config.jwtExpiresIn,
@@ -70,13 +76,28 @@ export class AuthController {
     // This replica stops accepting the token now; others learn it from SessionEnded.
     this.access.revoke(user.sessionId, new Date(Date.now() + this.config.jwtExpiresIn * 1000).toISOString());
   }
+
+  @Public()
+  @Post('verify-email')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Prove an email address with the token sent to it (POST /api/users/me/email-verification sends one)' })
+  @ApiResponse({ status: 200, type: MeDto })
+  @ApiErrors(400, 415)
+  async verifyEmail(@Body() body: VerifyEmailDto, @Req() req: SlipwayRequest) {
+    const user = await this.downstream.request(IdentityApi.verifyEmail, { token: body.token }, { ...headersOf(req), commandId: undefined });
+    return { id: user.id, username: user.username, email: user.email, emailVerified: user.emailVerified };
+  }
 }
 
 @ApiTags('users')
 @ApiBearerAuth()
 @Controller('users')
 export class UsersController {
-  constructor(@Inject(Downstream) private readonly downstream: Downstream) {}
+  constructor(
+    @Inject(Downstream) private readonly downstream: Downstream,
+    @Inject(AccessService) private readonly access: AccessService,
+    @Inject(LoginThrottle) private readonly loginThrottle: LoginThrottle,
+  ) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The current user, with teams and roles' })
@@ -91,18 +112,43 @@ export class UsersController {
   }
 
   @Patch('me')
-  @ApiOperation({ summary: 'Change your email and/or password (a password change needs currentPassword)' })
+  @ApiOperation({
+    summary: 'Change your email and/or password; both need currentPassword. A password change ends every other session (this one stays)',
+  })
   @ApiResponse({ status: 200, type: MeDto })
-  @ApiErrors(400, 401, 403, 409, 415)
-  async updateMe(@Body() body: UpdateMeDto, @CurrentUser() principal: Principal, @Req() req: SlipwayRequest) {
+  @ApiErrors(400, 401, 403, 409, 415, 429)
+  async updateMe(
+    @Body() body: UpdateMeDto,
+    @CurrentUser() principal: Principal,
+    @Req() req: SlipwayRequest,
+    @Res({ passthrough: true }) reply: SlipwayReply,
+  ) {
     if (principal.kind !== 'user') throw new AppError('FORBIDDEN', 'API keys cannot change account settings; log in as the user');
-    const user = await this.downstream.request(
-      IdentityApi.updateMe,
-      { userId: principal.userId, email: body.email, password: body.password, currentPassword: body.currentPassword },
-      headersOf(req),
-    );
+    const update = () =>
+      this.downstream.request(
+        IdentityApi.updateMe,
+        { userId: principal.userId, sessionId: principal.sessionId ?? null, email: body.email, password: body.password, currentPassword: body.currentPassword },
+        headersOf(req),
+      );
+    // Guessing currentPassword is guessing the password: throttled with the account's logins.
+    const { user, endedSessions } =
+      body.currentPassword === undefined
+        ? await update()
+        : await this.loginThrottle.attempt(`user:${principal.userId}`, req.ip, reply, update, (e) => e.code === 'FORBIDDEN' && e.details?.field === 'currentPassword');
+    // This replica refuses the ended sessions now; the others learn it from SessionEnded.
+    for (const s of endedSessions) this.access.revoke(s.sessionId, s.expiresAt);
     const teams = await this.downstream.request(IdentityApi.listTeams, { userId: principal.userId }, headersOf(req));
     return present(user, teams.data);
+  }
+
+  @Post('me/email-verification')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send a single-use verification token (valid 24 h) to your email; until a mail transport exists it is written to the identity service log' })
+  @ApiResponse({ status: 202, type: EmailVerificationDto })
+  @ApiErrors(401, 403, 409)
+  async requestEmailVerification(@CurrentUser() principal: Principal, @Req() req: SlipwayRequest) {
+    if (principal.kind !== 'user') throw new AppError('FORBIDDEN', 'API keys cannot change account settings; log in as the user');
+    return this.downstream.request(IdentityApi.requestEmailVerification, { userId: principal.userId }, { ...headersOf(req), commandId: undefined });
   }
 }
 
@@ -111,6 +157,7 @@ function present(user: UserView, teams: TeamView[]) {
     id: user.id,
     username: user.username,
     email: user.email,
+    emailVerified: user.emailVerified,
     roles: user.roles,
     teams: teams.map((t) => ({ id: t.id, name: t.name, role: t.role })),
     createdAt: user.createdAt,

@@ -17,6 +17,24 @@ export class RegisterDto {
   @IsString()
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, { message: `password must be ${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters` })
   password!: string;
+
+  @ApiPropertyOptional({ description: 'An invitation token (inv_…), needed where registration is by invitation (SLIPWAY_REGISTRATION=invite)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  invitationToken?: string;
+}
+
+export class VerifyEmailDto {
+  @ApiProperty({ description: 'The token (ev_…) sent to the email address' })
+  @IsString()
+  @Length(1, 200)
+  token!: string;
+}
+
+export class EmailVerificationDto {
+  @ApiProperty() email!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
 }
 
 export class LoginDto {
@@ -58,6 +76,7 @@ class TeamMembershipDto {
 }
 
 export class MeDto extends UserDto {
+  @ApiProperty({ description: 'Proved with a verification token (or by an OIDC provider); only verified emails link OIDC sign-ins' }) emailVerified!: boolean;
   @ApiProperty({ type: [TeamMembershipDto] }) teams!: TeamMembershipDto[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
@@ -88,7 +107,7 @@ export class UpdateMeDto {
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, { message: `password must be ${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters` })
   password?: string;
 
-  @ApiPropertyOptional({ format: 'password', description: 'Required when password is set' })
+  @ApiPropertyOptional({ format: 'password', description: 'Required to change the email or the password' })
   @IsOptional()
   @IsString()
   @Length(1, PASSWORD_MAX_LENGTH)

@@ -42,9 +42,7 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     const principal = this.tokens.verify(credential);
-    if (principal.sessionId && this.access.isRevoked(principal.sessionId)) {
-      throw new AppError('INVALID_TOKEN', 'The token was revoked (logged out); log in again');
-    }
+    await this.access.checkSession(principal.sessionId!, principal.userId);
     request.principal = principal;
     return true;
   }

@@ -37,7 +37,8 @@ export class TokensService {
   verify(token: string): Principal {
     try {
       const claims = jwt.verify(token, this.key, { algorithms: ['HS256'], issuer: 'slipway' }) as jwt.JwtPayload & Claims;
-      if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new Error('claims');
+      // Every token Slipway signs expires and names its session: one without either was not made here.
+      if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.exp !== 'number') throw new Error('claims');
       return { kind: 'user', userId: claims.sub, sessionId: claims.sid, username: claims.username, roles: claims.roles ?? [], teamId: claims.teamId };
     } catch (e) {
       const expired = e instanceof jwt.TokenExpiredError;

@@ -15,7 +15,7 @@ function setup(overrides: Partial<LoginThrottleSettings> = {}, prefix = `lt-${Ma
   });
   const reply = { header: (name: string, value: string) => (headers[name] = value) };
   const login = (username: string, check: () => Promise<string>, address = '10.0.0.1') => throttle.attempt(username, address, reply, check);
-  return { throttle, waits, headers, login };
+  return { throttle, waits, headers, login, reply };
 }
 
 async function outcome(p: Promise<unknown>): Promise<string> {
@@ -98,5 +98,18 @@ describe('LoginThrottle', () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => outcome(login('ada', wrong))));
     expect(results.filter((r) => r === 'UNAUTHORIZED')).toHaveLength(3);
     expect(results.filter((r) => r === 'RATE_LIMIT_EXCEEDED')).toHaveLength(5);
+  });
+
+  it('counts what the caller calls a wrong password (a wrong currentPassword), on the same account as logins', async () => {
+    const { throttle, login, reply } = setup({ maxFailuresPerAccount: 2, slowdownAfter: 100 });
+    const wrongCurrent = () => Promise.reject(new AppError('FORBIDDEN', 'currentPassword is not correct', { field: 'currentPassword' }));
+    const isWrong = (e: AppError) => e.code === 'FORBIDDEN' && e.details?.field === 'currentPassword';
+    const change = (check: () => Promise<string>) => outcome(throttle.attempt('user:u-1', '10.0.0.1', reply, check, isWrong));
+    expect(await change(wrongCurrent)).toBe('FORBIDDEN');
+    // Another 403 (not about the password) is handed back, not counted.
+    expect(await change(() => Promise.reject(new AppError('FORBIDDEN', 'API keys cannot change account settings')))).toBe('FORBIDDEN');
+    expect(await outcome(login('user:u-1', wrong))).toBe('UNAUTHORIZED');
+    expect(await outcome(login('user:u-1', right))).toBe('RATE_LIMIT_EXCEEDED');
+    expect(await change(right)).toBe('RATE_LIMIT_EXCEEDED');
   });
 });

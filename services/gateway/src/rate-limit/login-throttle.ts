@@ -7,8 +7,11 @@ import type { LoginThrottleSettings } from './settings';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Failed logins, per account (the username as typed, lower-cased, whether or
- * not it exists, so the throttle reveals nothing) and per client address.
+ * Failed password checks, per account and per client address. The account is
+ * the one an identifier names (`loginAccountKey` of identity's answer: the
+ * user id, whether typed as username or email in any case; an unknown name
+ * counts under itself, so the throttle reveals nothing), and every check of a
+ * password counts: logins and the `currentPassword` of account changes.
  *
  * Every attempt is counted before the password is checked, so parallel
  * guesses cannot slip past the limit; an attempt that succeeds clears the
@@ -36,11 +39,18 @@ export class LoginThrottle {
   }
 
   /**
-   * Runs `check` (the password check) as a throttled login attempt for
-   * `username` from `address`. A 401 from `check` counts as a failure.
+   * Runs `check` (the password check) as a throttled attempt on `accountKey`
+   * from `address`. An error `isWrongPassword` accepts (by default a 401)
+   * counts as a failure.
    */
-  async attempt<T>(username: string, address: string, reply: { header(name: string, value: string): unknown }, check: () => Promise<T>): Promise<T> {
-    const account = loginAccountKey(username);
+  async attempt<T>(
+    accountKey: string,
+    address: string,
+    reply: { header(name: string, value: string): unknown },
+    check: () => Promise<T>,
+    isWrongPassword: (e: AppError) => boolean = (e) => e.code === 'UNAUTHORIZED',
+  ): Promise<T> {
+    const account = loginAccountKey(accountKey);
     const client = `ip:${address}`;
     let counters: [CounterResult, CounterResult] | undefined;
     try {
@@ -74,7 +84,7 @@ export class LoginThrottle {
       if (counters) await Promise.all([this.reset(account), this.giveBack(this.addresses, client)]);
       return result;
     } catch (e) {
-      const wrongCredentials = e instanceof AppError && e.code === 'UNAUTHORIZED';
+      const wrongCredentials = e instanceof AppError && isWrongPassword(e);
       if (counters && !wrongCredentials) {
         await Promise.all([this.giveBack(this.accounts, account), this.giveBack(this.addresses, client)]);
       }

@@ -128,9 +128,9 @@ describe('decisions and headers', () => {
 });
 
 describe('login throttle policy', () => {
-  it('keys accounts by the lower-cased name as typed', () => {
-    expect(loginAccountKey('Ada')).toBe('account:ada');
-    expect(loginAccountKey('ADA@Example.com')).toBe('account:ada@example.com');
+  it("keys accounts by identity's account key, lower-cased", () => {
+    expect(loginAccountKey('user:6F1C-AB')).toBe('account:user:6f1c-ab');
+    expect(loginAccountKey('name:ADA@Example.com')).toBe('account:name:ada@example.com');
   });
 
   it('slows down after 3 failures in a row, 250 ms more each, capped at 2 s', () => {

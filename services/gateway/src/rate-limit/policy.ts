@@ -135,7 +135,7 @@ export function rejection(d: Pick<Decision, 'limit' | 'resetAtMs'>, nowMs: numbe
   };
 }
 
-/** The account a login names: the username (or email) as typed, lower-cased, as identity matches it. */
+/** The throttle's key for an account: identity's account key (`user:<id>`, or `name:<typed>`), lower-cased. */
 export function loginAccountKey(username: unknown): string {
   return `account:${String(username ?? '').toLowerCase()}`;
 }

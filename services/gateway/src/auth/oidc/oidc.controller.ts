@@ -1,3 +1,4 @@
+import { AccessService } from '../../access/access.service';
 import { Controller, Get, HttpCode, Inject, Query, Redirect, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { IdentityApi } from '@slipway/identity-contracts';
@@ -38,6 +39,7 @@ export class OidcController {
     @Inject(Downstream) private readonly downstream: Downstream,
     @Inject(TokensService) private readonly tokens: TokensService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(AccessService) private readonly access: AccessService,
   ) {}
 
   @Public()
@@ -102,6 +104,7 @@ export class OidcController {
       { ...headersOf(req), commandId: undefined },
     );
     const { user } = session;
+    this.access.rememberSession(session.sessionId, user.id, session.expiresAt);
     return {
       token: this.tokens.sign(user, session.sessionId, session.expiresAt),
       expiresIn: this.config.jwtExpiresIn,
