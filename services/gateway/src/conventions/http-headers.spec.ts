@@ -7,6 +7,13 @@ describe('http header conventions', () => {
     expect(expectedVersionFromIfMatch('"3"')).toBe(3);
     expect(expectedVersionFromIfMatch('W/"3"')).toBe(3);
     expect(expectedVersionFromIfMatch('"abc"')).toBe(-1);
+    expect(expectedVersionFromIfMatch('"1", "2"')).toBe(-1);
+  });
+
+  it('refuses an If-Match that is not entity-tags (400, not a 412)', () => {
+    for (const bad of ['garbage!!', '3', '"3', 'W/3', '"a"b"', '"ok", nope']) {
+      expect(() => expectedVersionFromIfMatch(bad)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', details: { header: 'If-Match' } }));
+    }
   });
 
   it('derives a stable, caller-scoped command id', () => {

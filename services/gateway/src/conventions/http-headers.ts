@@ -1,19 +1,30 @@
 import { createHash } from 'node:crypto';
+import { AppError } from '@slipway/core';
 
 /** Strong ETag of a resource version: `"<version>"`. */
 export const etagFor = (version: number): string => `"${version}"`;
 
+/** RFC 9110 entity-tag: optional W/, then a quoted run of etagc characters. */
+const ENTITY_TAG = /^(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/;
+
 /**
  * If-Match → expected stream version. `*` means "any existing version"
  * (undefined: no check); a list matches if any entry does, but an event-sourced
- * resource has one version, so only a single tag is meaningful. Anything that
- * is not one of our tags can never match: -1 makes the service answer 412.
+ * resource has one version, so only a single tag is meaningful. A valid tag
+ * that is not one of ours can never match: -1 makes the service answer 412.
+ * A header that is not entity-tags at all is the client's mistake: 400.
  */
 export function expectedVersionFromIfMatch(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
   const value = header.trim();
   if (value === '*' || value === '') return undefined;
-  const match = /^(?:W\/)?"(\d{1,15})"$/.exec(value);
+  const tags = value.split(',').map((t) => t.trim());
+  if (!tags.every((t) => ENTITY_TAG.test(t))) {
+    throw new AppError('INVALID_INPUT', 'If-Match must be "*" or entity-tags such as "3" (the ETag of a previous response)', {
+      header: 'If-Match',
+    });
+  }
+  const match = tags.length === 1 ? /^(?:W\/)?"(\d{1,15})"$/.exec(tags[0]!) : null;
   return match ? Number(match[1]) : -1;
 }
 
