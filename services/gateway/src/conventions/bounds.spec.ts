@@ -12,17 +12,18 @@ jest.mock('@nestjs/swagger', () => {
 });
 jest.mock('./api-docs', () => ({ PaginationDoc: class PaginationDoc {} }));
 
-/** Every DTO module of the gateway (each module's folder has one `*.dto.ts`). */
-function loadDtoClasses(): Function[] {
+type DtoClass = new (...args: never[]) => object;
+
+/** Every DTO module of the gateway (each module's folder has its `*.dto.ts`). */
+function loadDtoClasses(): DtoClass[] {
   const root = join(__dirname, '..');
-  const classes: Function[] = [];
+  const classes: DtoClass[] = [];
   for (const dir of readdirSync(root, { withFileTypes: true })) {
     if (!dir.isDirectory()) continue;
     for (const file of readdirSync(join(root, dir.name))) {
       if (!file.endsWith('.dto.ts')) continue;
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       for (const value of Object.values(require(join(root, dir.name, file)) as Record<string, unknown>)) {
-        if (typeof value === 'function') classes.push(value);
+        if (typeof value === 'function') classes.push(value as DtoClass);
       }
     }
   }
