@@ -40,6 +40,25 @@ export function commandIdFor(principal: string, idempotencyKey: string): string 
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * The command id and fingerprint of a POST with an Idempotency-Key. The
+ * fingerprint is what the request asks for: method, the concrete path and
+ * query (deploying app 2 with app 1's key is another request; /api/v1/x and
+ * /api/x are one), body and caller (a user, or one of their API keys).
+ */
+export function idempotencyOf(request: {
+  method: string;
+  url: string;
+  body?: unknown;
+  principal?: { userId: string; keyId?: string };
+  ip?: string;
+}, key: string): { commandId: string; requestHash: string } {
+  const principal = request.principal?.userId ?? `anonymous:${request.ip}`;
+  const actor = request.principal?.keyId ? `${principal}/key:${request.principal.keyId}` : principal;
+  const path = request.url.replace(/^\/api\/v1\//, '/api/');
+  return { commandId: commandIdFor(principal, key), requestHash: requestHash(request.method, path, { actor, body: request.body ?? null }) };
+}
+
 /** Fingerprint of what a request asks for; the same key with another fingerprint is a 422. */
 export function requestHash(method: string, path: string, body: unknown): string {
   return createHash('sha256').update(`${method.toUpperCase()} ${path}\n${canonicalJson(body ?? null)}`).digest('hex');

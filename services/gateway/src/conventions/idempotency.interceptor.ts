@@ -1,16 +1,14 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { catchError, throwError, type Observable } from 'rxjs';
 import { AppError } from '@slipway/core';
-import { commandIdFor, IDEMPOTENCY_KEY_PATTERN, requestHash } from './http-headers';
+import { IDEMPOTENCY_KEY_PATTERN, idempotencyOf } from './http-headers';
 import type { SlipwayRequest } from './request';
 
 /**
  * Idempotency-Key on POST: the key becomes the command id that the service's
- * event store deduplicates on, and the request's fingerprint travels with it.
- * The fingerprint is what the request asks for: method, the concrete path
- * (not the route pattern: deploying app 2 with app 1's key is another
- * request), query, body and principal. The same key and fingerprint replay
- * the first response; anything else is a 422 naming the key.
+ * event store deduplicates on, and the request's fingerprint (idempotencyOf)
+ * travels with it. The same key and fingerprint replay the first response;
+ * anything else is a 422 naming the key.
  * No gateway-side cache: the event store is the single source of truth.
  */
 @Injectable()
@@ -24,12 +22,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           header: 'Idempotency-Key',
         });
       }
-      const principal = request.principal?.userId ?? `anonymous:${request.ip}`;
-      const actor = request.principal?.keyId ? `${principal}/key:${request.principal.keyId}` : principal;
-      // /api/v1/x and /api/x are one resource: the key must not differ by alias.
-      const path = request.url.replace(/^\/api\/v1\//, '/api/');
-      request.commandId = commandIdFor(principal, key);
-      request.requestHash = requestHash(request.method, path, { actor, body: request.body ?? null });
+      Object.assign(request, idempotencyOf(request, key));
       return next.handle().pipe(
         catchError((error: unknown) => throwError(() => (isKeyReuse(error, request.commandId) ? keyReused(key) : error))),
       );
