@@ -433,6 +433,7 @@ export class ApplicationLogsQuery {
   @ApiPropertyOptional({ example: '2026-01-01T10:00:00Z', description: 'Only lines since this instant (ISO-8601 or Unix seconds)' })
   @IsOptional()
   @IsString()
+  @MaxLength(40)
   @Matches(/^(\d{1,12}|\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2}))$/, { message: 'since must be an ISO-8601 timestamp or Unix seconds' })
   since?: string;
 

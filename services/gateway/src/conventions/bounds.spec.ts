@@ -53,4 +53,34 @@ describe('numeric bounds of every DTO', () => {
     // then none is missing a bound
     expect(unbounded).toEqual([]);
   });
+
+  it('gives every string field a length bound (or a format that implies one)', () => {
+    const storage = getMetadataStorage();
+    const BOUNDING = new Set(['maxLength', 'isLength', 'isUuid', 'isIn', 'isEnum', 'isEmail', 'isIso8601', 'isDateString']);
+    const unbounded: string[] = [];
+    for (const cls of loadDtoClasses()) {
+      const rules = storage.getTargetValidationMetadatas(cls, '', true, false);
+      for (const property of new Set(rules.filter((r) => r.name === 'isString').map((r) => r.propertyName))) {
+        const own = rules.filter((r) => r.propertyName === property);
+        // A pattern without open-ended quantifiers bounds the length too.
+        const boundedPattern = own.some((r) => r.name === 'matches' && !/[*+]|\{\d+,\}/.test(withoutLookarounds((r.constraints?.[0] as RegExp).source)));
+        if (!boundedPattern && !own.some((r) => BOUNDING.has(String(r.name)))) unbounded.push(`${cls.name}.${property}`);
+      }
+    }
+    expect(unbounded).toEqual([]);
+  });
+
+  it('gives every array field a maximum size', () => {
+    const storage = getMetadataStorage();
+    const unbounded: string[] = [];
+    for (const cls of loadDtoClasses()) {
+      const rules = storage.getTargetValidationMetadatas(cls, '', true, false);
+      for (const property of new Set(rules.filter((r) => r.name === 'isArray').map((r) => r.propertyName))) {
+        if (!rules.some((r) => r.propertyName === property && r.name === 'arrayMaxSize')) unbounded.push(`${cls.name}.${property}`);
+      }
+    }
+    expect(unbounded).toEqual([]);
+  });
 });
+
+const withoutLookarounds = (source: string): string => source.replace(/\(\?<?[!=][^)]*\)/g, '');
