@@ -70,7 +70,7 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
   for (let attempt = 0; ; attempt++) {
     const { version, events } = await store.readStream(streamId);
     if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
-      throw preconditionFailed(streamId, options.expectedVersion, version);
+      throw preconditionFailed(options.expectedVersion, version);
     }
     // Recorded events carry the domain event's fields; the store cannot check their data types.
     const state = fold(decider, events.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata }) as unknown as E));
@@ -110,7 +110,7 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
       };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;
-      if (options.expectedVersion !== undefined) throw preconditionFailed(streamId, options.expectedVersion, error.actual);
+      if (options.expectedVersion !== undefined) throw preconditionFailed(options.expectedVersion, error.actual);
       if (attempt >= maxRetries) throw error;
     }
   }
@@ -127,10 +127,12 @@ function replay<R>(stored: StoredCommand, requestHash: string | undefined): Hand
   };
 }
 
-function preconditionFailed(streamId: string, expectedVersion: number, currentVersion: number): AppError {
+/** Said in HTTP terms (ETags): the stream behind a resource is no business of the client. */
+function preconditionFailed(expectedVersion: number, currentVersion: number): AppError {
+  const asked = expectedVersion < 0 ? 'a tag this resource never had' : `"${expectedVersion}"`;
   return new AppError(
     'PRECONDITION_FAILED',
-    `Stream '${streamId}' is at version ${currentVersion}, but the request expected version ${expectedVersion}`,
-    { streamId, expectedVersion, currentVersion },
+    `The resource has changed: its current ETag is "${currentVersion}" but If-Match asked for ${asked}; read it again and retry with its ETag`,
+    { expectedVersion, currentVersion, currentETag: `"${currentVersion}"` },
   );
 }

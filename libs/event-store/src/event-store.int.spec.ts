@@ -57,6 +57,17 @@ describe('EventStore.open', () => {
 });
 
 describe('append / readStream', () => {
+  it('refuses text PostgreSQL cannot store (NUL, lone surrogates) as INVALID_INPUT, appending nothing', async () => {
+    const store = await db.openStore();
+    for (const data of [{ name: 'a\u0000b' }, { name: '\ud800' }, { nested: [{ ['k\u0000']: 1 }] }]) {
+      const error = await rejection(store.append('app-bad', 'any', [{ type: 'Named', data }]));
+      expect(error).toBeInstanceOf(AppError);
+      expect((error as AppError).code).toBe('INVALID_INPUT');
+    }
+    await store.append('app-bad', 'any', [{ type: 'Named', data: { name: 'fine 🚀' } }]);
+    expect((await store.readStream('app-bad')).events.map((e) => e.data)).toEqual([{ name: 'fine 🚀' }]);
+  });
+
   it('appends with consecutive stream positions and merged metadata', async () => {
     const store = await db.openStore();
     const first = await store.append('app-1', 'no_stream', [ev(1), { ...ev(2), metadata: { actorId: 'event-level', extra: true } }], {

@@ -195,8 +195,8 @@ export class EventStore {
       eventId,
       type: event.type,
       schemaVersion,
-      data: JSON.stringify(event.data ?? null),
-      metadata: JSON.stringify(metadata),
+      data: storableJson(event.data ?? null, event.type),
+      metadata: storableJson(metadata, event.type),
     };
   }
 
@@ -510,4 +510,21 @@ export class EventStore {
     this.listeners.clear();
     await Promise.all(listeners.map((l) => l.close()));
   }
+}
+
+// eslint-disable-next-line no-control-regex -- NUL is what this looks for
+const UNSTORABLE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * JSON for a jsonb column. PostgreSQL refuses NUL and lone surrogates there;
+ * the gateway refuses them at its boundary, and this keeps any other path from
+ * turning them into a database error (or a stuck event).
+ */
+function storableJson(value: unknown, eventType: string): string {
+  return JSON.stringify(value, (key, v: unknown) => {
+    if (UNSTORABLE_TEXT.test(key) || (typeof v === 'string' && UNSTORABLE_TEXT.test(v))) {
+      throw new AppError('INVALID_INPUT', `'${eventType}' holds text that cannot be stored (a NUL character or a lone UTF-16 surrogate)`);
+    }
+    return v;
+  });
 }

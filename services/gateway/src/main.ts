@@ -10,6 +10,7 @@ import { createAppModule } from './app.module';
 import { sendError } from './conventions/all-exceptions.filter';
 import { loadConfig } from './config';
 import { requestIdFrom } from './conventions/http-headers';
+import { boundaryServerOptions, installHttpBoundary } from './conventions/http-boundary';
 import type { SlipwayRequest } from './conventions/request';
 import { buildOpenApi, mountDocs } from './docs/openapi';
 import { RejectionAudit } from './conventions/rejection-audit';
@@ -36,12 +37,16 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     genReqId: (req: IncomingMessage) => requestIdFrom(req.headers['x-request-id'], () => `req-${randomUUID()}`),
     trustProxy: process.env.TRUST_PROXY === 'true',
     logger: false,
+    ...boundaryServerOptions(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(createAppModule(config, bus), adapter, {
+    // Bodies are parsed by the gateway's own boundary (conventions/http-boundary).
+    bodyParser: false,
     logger: process.env.LOG_LEVEL === 'debug' ? ['error', 'warn', 'log', 'debug'] : ['error', 'warn', 'log'],
   });
 
   const fastify = app.getHttpAdapter().getInstance();
+  installHttpBoundary(fastify);
   fastify.addHook('onRequest', async (req, reply) => {
     reply.header('X-Request-Id', req.id);
     const length = req.headers['content-length'];
@@ -69,7 +74,10 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
   // Every route answers under /api/... and /api/v1/...
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: [VERSION_NEUTRAL, '1'] });
   app.enableCors({
-    origin: config.corsOrigins,
+    // Without Origin a request is not CORS: an OPTIONS then goes on to the
+    // boundary's Allow answer instead of the plugin's plain-text 400.
+    origin: (origin: string | undefined, cb: (err: Error | null, allow: string[] | boolean) => void) =>
+      cb(null, origin === undefined ? false : config.corsOrigins),
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'If-None-Match', 'X-Request-Id', 'x-api-key'],
     exposedHeaders: ['ETag', 'Location', 'X-Request-Id', 'Retry-After', 'X-Deprecated', 'X-Sunset', 'X-Migration-Guide',

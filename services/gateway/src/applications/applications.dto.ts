@@ -43,6 +43,7 @@ import {
   type ApplicationStatus,
 } from '@slipway/deployments-contracts';
 import { PaginationDoc } from '../conventions/api-docs';
+import { Secret } from '../conventions/secret';
 
 const REPLICAS_MESSAGE = `Replicas must be between 0 and ${MAX_REPLICAS}`;
 /** Query strings arrive as text: 'true'/'false' become booleans, anything else stays and fails validation. */
@@ -57,6 +58,7 @@ export class EnvVarDto {
   key!: string;
 
   @ApiProperty({ example: 'postgres://db:5432/app', maxLength: ENV_VALUE_MAX, description: 'Secrets are encrypted at rest and shown as "********"' })
+  @Secret()
   @IsString()
   @MaxLength(ENV_VALUE_MAX)
   value!: string;
@@ -74,6 +76,7 @@ export class EnvVarPatchDto {
   key!: string;
 
   @ApiPropertyOptional({ example: 'debug', description: `New value; for a secret, "${SECRET_MASK}" keeps the stored one` })
+  @Secret()
   @IsOptional()
   @IsString()
   @MaxLength(ENV_VALUE_MAX)
@@ -196,6 +199,7 @@ class GitSourceFields {
 
 export class GitSourceDto extends GitSourceFields {
   @ApiProperty({ example: 'https://github.com/user/myapp.git', description: 'https://, ssh://, git@host:repo.git, file:// or an absolute path on the server' })
+  @Secret() // may carry credentials (https://user:token@host/...)
   @IsString()
   @MinLength(1)
   @MaxLength(2000)
@@ -204,6 +208,7 @@ export class GitSourceDto extends GitSourceFields {
 
 export class GitSourcePatchDto extends GitSourceFields {
   @ApiPropertyOptional({ example: 'https://github.com/user/myapp.git' })
+  @Secret() // may carry credentials (https://user:token@host/...)
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -453,6 +458,7 @@ export class ApplicationLogsQuery {
   @ApiPropertyOptional({ example: '2026-01-01T10:00:00Z', description: 'Only lines since this instant (ISO-8601 or Unix seconds)' })
   @IsOptional()
   @IsString()
+  @MaxLength(40)
   @Matches(/^(\d{1,12}|\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2}))$/, { message: 'since must be an ISO-8601 timestamp or Unix seconds' })
   since?: string;
 

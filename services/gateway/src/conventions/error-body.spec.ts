@@ -25,8 +25,8 @@ describe('normalizeError', () => {
     expect(n.internal).toBe(true);
   });
 
-  it('renders the contract body', () => {
+  it('renders the contract body, with empty details when there is nothing to add', () => {
     const body = errorBody({ code: 'CONFLICT', message: 'dup' }, 'req-1', new Date('2026-01-01T00:00:00Z'));
-    expect(body).toEqual({ error: { code: 'CONFLICT', message: 'dup', timestamp: '2026-01-01T00:00:00.000Z', requestId: 'req-1' } });
+    expect(body).toEqual({ error: { code: 'CONFLICT', message: 'dup', details: {}, timestamp: '2026-01-01T00:00:00.000Z', requestId: 'req-1' } });
   });
 });

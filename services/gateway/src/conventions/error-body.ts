@@ -5,7 +5,8 @@ export interface ErrorBody {
   error: {
     code: ErrorCode;
     message: string;
-    details?: Record<string, unknown>;
+    /** Always present: an empty object when there is nothing to add. */
+    details: Record<string, unknown>;
     timestamp: string;
     requestId: string;
   };
@@ -100,7 +101,7 @@ export function errorBody(n: Pick<NormalizedError, 'code' | 'message' | 'details
     error: {
       code: n.code,
       message: n.message,
-      ...(n.details ? { details: n.details } : {}),
+      details: n.details ?? {},
       timestamp: now.toISOString(),
       requestId,
     },

@@ -1,13 +1,14 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import type { Observable } from 'rxjs';
+import { catchError, throwError, type Observable } from 'rxjs';
 import { AppError } from '@slipway/core';
-import { commandIdFor, IDEMPOTENCY_KEY_PATTERN, requestHash } from './http-headers';
+import { IDEMPOTENCY_KEY_PATTERN, idempotencyOf } from './http-headers';
 import type { SlipwayRequest } from './request';
 
 /**
  * Idempotency-Key on POST: the key becomes the command id that the service's
- * event store deduplicates on, and the request's fingerprint travels with it.
- * The same key and body replay the first response; another body is a 422.
+ * event store deduplicates on, and the request's fingerprint (idempotencyOf)
+ * travels with it. The same key and fingerprint replay the first response;
+ * anything else is a 422 naming the key.
  * No gateway-side cache: the event store is the single source of truth.
  */
 @Injectable()
@@ -21,12 +22,25 @@ export class IdempotencyInterceptor implements NestInterceptor {
           header: 'Idempotency-Key',
         });
       }
-      const principal = request.principal?.userId ?? `anonymous:${request.ip}`;
-      // /api/v1/x and /api/x are one resource: the key must not differ by alias.
-      const path = (request.routeOptions?.url ?? request.url).replace(/^\/api\/v1\//, '/api/').split('?')[0];
-      request.commandId = commandIdFor(principal, key);
-      request.requestHash = requestHash(request.method, path, request.body);
+      Object.assign(request, idempotencyOf(request, key));
+      return next.handle().pipe(
+        catchError((error: unknown) => throwError(() => (isKeyReuse(error, request.commandId) ? keyReused(key) : error))),
+      );
     }
     return next.handle();
   }
+}
+
+/** The event store names the command id it derived; the client knows its key. */
+function isKeyReuse(error: unknown, commandId: string | undefined): boolean {
+  const e = error as { code?: unknown; details?: { commandId?: unknown } };
+  return e?.code === 'UNPROCESSABLE_ENTITY' && commandId !== undefined && e.details?.commandId === commandId;
+}
+
+function keyReused(key: string): AppError {
+  return new AppError(
+    'UNPROCESSABLE_ENTITY',
+    `The Idempotency-Key '${key}' was already used for a different request (another path, body or caller); use a new key for a new request`,
+    { header: 'Idempotency-Key', idempotencyKey: key },
+  );
 }

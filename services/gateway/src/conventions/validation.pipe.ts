@@ -14,6 +14,9 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     stopAtFirstError: false,
+    // The validated object tells toValidationIssues which fields are @Secret
+    // (it never reaches the response).
+    validationError: { target: true },
     exceptionFactory: (errors) => AppError.validation(toValidationIssues(errors as unknown as ValidatorError[])),
   });
 }

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { DEPLOYMENT_STATUSES, STAGES, type DeploymentStatus } from '@slipway/deployments-contracts';
 import { PaginationDoc } from '../conventions/api-docs';
+import { PG_INT_MAX } from '../conventions/bounds';
 
 export class ListAppDeploymentsQuery {
   @ApiPropertyOptional({ enum: DEPLOYMENT_STATUSES })
@@ -38,11 +39,12 @@ export class ListDeploymentsQuery extends ListAppDeploymentsQuery {
 }
 
 export class DeploymentLogsQuery {
-  @ApiPropertyOptional({ minimum: 0, description: 'Only lines after this seq (poll with the last seq you have)' })
+  @ApiPropertyOptional({ minimum: 0, maximum: PG_INT_MAX, description: 'Only lines after this seq (poll with the last seq you have)' })
   @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'after must be a non-negative integer' })
-  @Min(0, { message: 'after must be a non-negative integer' })
+  @IsInt({ message: `after must be an integer between 0 and ${PG_INT_MAX}` })
+  @Min(0, { message: `after must be an integer between 0 and ${PG_INT_MAX}` })
+  @Max(PG_INT_MAX, { message: `after must be an integer between 0 and ${PG_INT_MAX}` })
   after?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 10000, default: 10000 })
