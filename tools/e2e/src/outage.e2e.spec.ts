@@ -54,10 +54,25 @@ describe('poison messages', () => {
   it('one request with a lone surrogate, and messages no consumer can handle, do not stop the audit log', async () => {
     const project = await t.api('POST', '/api/projects', { token: user.token, body: { name: 'poison-a' } });
     expect(project.status).toBe(201);
-    // The example from the report: text jsonb refuses, carried by the gateway's RequestRejected event.
+    // The example from the report. The gateway's input boundary now refuses the lone surrogate itself…
     const patched = await t.api('PATCH', `/api/projects/${project.body.id}`, { token: user.token, raw: '{"teamId":"\\ud800"}', headers: { 'content-type': 'application/json' } });
-    expect(patched.status).toBeGreaterThanOrEqual(400);
-    expect(patched.status).toBeLessThan(500);
+    expect(patched.status).toBe(400);
+    expect(patched.body.error.code).toBe('INVALID_INPUT');
+    // …so the poison the consumer used to choke on (text jsonb refuses, in a RequestRejected event)
+    // is sent the way any publisher on the subject could send it.
+    const rejected = {
+      eventId: randomUUID(),
+      service: 'gateway',
+      type: 'RequestRejected',
+      streamId: `request-${randomUUID()}`,
+      streamPosition: 1,
+      globalPosition: 0,
+      schemaVersion: 1,
+      occurredAt: new Date().toISOString(),
+      data: { method: 'PATCH', route: '/api/projects/:id', path: `/api/projects/${project.body.id}`, status: 404, message: 'no team \ud800', resourceType: 'project', resourceId: project.body.id, projectId: project.body.id },
+      metadata: { actorId: user.userId, actorType: 'user', requestId: randomUUID() },
+    };
+    await publishRaw(`${t.instance}.events.gateway.RequestRejected`, JSON.stringify(rejected));
     await publishRaw(`${t.instance}.events.gateway.RequestRejected`, broken('RequestRejected'));
     await publishRaw(`${t.instance}.events.gateway.RequestRejected`, '{"not json');
     const later = await t.api('POST', '/api/projects', { token: user.token, body: { name: 'poison-b' } });
