@@ -47,7 +47,7 @@ class FakeStore implements CommandStore {
     );
     this.events.push(...recorded);
     const next = version + events.length;
-    const result = JSON.parse(JSON.stringify(options.result?.(recorded, next) ?? null)) as unknown;
+    const result = JSON.parse(JSON.stringify(options.result?.(next, events.length) ?? null)) as unknown;
     const last = recorded.at(-1)?.globalPosition ?? 0;
     if (options.commandId) {
       this.commands.set(options.commandId, {

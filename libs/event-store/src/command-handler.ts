@@ -98,7 +98,7 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
           metadata,
           ...(options.requestHash !== undefined ? { requestHash: options.requestHash } : {}),
           ...(options.inTransaction ? { inTransaction: options.inTransaction } : {}),
-          result: (_recorded, nextVersion) => options.result(after, newEvents, nextVersion),
+          result: (nextVersion) => options.result(after, newEvents, nextVersion),
         },
       );
       return {
