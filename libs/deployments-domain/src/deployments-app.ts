@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { AppError, commandMetadata, fold, type Page, type RequestContext } from '@slipway/core';
-import { ProjectionRunner, handleCommand, type EventStore, type RecordedEvent } from '@slipway/event-store';
+import { ProjectionRunner, handleCommand, keysetPage, type EventStore, type RecordedEvent } from '@slipway/event-store';
 import {
   SECRET_MASK,
   applicationStreamId,
@@ -54,7 +54,6 @@ import type { DeploymentsConfig } from './config';
 import { deploymentDecider, isActive, type DeploymentData, type DeploymentState } from './deployment.decider';
 import { ApplicationEngine } from './engine';
 import { isLocalRepo } from './git';
-import { keysetPage } from './paging';
 import { applicationListProjection, deploymentListProjection } from './projections';
 import { redact, type SecretBox } from './secrets';
 import {

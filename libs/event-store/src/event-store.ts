@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '@slipway/core';
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import { IdempotencyKeyReusedError, WrongExpectedVersionError, expectedVersionMatches, isValidExpectedVersion } from './errors';
+import { IdempotencyKeyReusedError, WrongExpectedVersionError, isValidExpectedVersion } from './errors';
 import { NotificationListener, clientConfigFor } from './listener';
 import { migrate } from './migrations';
 import { LOCK_KEY, assertSchemaName, eventsChannel, isUniqueViolation, lockName, quoteIdent, toNumber } from './sql';
