@@ -401,7 +401,7 @@ export class DeploymentsApplication {
       filter += ` AND t.status = $${params.length}`;
     }
     const column = APP_SORT[req.sort];
-    const page = await keysetPage<ApplicationRow & { sort_value: string }>(this.store.dataSource, {
+    const page = await keysetPage<ApplicationRow & { sort_value: string }>(this.store.pg, {
       from: `${this.table('applications')} t`,
       filter,
       params,
@@ -602,7 +602,7 @@ export class DeploymentsApplication {
       params.push(req.status);
       filter += ` AND t.status = $${params.length}`;
     }
-    const page = await keysetPage<DeploymentRow & { sort_value: string }>(this.store.dataSource, {
+    const page = await keysetPage<DeploymentRow & { sort_value: string }>(this.store.pg, {
       from: `${this.table('deployments')} t JOIN ${this.table('applications')} a ON a.id = t.application_id`,
       columns: 't.*, a.team_id',
       filter,

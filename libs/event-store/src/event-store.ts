@@ -17,6 +17,7 @@ import type {
   StoredCommand,
   UpcasterRegistration,
 } from './types';
+import type { Queryable } from './keyset-page';
 import { UpcasterChain } from './upcasting';
 
 export interface EventStoreOpenOptions {
@@ -132,6 +133,12 @@ export class EventStore {
   get dataSource(): DataSource {
     return this.ds;
   }
+
+  /**
+   * The DataSource's pg pool as a plain `query(sql, params) → rows`, for hot
+   * read-model queries: TypeORM's query runner adds its own layers per query.
+   */
+  readonly pg: Queryable = { query: async (sql, params) => (await this.pool.query(sql, params)).rows };
 
   /** NOTIFY channel carrying the last global position of every committed append. */
   get channel(): string {

@@ -104,7 +104,7 @@ export class ProjectsApplication {
   async get(req: GetProjectRequest): Promise<ProjectView> {
     if (!isUuid(req.projectId)) throw AppError.notFound('project', req.projectId);
     await this.runner.waitFor(this.lastAppended);
-    const rows: ProjectRow[] = await this.store.dataSource.query(
+    const rows: ProjectRow[] = await this.store.pg.query(
       `${this.selectSql()} WHERE p.id = $1 AND p.team_id = ANY($2::text[]) AND p.deleted_at IS NULL`,
       [req.projectId, req.scope.teamIds],
     );
@@ -136,7 +136,7 @@ export class ProjectsApplication {
       params.push(`%${req.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       filter += ` AND p.name ILIKE $${params.length}`;
     }
-    const { rows, pagination } = await keysetPage<ProjectRow>(this.store.dataSource, {
+    const { rows, pagination } = await keysetPage<ProjectRow>(this.store.pg, {
       from: `"${this.schema}".projects p LEFT JOIN "${this.schema}".project_statistics s ON s.project_id = p.id`,
       countFrom: `"${this.schema}".projects p`,
       alias: 'p',
@@ -164,7 +164,7 @@ export class ProjectsApplication {
 
   private async statistics(projectId: string): Promise<ProjectView['statistics']> {
     const rows: Array<Pick<ProjectRow, 'application_count' | 'database_count' | 'deployment_count'>> =
-      await this.store.dataSource.query(
+      await this.store.pg.query(
         `SELECT application_count, database_count, deployment_count FROM "${this.schema}".project_statistics WHERE project_id = $1`,
         [projectId],
       );
