@@ -33,6 +33,8 @@ export interface EventStoreOpenOptions {
 export interface ReadStreamOptions {
   /** First stream position to return (inclusive, positions start at 1). */
   fromPosition?: number;
+  /** Also returns this command id's recorded outcome, read in the same snapshot. */
+  commandId?: string;
 }
 
 interface EventRow {
@@ -55,6 +57,21 @@ interface CommandRow {
   next_expected_version: string;
   last_global_position: string;
   created_at: Date;
+}
+
+/** A command row as to_jsonb renders it (numbers and timestamps as JSON). */
+type CommandJson = Omit<CommandRow, 'created_at'> & { created_at: string };
+
+function storedCommand(row: CommandRow): StoredCommand {
+  return {
+    commandId: row.command_id,
+    streamId: row.stream_id,
+    requestHash: row.request_hash,
+    result: row.result,
+    nextExpectedVersion: toNumber(row.next_expected_version),
+    lastGlobalPosition: toNumber(row.last_global_position),
+    createdAt: row.created_at,
+  };
 }
 
 interface AppendRow {
@@ -402,17 +419,7 @@ export class EventStore {
          FROM ${this.q}.commands WHERE command_id = $1`,
       [commandId],
     );
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
-      commandId: row.command_id,
-      streamId: row.stream_id,
-      requestHash: row.request_hash,
-      result: row.result,
-      nextExpectedVersion: toNumber(row.next_expected_version),
-      lastGlobalPosition: toNumber(row.last_global_position),
-      createdAt: row.created_at,
-    };
+    return rows[0] ? storedCommand(rows[0]) : undefined;
   }
 
   /**
@@ -420,20 +427,28 @@ export class EventStore {
    * concurrency protects stream writes, and a decision must see every
    * committed event of its stream.
    */
-  async readStream(streamId: string, opts: ReadStreamOptions = {}, tx?: EntityManager): Promise<{ version: number; events: RecordedEvent[] }> {
+  async readStream(
+    streamId: string,
+    opts: ReadStreamOptions = {},
+    tx?: EntityManager,
+  ): Promise<{ version: number; events: RecordedEvent[]; command?: StoredCommand }> {
     const from = opts.fromPosition ?? 1;
-    // Version and events come from one statement (one snapshot), so they agree.
-    const rows: Array<Partial<EventRow> & { stream_version: string }> = await this.query(tx)(
+    // Version, events and the command's row come from one statement (one snapshot), so they agree.
+    const rows: Array<Partial<EventRow> & { stream_version: string; command: CommandJson | null }> = await this.query(tx)(
       `WITH v AS (SELECT coalesce(max(stream_position), 0) AS stream_version FROM ${this.q}.events WHERE stream_id = $1)
-       SELECT v.stream_version, e.global_position, e.stream_id, e.stream_position, e.event_id, e.type,
+       SELECT v.stream_version,
+              (SELECT to_jsonb(c) FROM ${this.q}.commands c WHERE $3::text IS NOT NULL AND c.command_id = $3) AS command,
+              e.global_position, e.stream_id, e.stream_position, e.event_id, e.type,
               e.schema_version, e.data, e.metadata, e.created_at
          FROM v LEFT JOIN ${this.q}.events e ON e.stream_id = $1 AND e.stream_position >= $2
         ORDER BY e.stream_position`,
-      [streamId, from],
+      [streamId, from, opts.commandId ?? null],
     );
     const version = rows[0] ? toNumber(rows[0].stream_version) : 0;
     const events = rows.filter((r) => r.global_position != null).map((r) => this.toRecorded(r as EventRow));
-    return { version, events };
+    const command = rows[0]?.command;
+    if (!command) return { version, events };
+    return { version, events, command: storedCommand({ ...command, created_at: new Date(command.created_at) }) };
   }
 
   /** Events in global order, only those no in-flight transaction can still precede. */
