@@ -6,3 +6,4 @@ export * from './events-stream';
 export * from './outbox';
 export { EventStoreOutboxSource, PgAdvisoryLock, outboxLockKey, type EventStoreLike } from './event-store-source';
 export * from './subscribe';
+export { followEvents, type FollowEventsOptions, type EventFollower } from './follow';
