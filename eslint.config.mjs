@@ -16,7 +16,7 @@ const depConstraints = [
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
   { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain', 'type:tool'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain', 'type:queries', 'type:tool'] },
 ];
 
 export default [

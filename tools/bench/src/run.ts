@@ -6,6 +6,7 @@ import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { DATABASE_URL, freePort, startTestPlatform } from '@slipway/e2e';
 import { benchDeploy } from './deploy';
+import { projectModelBytes } from './model-memory';
 
 /**
  * `npm run bench`: every figure is reported as a ratio to a baseline measured
@@ -114,6 +115,9 @@ async function main(): Promise<void> {
   lines.push(row('baseline: raw durable INSERT (pg, 64 conns)', raw, baseline));
   const rawOne = await rawInserts(1);
   lines.push(row('baseline: raw durable INSERT (pg, 1 conn)', rawOne, rawOne));
+
+  const modelBytes = projectModelBytes(10_000);
+  lines.push(`${'read model memory (projects, per 10,000)'.padEnd(44)} ${(modelBytes / 1024 / 1024).toFixed(1)} MB heap (${(modelBytes / 10_000).toFixed(0)} bytes per project, with 3 statistics events each)`);
 
   const t = await startTestPlatform();
   try {
