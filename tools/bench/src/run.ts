@@ -13,7 +13,8 @@ import { projectModelBytes } from './model-memory';
  * in the same run on the same machine, so numbers compare across machines.
  */
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = 64;
+/** BENCH_CONNECTIONS lowers it on a machine whose PostgreSQL is shared (max_connections). */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
 interface Measured {
   rps: number;
