@@ -52,6 +52,16 @@ export async function followEvents(nc: NatsConnection, opts: FollowEventsOptions
     opts.onCaughtUp();
   };
   if (info.num_pending === 0) catchUp();
+  // A consumer that is gone (NATS restarted: it lived in memory) would leave
+  // the iterator waiting for ever and the model silently stale: end instead.
+  void (async () => {
+    for await (const status of messages.status()) {
+      if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found' || status.type === 'stream_not_found') {
+        messages.stop();
+        return;
+      }
+    }
+  })().catch(() => undefined);
   void (async () => {
     let failure: unknown;
     try {

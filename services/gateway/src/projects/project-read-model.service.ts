@@ -39,6 +39,22 @@ export class ProjectReadModel implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     void this.start();
+    // Events published while disconnected may be missed by a consumer that
+    // had to be recreated: rebuild after every reconnect, as the access model resyncs.
+    void (async () => {
+      for await (const status of this.downstream.bus.connection.status()) {
+        if (status.type === 'reconnect' && !this.closed) void this.restart();
+      }
+    })().catch(() => undefined);
+  }
+
+  private async restart(): Promise<void> {
+    const old = this.follower;
+    this.follower = undefined;
+    this.model = undefined;
+    this.wakeWaiters();
+    await old?.stop().catch(() => undefined);
+    await this.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -58,20 +74,22 @@ export class ProjectReadModel implements OnApplicationBootstrap, OnApplicationSh
   private async start(): Promise<void> {
     while (!this.closed) {
       const building = new ProjectQueryModel();
+      let follower: EventFollower | undefined;
       try {
-        this.follower = await followEvents(this.downstream.bus.connection, {
+        follower = this.follower = await followEvents(this.downstream.bus.connection, {
           filterSubjects: [PROJECTS_SERVICE, ...STATISTICS_SERVICES].map((service) => `${DEFAULT_EVENTS_PREFIX}.${service}.>`),
           onEvent: (event) => {
             building.apply(event);
             if (this.model === building) this.wakeWaiters();
           },
           onCaughtUp: () => {
+            if (follower && this.follower !== follower) return;
             this.model = building;
             this.logger.log(`projects read model rebuilt from events: ${building.size} projects`);
             this.wakeWaiters();
           },
           onEnd: (err) => {
-            if (this.closed) return;
+            if (this.closed || (follower && this.follower !== follower)) return;
             this.logger.warn(`projects read model lost its event feed (${(err as Error | undefined)?.message ?? 'closed'}); rebuilding`);
             this.model = undefined;
             setTimeout(() => void this.start(), RESTART_DELAY_MS).unref();
