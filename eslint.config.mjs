@@ -4,16 +4,19 @@ import tseslint from 'typescript-eslint';
 // Module boundaries are the architecture: a service is wiring over libs, and it
 // reaches another service only through that service's contracts lib.
 const depConstraints = [
-  { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain'] },
-  { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'type:contracts'] },
+  { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain', 'type:queries'] },
+  // The gateway may hold a capability's read model in memory, through that capability's queries lib only.
+  { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared', 'type:contracts', 'type:queries'] },
   { sourceTag: 'scope:projects', onlyDependOnLibsWithTags: ['scope:projects', 'scope:shared', 'type:contracts'] },
   { sourceTag: 'scope:identity', onlyDependOnLibsWithTags: ['scope:identity', 'scope:shared', 'type:contracts'] },
   { sourceTag: 'scope:deployments', onlyDependOnLibsWithTags: ['scope:deployments', 'scope:shared', 'type:contracts'] },
-  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain'] },
+  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain', 'type:queries'] },
+  // A queries lib is pure: a read model folded from public events, and the queries over it.
+  { sourceTag: 'type:queries', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
   { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain', 'type:tool'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain', 'type:queries', 'type:tool'] },
 ];
 
 export default [

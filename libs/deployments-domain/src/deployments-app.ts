@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { AppError, commandMetadata, type Page, type RequestContext } from '@slipway/core';
-import { ProjectionRunner, type EventStore, type RecordedEvent } from '@slipway/event-store';
+import { ProjectionRunner, keysetPage, type EventStore, type RecordedEvent } from '@slipway/event-store';
 import {
   SECRET_MASK,
   isUuid,
@@ -52,7 +52,6 @@ import { normalizeCommand } from './command-args';
 import { Aggregates, type ActiveApplication, type ExistingDeployment } from './aggregates';
 import { ApplicationEngine } from './engine';
 import { isLocalRepo } from './git';
-import { keysetPage } from './paging';
 import { applicationListProjection, deploymentListProjection } from './projections';
 import { redact, type SecretBox } from './secrets';
 import {
@@ -413,7 +412,7 @@ export class DeploymentsApplication {
       filter += ` AND t.status = $${params.length}`;
     }
     const column = APP_SORT[req.sort];
-    const page = await keysetPage<ApplicationRow & { sort_value: string }>(this.store.dataSource, {
+    const page = await keysetPage<ApplicationRow & { sort_value: string }>(this.store.pg, {
       from: `${this.table('applications')} t`,
       filter,
       params,
@@ -616,7 +615,7 @@ export class DeploymentsApplication {
       params.push(req.status);
       filter += ` AND t.status = $${params.length}`;
     }
-    const page = await keysetPage<DeploymentRow & { sort_value: string }>(this.store.dataSource, {
+    const page = await keysetPage<DeploymentRow & { sort_value: string }>(this.store.pg, {
       from: `${this.table('deployments')} t JOIN ${this.table('applications')} a ON a.id = t.application_id`,
       columns: 't.*, a.team_id',
       filter,

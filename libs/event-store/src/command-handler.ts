@@ -49,11 +49,6 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
 ): Promise<HandleCommandResult<R>> {
   const { commandId, actorId, requestId, now } = command.metadata;
 
-  // Cheap check before reading a whole stream: retries of a command that
-  // already ran must not be re-decided against today's state.
-  const stored = await store.getCommand(commandId);
-  if (stored) return replay(stored, options.requestHash);
-
   const metadata: Record<string, unknown> = {
     ...options.metadata,
     commandId,
@@ -68,7 +63,11 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
   const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
 
   for (let attempt = 0; ; attempt++) {
-    const { version, events } = await store.readStream(streamId);
+    // The first read also looks the command id up, in the same statement (one
+    // snapshot, one round trip): retries of a command that already ran must
+    // not be re-decided against today's state.
+    const { version, events, command: stored } = await store.readStream(streamId, attempt === 0 ? { commandId } : {});
+    if (stored) return replay(stored, options.requestHash);
     if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
       throw preconditionFailed(options.expectedVersion, version);
     }
@@ -78,10 +77,10 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
     try {
       newEvents = decider.decide(command, state);
     } catch (error) {
-      // A concurrent duplicate may have committed between our fast-path check
-      // and the read, so decide ran against the state it produced ("already
-      // exists"). Its command row committed with its events, and this read
-      // happens after ours, so it is visible now: replay it instead of failing.
+      // A concurrent duplicate may have committed after the read that looked
+      // for it (a retry's read does not look), so decide ran against the state
+      // it produced ("already exists"). Its command row committed with its
+      // events, so it is visible now: replay it instead of failing.
       const recorded = await store.getCommand(commandId);
       if (recorded) return replay(recorded, options.requestHash);
       throw error; // domain errors propagate unchanged
@@ -98,7 +97,7 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
           metadata,
           ...(options.requestHash !== undefined ? { requestHash: options.requestHash } : {}),
           ...(options.inTransaction ? { inTransaction: options.inTransaction } : {}),
-          result: (_recorded, nextVersion) => options.result(after, newEvents, nextVersion),
+          result: (nextVersion) => options.result(after, newEvents, nextVersion),
         },
       );
       return {

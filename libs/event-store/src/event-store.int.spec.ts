@@ -218,7 +218,7 @@ describe('idempotency by command id', () => {
     const options = {
       commandId: 'cmd-1',
       requestHash: 'hash-a',
-      result: (recorded: { streamPosition: number }[], next: number) => ({ created: recorded.length, version: next, at: new Date(0) }),
+      result: (next: number, appended: number) => ({ created: appended, version: next, at: new Date(0) }),
     };
     const first = await store.append('app-1', 'no_stream', [ev(1), ev(2)], options);
     expect(first.result).toEqual({ created: 2, version: 2, at: '1970-01-01T00:00:00.000Z' });
@@ -247,7 +247,7 @@ describe('idempotency by command id', () => {
   it('records a command that appends no events (no-op) and replays its result', async () => {
     const store = await db.openStore();
     const created = await store.append('app-1', 'no_stream', [ev(1)]);
-    const noop = await store.append('app-1', 1, [], { commandId: 'noop', result: (_r, v) => ({ unchanged: true, version: v }) });
+    const noop = await store.append('app-1', 1, [], { commandId: 'noop', result: (v) => ({ unchanged: true, version: v }) });
     expect(noop).toEqual({
       duplicate: false,
       recorded: [],
@@ -268,7 +268,8 @@ describe('idempotency by command id', () => {
         store.append('app-1', 'no_stream', [ev(1), ev(2), ev(3)], {
           commandId: 'same-command',
           requestHash: 'h',
-          result: (recorded) => ({ positions: recorded.map((r) => r.globalPosition) }),
+          // Each caller's own token: every duplicate must answer with the winner's.
+          result: (next) => ({ next, token: randomUUID() }),
         }),
       ),
     );

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@slipway/core';
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { IdempotencyKeyReusedError, WrongExpectedVersionError, expectedVersionMatches, isValidExpectedVersion } from './errors';
+import type { Pool } from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+import { IdempotencyKeyReusedError, WrongExpectedVersionError, isValidExpectedVersion } from './errors';
 import { NotificationListener, clientConfigFor } from './listener';
 import { migrate } from './migrations';
 import { LOCK_KEY, assertSchemaName, eventsChannel, isUniqueViolation, lockName, quoteIdent, toNumber } from './sql';
@@ -16,6 +17,7 @@ import type {
   StoredCommand,
   UpcasterRegistration,
 } from './types';
+import type { Queryable } from './keyset-page';
 import { UpcasterChain } from './upcasting';
 
 export interface EventStoreOpenOptions {
@@ -31,6 +33,8 @@ export interface EventStoreOpenOptions {
 export interface ReadStreamOptions {
   /** First stream position to return (inclusive, positions start at 1). */
   fromPosition?: number;
+  /** Also returns this command id's recorded outcome, read in the same snapshot. */
+  commandId?: string;
 }
 
 interface EventRow {
@@ -53,6 +57,31 @@ interface CommandRow {
   next_expected_version: string;
   last_global_position: string;
   created_at: Date;
+}
+
+/** A command row as to_jsonb renders it (numbers and timestamps as JSON). */
+type CommandJson = Omit<CommandRow, 'created_at'> & { created_at: string };
+
+function storedCommand(row: CommandRow): StoredCommand {
+  return {
+    commandId: row.command_id,
+    streamId: row.stream_id,
+    requestHash: row.request_hash,
+    result: row.result,
+    nextExpectedVersion: toNumber(row.next_expected_version),
+    lastGlobalPosition: toNumber(row.last_global_position),
+    createdAt: row.created_at,
+  };
+}
+
+interface AppendRow {
+  outcome: 'appended' | 'duplicate' | 'wrong_version';
+  version: string;
+  last_position: string;
+  positions: string[] | null;
+  created: Date | null;
+  stored_hash: string | null;
+  stored_result: unknown;
 }
 
 interface PreparedEvent {
@@ -84,6 +113,9 @@ export class EventStore {
   private readonly q: string;
   private readonly channelName: string;
   private readonly listeners = new Set<NotificationListener>();
+  private readonly pool: Pool;
+  private readonly appendSql: string;
+  private readonly appendStatement: string;
 
   private constructor(
     private readonly ds: DataSource,
@@ -92,6 +124,11 @@ export class EventStore {
   ) {
     this.q = quoteIdent(schemaName);
     this.channelName = eventsChannel(schemaName);
+    // TypeORM's query runner costs several microtask-heavy layers per query;
+    // the hot paths talk to its pg pool directly.
+    this.pool = (ds.driver as unknown as { master: Pool }).master;
+    this.appendSql = `SELECT * FROM ${this.q}.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8, $9, $10::jsonb)`;
+    this.appendStatement = `slipway_append_${schemaName}`;
   }
 
   static async open(opts: EventStoreOpenOptions): Promise<EventStore> {
@@ -113,6 +150,12 @@ export class EventStore {
   get dataSource(): DataSource {
     return this.ds;
   }
+
+  /**
+   * The DataSource's pg pool as a plain `query(sql, params) → rows`, for hot
+   * read-model queries: TypeORM's query runner adds its own layers per query.
+   */
+  readonly pg: Queryable = { query: async (sql, params) => (await this.pool.query(sql, params)).rows };
 
   /** NOTIFY channel carrying the last global position of every committed append. */
   get channel(): string {
@@ -152,6 +195,10 @@ export class EventStore {
       try {
         return await this.appendOnce(streamId, expectedVersion, prepared, options);
       } catch (error) {
+        if (error instanceof WrongExpectedVersionError && expectedVersion === 'any' && anyRetries < MAX_ANY_RETRIES) {
+          anyRetries += 1;
+          continue;
+        }
         if (options.commandId && !commandRetried && isUniqueViolation(error, this.schemaName, 'commands_pkey')) {
           // Someone recorded the same command id between our check and our
           // insert; a fresh transaction sees their row and replays it.
@@ -200,143 +247,155 @@ export class EventStore {
     };
   }
 
-  /** One attempt in one transaction on one connection (needed for the session-level insert lock). */
+  /**
+   * One attempt. Without `inTransaction` it is one statement, one round trip
+   * on a pooled pg client, committed on its own; with it, the same call opens
+   * a transaction that the callback continues (it must write after the
+   * events, so the transaction id is still assigned under the insert lock).
+   */
   private async appendOnce(
     streamId: string,
     expectedVersion: ExpectedVersion,
     prepared: PreparedEvent[],
     options: AppendOptions,
   ): Promise<AppendResult> {
+    // The stored result needs the version after the append before the call,
+    // so 'any' with a result appends at the version read here (and append()
+    // retries when another writer moved the stream in between).
+    const expected =
+      expectedVersion === 'any'
+        ? options.result
+          ? await this.streamVersion(streamId)
+          : null
+        : expectedVersion === 'no_stream'
+          ? 0
+          : expectedVersion;
+    // Computed before the call (it depends only on the version after it) and
+    // round-tripped, so the first response is identical to every replay.
+    const resultJson = expected === null ? 'null' : JSON.stringify(options.result?.(expected + prepared.length, prepared.length) ?? null);
+    const params = [
+      streamId,
+      expected,
+      prepared.map((e) => e.eventId),
+      prepared.map((e) => e.type),
+      prepared.map((e) => e.schemaVersion),
+      prepared.map((e) => e.data),
+      prepared.map((e) => e.metadata),
+      options.commandId ?? null,
+      options.requestHash ?? null,
+      options.commandId !== undefined ? resultJson : null,
+    ];
+    const outcome = (row: AppendRow): AppendResult =>
+      this.outcome(row, streamId, expectedVersion, prepared, options, JSON.parse(resultJson) as unknown);
+    return options.inTransaction ? this.appendInTransaction(params, outcome, options.inTransaction) : this.appendAlone(params, outcome);
+  }
+
+  private async appendAlone(params: unknown[], outcome: (row: AppendRow) => AppendResult): Promise<AppendResult> {
+    const client = await this.pool.connect();
+    let rows: AppendRow[];
+    try {
+      // Named, so each pooled connection parses and plans the call once.
+      ({ rows } = await client.query<AppendRow>({ name: this.appendStatement, text: this.appendSql, values: params }));
+    } catch (error) {
+      client.release(await this.releaseInsertLock((sql, values) => client.query(sql, values)));
+      throw error;
+    }
+    client.release();
+    return outcome(rows[0]!);
+  }
+
+  private async appendInTransaction(
+    params: unknown[],
+    outcome: (row: AppendRow) => AppendResult,
+    inTransaction: NonNullable<AppendOptions['inTransaction']>,
+  ): Promise<AppendResult> {
     const runner = this.ds.createQueryRunner();
-    const insertLock = { held: false };
     try {
       await runner.connect();
       await runner.startTransaction();
-      const result = await this.appendInTransaction(runner, insertLock, streamId, expectedVersion, prepared, options);
+      let rows: AppendRow[];
+      try {
+        rows = await runner.query(this.appendSql, params);
+      } catch (error) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        const broken = await this.releaseInsertLock((sql, values) => runner.query(sql, values));
+        // Cannot unlock: end the session so PostgreSQL drops the lock.
+        if (broken) await ((await runner.connect()) as { end?: () => Promise<void> }).end?.().catch(() => undefined);
+        throw error;
+      }
+      const result = outcome(rows[0]!);
+      if (!result.duplicate) await inTransaction(runner.manager, result.recorded);
       await runner.commitTransaction();
       return result;
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
-      // Session-level locks survive ROLLBACK; one left behind on a pooled
-      // connection would block every append in the schema forever.
-      if (insertLock.held) await this.releaseInsertLock(runner);
       await runner.release();
     }
   }
 
-  private async appendInTransaction(
-    runner: QueryRunner,
-    insertLock: { held: boolean },
+  private outcome(
+    row: AppendRow,
     streamId: string,
-    expectedVersion: ExpectedVersion,
+    expected: ExpectedVersion,
     prepared: PreparedEvent[],
     options: AppendOptions,
-  ): Promise<AppendResult> {
-    const { commandId } = options;
-
-    if (commandId !== undefined) {
-      // Concurrent requests with one command id queue here; the second sees
-      // the first's committed row below instead of failing its version check.
-      await runner.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY('$1')})`, [lockName(this.schemaName, 'command', commandId)]);
-      const stored = await this.getCommand(commandId, runner.manager);
-      if (stored) return this.replay(stored, options.requestHash);
-    }
-
-    // Writers of one stream take turns, so the version read here stays true
-    // until commit and optimistic-concurrency failures are real conflicts.
-    await runner.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY('$1')})`, [lockName(this.schemaName, 'stream', streamId)]);
-    const [head]: Array<{ stream_position: string; global_position: string }> = await runner.query(
-      `SELECT stream_position, global_position FROM ${this.q}.events
-        WHERE stream_id = $1 ORDER BY stream_position DESC LIMIT 1`,
-      [streamId],
-    );
-    const actual = head ? toNumber(head.stream_position) : 0;
-    if (!expectedVersionMatches(expectedVersion, actual)) throw new WrongExpectedVersionError(streamId, expectedVersion, actual);
-
-    let recorded: RecordedEvent[] = [];
-    // With nothing appended, the stream's last event is the position a
-    // read-your-writes wait needs.
-    let lastGlobalPosition = head ? toNumber(head.global_position) : 0;
-    if (prepared.length > 0) {
-      recorded = await this.insertEvents(runner, insertLock, streamId, actual, prepared);
-      lastGlobalPosition = recorded[recorded.length - 1]!.globalPosition;
-    }
-    const nextExpectedVersion = actual + prepared.length;
-
-    if (options.inTransaction) await options.inTransaction(runner.manager, recorded);
-
-    const resultJson = JSON.stringify(options.result?.(recorded, nextExpectedVersion) ?? null);
-    if (commandId !== undefined) {
-      await runner.query(
-        `INSERT INTO ${this.q}.commands (command_id, stream_id, request_hash, result, next_expected_version, last_global_position)
-         VALUES ($1, $2, $3, $4::jsonb, $5, $6)`,
-        [commandId, streamId, options.requestHash ?? null, resultJson, nextExpectedVersion, lastGlobalPosition],
+    result: unknown,
+  ): AppendResult {
+    const version = toNumber(row.version);
+    const lastGlobalPosition = toNumber(row.last_position);
+    if (row.outcome === 'duplicate') {
+      return this.replay(
+        {
+          commandId: options.commandId!,
+          streamId,
+          requestHash: row.stored_hash,
+          result: row.stored_result,
+          nextExpectedVersion: version,
+          lastGlobalPosition,
+          createdAt: new Date(),
+        },
+        options.requestHash,
       );
     }
-    if (recorded.length > 0) {
-      // Delivered only on commit, so a woken reader always finds the rows.
-      await runner.query('SELECT pg_notify($1, $2)', [this.channelName, String(lastGlobalPosition)]);
-    }
+    if (row.outcome === 'wrong_version') throw new WrongExpectedVersionError(streamId, expected, version);
+    const first = version - prepared.length;
+    const positions = row.positions ?? [];
+    const recorded = prepared.map((event, i) =>
+      this.toRecorded({
+        global_position: positions[i]!,
+        stream_id: streamId,
+        stream_position: String(first + i + 1),
+        event_id: event.eventId,
+        type: event.type,
+        schema_version: event.schemaVersion,
+        data: JSON.parse(event.data) as unknown,
+        metadata: JSON.parse(event.metadata) as Record<string, unknown>,
+        created_at: row.created!,
+      }),
+    );
     return {
-      nextExpectedVersion,
+      nextExpectedVersion: version,
       lastGlobalPosition,
       recorded,
       duplicate: false,
-      // Round-tripped so the first response is identical to every replay.
-      result: JSON.parse(resultJson) as unknown,
+      result,
     };
   }
 
   /**
-   * The xmin filter in readAll is only sound if global positions grow with
-   * transaction ids: otherwise an older transaction could hold a higher
-   * position, commit first, pass the filter and let a reader checkpoint past a
-   * lower position still in flight. Assigning the transaction id and drawing
-   * the positions under one short schema-wide lock guarantees that order. The
-   * lock is session-level so it can be released right after the INSERT rather
-   * than at commit: appends serialise only for the duration of one statement.
+   * The function lets go of the schema-wide insert lock right after its
+   * INSERT; a statement that failed between the two leaves it held, and a
+   * session-level lock left on a pooled connection would block every append in
+   * the schema. Returns an error when the connection must be discarded.
    */
-  private async insertEvents(
-    runner: QueryRunner,
-    insertLock: { held: boolean },
-    streamId: string,
-    version: number,
-    prepared: PreparedEvent[],
-  ): Promise<RecordedEvent[]> {
-    await runner.query(`SELECT pg_advisory_lock(${LOCK_KEY('$1')})`, [lockName(this.schemaName, 'append')]);
-    insertLock.held = true;
-    const rows: EventRow[] = await runner.query(
-      `INSERT INTO ${this.q}.events (stream_id, stream_position, event_id, type, schema_version, data, metadata)
-       SELECT $1, u.stream_position, u.event_id, u.type, u.schema_version, u.data, u.metadata
-         FROM unnest($2::bigint[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
-              AS u(stream_position, event_id, type, schema_version, data, metadata)
-        ORDER BY u.stream_position
-       RETURNING ${EVENT_COLUMNS}`,
-      [
-        streamId,
-        prepared.map((_, i) => version + i + 1),
-        prepared.map((e) => e.eventId),
-        prepared.map((e) => e.type),
-        prepared.map((e) => e.schemaVersion),
-        prepared.map((e) => e.data),
-        prepared.map((e) => e.metadata),
-      ],
-    );
-    await runner.query(`SELECT pg_advisory_unlock(${LOCK_KEY('$1')})`, [lockName(this.schemaName, 'append')]);
-    insertLock.held = false;
-    return rows.map((row) => this.toRecorded(row)).sort((a, b) => a.streamPosition - b.streamPosition);
-  }
-
-  private async releaseInsertLock(runner: QueryRunner): Promise<void> {
+  private async releaseInsertLock(query: (sql: string, values: unknown[]) => Promise<unknown>): Promise<Error | undefined> {
     try {
-      await runner.query(`SELECT pg_advisory_unlock(${LOCK_KEY('$1')})`, [lockName(this.schemaName, 'append')]);
-    } catch {
-      // Cannot unlock (connection broken?): end the session so PostgreSQL
-      // drops the lock, and the pool discards the client on release.
-      const client = (await runner.connect()) as { end?: () => Promise<void> };
-      await client.end?.().catch(() => undefined);
+      await query(`SELECT pg_advisory_unlock(${LOCK_KEY('$1')})`, [lockName(this.schemaName, 'append')]);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
     }
   }
 
@@ -355,22 +414,12 @@ export class EventStore {
 
   /** The recorded outcome of a command id, if any (committed rows only). */
   async getCommand(commandId: string, tx?: EntityManager): Promise<StoredCommand | undefined> {
-    const rows: CommandRow[] = await (tx ?? this.ds).query(
+    const rows: CommandRow[] = await this.query(tx)(
       `SELECT command_id, stream_id, request_hash, result, next_expected_version, last_global_position, created_at
          FROM ${this.q}.commands WHERE command_id = $1`,
       [commandId],
     );
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
-      commandId: row.command_id,
-      streamId: row.stream_id,
-      requestHash: row.request_hash,
-      result: row.result,
-      nextExpectedVersion: toNumber(row.next_expected_version),
-      lastGlobalPosition: toNumber(row.last_global_position),
-      createdAt: row.created_at,
-    };
+    return rows[0] ? storedCommand(rows[0]) : undefined;
   }
 
   /**
@@ -378,20 +427,28 @@ export class EventStore {
    * concurrency protects stream writes, and a decision must see every
    * committed event of its stream.
    */
-  async readStream(streamId: string, opts: ReadStreamOptions = {}, tx?: EntityManager): Promise<{ version: number; events: RecordedEvent[] }> {
+  async readStream(
+    streamId: string,
+    opts: ReadStreamOptions = {},
+    tx?: EntityManager,
+  ): Promise<{ version: number; events: RecordedEvent[]; command?: StoredCommand }> {
     const from = opts.fromPosition ?? 1;
-    // Version and events come from one statement (one snapshot), so they agree.
-    const rows: Array<Partial<EventRow> & { stream_version: string }> = await (tx ?? this.ds).query(
+    // Version, events and the command's row come from one statement (one snapshot), so they agree.
+    const rows: Array<Partial<EventRow> & { stream_version: string; command: CommandJson | null }> = await this.query(tx)(
       `WITH v AS (SELECT coalesce(max(stream_position), 0) AS stream_version FROM ${this.q}.events WHERE stream_id = $1)
-       SELECT v.stream_version, e.global_position, e.stream_id, e.stream_position, e.event_id, e.type,
+       SELECT v.stream_version,
+              (SELECT to_jsonb(c) FROM ${this.q}.commands c WHERE $3::text IS NOT NULL AND c.command_id = $3) AS command,
+              e.global_position, e.stream_id, e.stream_position, e.event_id, e.type,
               e.schema_version, e.data, e.metadata, e.created_at
          FROM v LEFT JOIN ${this.q}.events e ON e.stream_id = $1 AND e.stream_position >= $2
         ORDER BY e.stream_position`,
-      [streamId, from],
+      [streamId, from, opts.commandId ?? null],
     );
     const version = rows[0] ? toNumber(rows[0].stream_version) : 0;
     const events = rows.filter((r) => r.global_position != null).map((r) => this.toRecorded(r as EventRow));
-    return { version, events };
+    const command = rows[0]?.command;
+    if (!command) return { version, events };
+    return { version, events, command: storedCommand({ ...command, created_at: new Date(command.created_at) }) };
   }
 
   /** Events in global order, only those no in-flight transaction can still precede. */
@@ -407,7 +464,7 @@ export class EventStore {
       params.push(opts.limit);
       limit = ` LIMIT $${params.length}`;
     }
-    const rows: EventRow[] = await (tx ?? this.ds).query(
+    const rows: EventRow[] = await this.query(tx)(
       `SELECT ${EVENT_COLUMNS} FROM ${this.q}.events
         WHERE global_position > $1 AND ${SAFE}${filter}
         ORDER BY global_position${limit}`,
@@ -426,7 +483,7 @@ export class EventStore {
     const typeFilter = opts.types ? 's.type = ANY($3::text[])' : 'true';
     const params: unknown[] = [opts.after, limit];
     if (opts.types) params.push(opts.types);
-    const rows: Array<Partial<EventRow> & { scanned: number; last_position: string | null }> = await (tx ?? this.ds).query(
+    const rows: Array<Partial<EventRow> & { scanned: number; last_position: string | null }> = await this.query(tx)(
       `WITH scanned AS (
          SELECT ${EVENT_COLUMNS} FROM ${this.q}.events
           WHERE global_position > $1 AND ${SAFE}
@@ -447,18 +504,24 @@ export class EventStore {
 
   /** Highest global position a reader may safely checkpoint to; 0 when empty. */
   async headPosition(tx?: EntityManager): Promise<number> {
-    const [row]: Array<{ head: string }> = await (tx ?? this.ds).query(
+    const [row]: Array<{ head: string }> = await this.query(tx)(
       `SELECT coalesce(max(global_position), 0) AS head FROM ${this.q}.events WHERE ${SAFE}`,
     );
     return toNumber(row?.head);
   }
 
   async streamVersion(streamId: string, tx?: EntityManager): Promise<number> {
-    const [row]: Array<{ version: string }> = await (tx ?? this.ds).query(
+    const [row]: Array<{ version: string }> = await this.query(tx)(
       `SELECT coalesce(max(stream_position), 0) AS version FROM ${this.q}.events WHERE stream_id = $1`,
       [streamId],
     );
     return toNumber(row?.version);
+  }
+
+  /** The caller's transaction, or else a pooled pg client without TypeORM's query runner. */
+  private query(tx: EntityManager | undefined): (sql: string, params?: unknown[]) => Promise<any[]> {
+    if (tx) return (sql, params) => tx.query(sql, params);
+    return async (sql, params) => (await this.pool.query(sql, params)).rows;
   }
 
   private toRecorded(row: EventRow): RecordedEvent {

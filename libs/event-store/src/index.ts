@@ -23,3 +23,4 @@ export {
 export { UpcasterChain } from './upcasting';
 export { migrate, LATEST_MIGRATION } from './migrations';
 export { quoteIdent, assertSchemaName, isValidSchemaName, SCHEMA_NAME_PATTERN, eventsChannel } from './sql';
+export { keysetPage, type KeysetQuery, type Queryable } from './keyset-page';

@@ -14,7 +14,7 @@ describe('migrations', () => {
     const stores = await Promise.all(Array.from({ length: 6 }, () => EventStore.open({ dataSource, schema })));
     expect(stores.map((s) => s.schema)).toEqual(Array(6).fill(schema));
     const applied: Array<{ id: number }> = await dataSource.query(`SELECT id FROM "${schema}".event_store_migrations ORDER BY id`);
-    expect(applied.map((r) => r.id)).toEqual([LATEST_MIGRATION]);
+    expect(applied.map((r) => r.id)).toEqual(Array.from({ length: LATEST_MIGRATION }, (_, i) => i + 1));
     // Everything works after the stampede.
     await stores[0]!.append('s', 'no_stream', [{ type: 'T', data: {} }]);
     expect(await stores[5]!.streamVersion('s')).toBe(1);

@@ -1,10 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { LOCK_KEY, assertSchemaName, lockName, quoteIdent } from './sql';
+import { LOCK_KEY, assertSchemaName, eventsChannel, lockName, quoteIdent } from './sql';
 
 interface Migration {
   id: number;
   name: string;
-  sql: (s: string) => string[];
+  /** `s` is the quoted schema, `schema` the plain name (for lock and channel names). */
+  sql: (s: string, schema: string) => string[];
 }
 
 /**
@@ -49,7 +50,93 @@ const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    id: 2,
+    name: 'append function',
+    sql: (s, schema) => [appendFunctionSql(s, schema)],
+  },
 ];
+
+/**
+ * One append in one round trip, in message-db's `write_message` style: the
+ * command-id check, the stream lock, the version check, the insert, the
+ * command row and the notification run in one call. It takes the same
+ * advisory locks (same names) as the step-by-step append it replaces, so
+ * the late-commit rule holds: the transaction id is assigned by the INSERT,
+ * under the schema-wide session lock, and the lock is let go right after it.
+ * Outcomes other than 'appended' are returned, not raised, so the caller can
+ * tell a duplicate or a conflict without parsing error text.
+ */
+function appendFunctionSql(s: string, schema: string): string {
+  const lit = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+  return `CREATE OR REPLACE FUNCTION ${s}.append_events(
+      p_stream_id text,
+      p_expected bigint,
+      p_event_ids uuid[],
+      p_types text[],
+      p_schema_versions int[],
+      p_data jsonb[],
+      p_metadata jsonb[],
+      p_command_id text,
+      p_request_hash text,
+      p_result jsonb
+    ) RETURNS TABLE (outcome text, version bigint, last_position bigint, positions bigint[], created timestamptz, stored_hash text, stored_result jsonb)
+    LANGUAGE plpgsql AS $fn$
+    DECLARE
+      v_count int := coalesce(array_length(p_event_ids, 1), 0);
+      v_actual bigint;
+      v_head bigint;
+      v_positions bigint[];
+      v_created timestamptz;
+      v_cmd record;
+    BEGIN
+      IF p_command_id IS NOT NULL THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended(${lit(lockName(schema, 'command'))} || p_command_id, 0));
+        SELECT c.request_hash, c.result, c.next_expected_version, c.last_global_position INTO v_cmd
+          FROM ${s}.commands c WHERE c.command_id = p_command_id;
+        IF FOUND THEN
+          RETURN QUERY SELECT 'duplicate'::text, v_cmd.next_expected_version, v_cmd.last_global_position, NULL::bigint[], NULL::timestamptz,
+                              v_cmd.request_hash, v_cmd.result;
+          RETURN;
+        END IF;
+      END IF;
+
+      PERFORM pg_advisory_xact_lock(hashtextextended(${lit(lockName(schema, 'stream'))} || p_stream_id, 0));
+      SELECT e.stream_position, e.global_position INTO v_actual, v_head
+        FROM ${s}.events e WHERE e.stream_id = p_stream_id ORDER BY e.stream_position DESC LIMIT 1;
+      v_actual := coalesce(v_actual, 0);
+      v_head := coalesce(v_head, 0);
+      IF p_expected IS NOT NULL AND p_expected <> v_actual THEN
+        RETURN QUERY SELECT 'wrong_version'::text, v_actual, v_head, NULL::bigint[], NULL::timestamptz, NULL::text, NULL::jsonb;
+        RETURN;
+      END IF;
+
+      IF v_count > 0 THEN
+        PERFORM pg_advisory_lock(hashtextextended(${lit(lockName(schema, 'append'))}, 0));
+        WITH inserted AS (
+          INSERT INTO ${s}.events (stream_id, stream_position, event_id, type, schema_version, data, metadata)
+          SELECT p_stream_id, v_actual + u.ord, u.event_id, u.type, u.schema_version, u.data, u.metadata
+            FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata)
+                 WITH ORDINALITY AS u(event_id, type, schema_version, data, metadata, ord)
+           ORDER BY u.ord
+          RETURNING global_position, stream_position, created_at
+        )
+        SELECT array_agg(i.global_position ORDER BY i.stream_position), min(i.created_at) INTO v_positions, v_created FROM inserted i;
+        PERFORM pg_advisory_unlock(hashtextextended(${lit(lockName(schema, 'append'))}, 0));
+        v_head := v_positions[v_count];
+      END IF;
+
+      IF p_command_id IS NOT NULL THEN
+        INSERT INTO ${s}.commands (command_id, stream_id, request_hash, result, next_expected_version, last_global_position)
+        VALUES (p_command_id, p_stream_id, p_request_hash, p_result, v_actual + v_count, v_head);
+      END IF;
+      IF v_count > 0 THEN
+        PERFORM pg_notify(${lit(eventsChannel(schema))}, v_head::text);
+      END IF;
+      RETURN QUERY SELECT 'appended'::text, v_actual + v_count, v_head, v_positions, v_created, NULL::text, NULL::jsonb;
+    END
+    $fn$`;
+}
 
 export const LATEST_MIGRATION = MIGRATIONS[MIGRATIONS.length - 1]!.id;
 
@@ -75,7 +162,7 @@ export async function migrate(dataSource: DataSource, schema: string): Promise<n
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (done.has(migration.id)) continue;
-      for (const statement of migration.sql(s)) await tx.query(statement);
+      for (const statement of migration.sql(s, schema)) await tx.query(statement);
       await tx.query(`INSERT INTO ${s}.event_store_migrations (id, name) VALUES ($1, $2)`, [migration.id, migration.name]);
       applied.push(migration.id);
     }

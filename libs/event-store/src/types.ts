@@ -40,8 +40,12 @@ export interface AppendOptions {
    * A repeated commandId with a different hash raises IdempotencyKeyReusedError.
    */
   requestHash?: string;
-  /** JSON-serialisable result stored with the command id and returned on duplicates. */
-  result?: (recorded: RecordedEvent[], nextExpectedVersion: number) => unknown;
+  /**
+   * JSON-serialisable result stored with the command id and returned on
+   * duplicates. It is computed before the append (it goes into the same call),
+   * from the version the stream will have after it.
+   */
+  result?: (nextExpectedVersion: number, appendedCount: number) => unknown;
   /**
    * Runs inside the append transaction after the events are inserted (inline
    * projections / uniqueness guards). Throwing aborts the whole append.

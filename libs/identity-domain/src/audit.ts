@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { AppError, decodeCursor, encodeCursor, type Page } from '@slipway/core';
+import type { Page } from '@slipway/core';
+import { keysetPage } from '@slipway/event-store';
 import type { AuditEntry, AuditQuery } from '@slipway/identity-contracts';
 import type { PublicEvent } from '@slipway/messaging';
 
@@ -144,25 +145,20 @@ export async function queryAudit(query: (sql: string, params: unknown[]) => Prom
     params.push(q.action);
     where += ` AND action = $${params.length}`;
   }
-  const [{ total }] = await query(`SELECT count(*) AS total FROM "${schema}".audit_log WHERE ${where}`, params);
-  const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
-  if (q.cursor && (!cursor || cursor.d !== 'n')) {
-    throw new AppError('INVALID_INPUT', 'The cursor is not valid; use nextCursor from a previous page', { field: 'cursor' });
-  }
-  const pageParams = [...params];
-  let pageWhere = where;
-  if (cursor) {
-    pageParams.push(cursor.v, cursor.id);
-    pageWhere += ` AND (occurred_at, id) < ($${pageParams.length - 1}::timestamptz, $${pageParams.length}::uuid)`;
-  }
-  pageParams.push(q.limit + 1);
-  const rows: AuditRow[] = await query(
-    `SELECT *, occurred_at::text AS sort_value FROM "${schema}".audit_log WHERE ${pageWhere} ORDER BY occurred_at DESC, id DESC LIMIT $${pageParams.length}`,
-    pageParams,
+  const { rows: page, pagination } = await keysetPage<AuditRow>(
+    { query },
+    {
+      from: `"${schema}".audit_log t`,
+      filter: where,
+      params,
+      column: 't.occurred_at',
+      cast: 'timestamptz',
+      limit: q.limit,
+      cursor: q.cursor,
+      order: 'desc',
+      forwardOnly: true,
+    },
   );
-  const more = rows.length > q.limit;
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
   return {
     data: page.map((r) => ({
       id: r.id,
@@ -177,11 +173,6 @@ export async function queryAudit(query: (sql: string, params: unknown[]) => Prom
       outcome: r.outcome,
       details: r.details,
     })),
-    pagination: {
-      hasMore: more,
-      nextCursor: more && last ? encodeCursor({ v: last.sort_value, id: last.id, d: 'n' }) : null,
-      prevCursor: null,
-      total: Number(total),
-    },
+    pagination,
   };
 }

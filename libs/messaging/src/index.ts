@@ -11,3 +11,4 @@ export * from './well-formed';
 export * from './dead-letters';
 /** For tests: cut a process off from NATS or PostgreSQL without stopping the shared server. */
 export { TcpProxy } from './test-support/tcp-proxy';
+export { followEvents, type FollowEventsOptions, type EventFollower } from './follow';

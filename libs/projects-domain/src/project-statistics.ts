@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { ProjectStatistics } from '@slipway/projects-contracts';
+import { STATISTICS_EVENTS } from '@slipway/projects-queries';
 
 /**
  * Project statistics are counted from other services' public events
@@ -10,13 +11,7 @@ import type { ProjectStatistics } from '@slipway/projects-contracts';
  * Producers publish these types with a `projectId` in `data` (the deployments
  * and databases services; until they exist the counts stay zero).
  */
-export const STATISTICS_EVENTS: Record<string, { counter: keyof ProjectStatistics; delta: 1 | -1 }> = {
-  ApplicationCreated: { counter: 'applicationCount', delta: 1 },
-  ApplicationDeleted: { counter: 'applicationCount', delta: -1 },
-  DatabaseCreated: { counter: 'databaseCount', delta: 1 },
-  DatabaseDeleted: { counter: 'databaseCount', delta: -1 },
-  DeploymentCreated: { counter: 'deploymentCount', delta: 1 },
-};
+export { STATISTICS_EVENTS };
 
 export const STATISTICS_SUBJECTS = ['slipway.events.deployments.>', 'slipway.events.databases.>'];
 

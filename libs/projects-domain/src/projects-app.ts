@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { AppError, commandMetadata, decodeCursor, encodeCursor, type Page, type RequestContext } from '@slipway/core';
-import { handleCommand, ProjectionRunner, type EventStore, type RecordedEvent } from '@slipway/event-store';
+import { AppError, commandMetadata, type Page, type RequestContext } from '@slipway/core';
+import { handleCommand, keysetPage, ProjectionRunner, type EventStore, type RecordedEvent } from '@slipway/event-store';
 import {
   projectStreamId,
   type CreateProjectRequest,
@@ -33,7 +33,7 @@ interface ProjectRow {
   application_count: number | null;
   database_count: number | null;
   deployment_count: number | null;
-  sort_value?: unknown;
+  sort_value: string;
 }
 
 /**
@@ -104,7 +104,7 @@ export class ProjectsApplication {
   async get(req: GetProjectRequest): Promise<ProjectView> {
     if (!isUuid(req.projectId)) throw AppError.notFound('project', req.projectId);
     await this.runner.waitFor(this.lastAppended);
-    const rows: ProjectRow[] = await this.store.dataSource.query(
+    const rows: ProjectRow[] = await this.store.pg.query(
       `${this.selectSql()} WHERE p.id = $1 AND p.team_id = ANY($2::text[]) AND p.deleted_at IS NULL`,
       [req.projectId, req.scope.teamIds],
     );
@@ -136,60 +136,20 @@ export class ProjectsApplication {
       params.push(`%${req.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       filter += ` AND p.name ILIKE $${params.length}`;
     }
-    // The count runs beside the page query, on another pooled connection: latency is the slower of the two.
-    const counting: Promise<Array<{ total: string }>> = this.store.dataSource.query(
-      `SELECT count(*) AS total FROM "${this.schema}".projects p WHERE ${filter}`,
+    const { rows, pagination } = await keysetPage<ProjectRow>(this.store.pg, {
+      from: `"${this.schema}".projects p LEFT JOIN "${this.schema}".project_statistics s ON s.project_id = p.id`,
+      countFrom: `"${this.schema}".projects p`,
+      alias: 'p',
+      columns: 'p.*, s.application_count, s.database_count, s.deployment_count',
+      filter,
       params,
-    );
-    counting.catch(() => undefined);
-
-    const cursor = req.cursor ? decodeCursor(req.cursor) : undefined;
-    if (req.cursor && !cursor) {
-      throw new AppError('INVALID_INPUT', 'The cursor is not valid; use nextCursor or prevCursor from a previous page', {
-        field: 'cursor',
-      });
-    }
-    // Going backwards flips the scan direction; rows are flipped back below.
-    const backwards = cursor?.d === 'p';
-    const ascending = (req.order === 'asc') !== backwards;
-    const cmp = ascending ? '>' : '<';
-    let where = filter;
-    const pageParams = [...params];
-    if (cursor) {
-      pageParams.push(cursor.v, cursor.id);
-      const valueCast = req.sort === 'name' ? '$' + (pageParams.length - 1) + '::text' : '$' + (pageParams.length - 1) + '::timestamptz';
-      where += ` AND (${column}, p.id) ${cmp} (${valueCast}, $${pageParams.length}::uuid)`;
-    }
-    pageParams.push(req.limit + 1);
-    const dir = ascending ? 'ASC' : 'DESC';
-    const [rows, [{ total }]] = await Promise.all([
-      this.store.dataSource.query(
-        `${this.selectSql(column)} WHERE ${where} ORDER BY ${column} ${dir}, p.id ${dir} LIMIT $${pageParams.length}`,
-        pageParams,
-      ) as Promise<ProjectRow[]>,
-      counting,
-    ]);
-    const more = rows.length > req.limit;
-    const page = rows.slice(0, req.limit);
-    if (backwards) page.reverse();
-
-    const boundary = (row: ProjectRow, d: 'n' | 'p') =>
-      encodeCursor({ v: sortValue(row, req.sort), id: row.id, d });
-    const first = page[0];
-    const last = page[page.length - 1];
-    // Forwards: more rows after when we over-fetched; rows before exist iff we came from a cursor.
-    // Backwards: the mirror image.
-    const hasNext = backwards ? cursor !== undefined : more;
-    const hasPrev = backwards ? more : cursor !== undefined;
-    return {
-      data: page.map(toView),
-      pagination: {
-        hasMore: hasNext,
-        nextCursor: hasNext && last ? boundary(last, 'n') : null,
-        prevCursor: hasPrev && first ? boundary(first, 'p') : null,
-        total: Number(total),
-      },
-    };
+      column,
+      cast: req.sort === 'name' ? 'text' : 'timestamptz',
+      limit: req.limit,
+      cursor: req.cursor,
+      order: req.order,
+    });
+    return { data: rows.map(toView), pagination };
   }
 
   /** Applies another service's public event to the statistics (idempotent by event id). */
@@ -197,14 +157,14 @@ export class ProjectsApplication {
     return this.store.withTransaction((tx) => applyExternalEvent(tx, this.schema, event));
   }
 
-  private selectSql(sortColumn?: string): string {
-    return `SELECT p.*, s.application_count, s.database_count, s.deployment_count${sortColumn ? `, (${sortColumn})::text AS sort_value` : ''}
+  private selectSql(): string {
+    return `SELECT p.*, s.application_count, s.database_count, s.deployment_count
       FROM "${this.schema}".projects p LEFT JOIN "${this.schema}".project_statistics s ON s.project_id = p.id`;
   }
 
   private async statistics(projectId: string): Promise<ProjectView['statistics']> {
     const rows: Array<Pick<ProjectRow, 'application_count' | 'database_count' | 'deployment_count'>> =
-      await this.store.dataSource.query(
+      await this.store.pg.query(
         `SELECT application_count, database_count, deployment_count FROM "${this.schema}".project_statistics WHERE project_id = $1`,
         [projectId],
       );
@@ -310,9 +270,4 @@ function toView(row: ProjectRow): ProjectView {
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };
-}
-
-function sortValue(row: ProjectRow, _sort: ListProjectsRequest['sort']): string {
-  // Postgres' own text form keeps microseconds, so a page edge never skips or repeats a row.
-  return String(row.sort_value);
 }

@@ -15,6 +15,7 @@ import { createValidationPipe } from './conventions/validation.pipe';
 import { Downstream } from './downstream';
 import { HealthController } from './health.controller';
 import { ProjectsController } from './projects/projects.controller';
+import { ProjectReadModel } from './projects/project-read-model.service';
 import { RATE_LIMIT_PROVIDERS, RateLimitGuard } from './rate-limit/rate-limit.nest';
 import { TeamsController } from './teams/teams.controller';
 import { ApiKeysController } from './api-keys/api-keys.controller';
@@ -33,6 +34,7 @@ export function createAppModule(config: GatewayConfig, bus: MessageBus) {
       TokensService,
       ...OIDC_SERVICES,
       AccessService,
+      ProjectReadModel,
       ...RATE_LIMIT_PROVIDERS,
       { provide: APP_GUARD, useClass: AuthGuard },
       // After AuthGuard (guards run in this order), so limits know the principal.

@@ -69,6 +69,13 @@ export class Platform {
     return child;
   }
 
+  /** Process ids of the running services (the bench reads their memory from /proc). */
+  pids(): Partial<Record<ServiceName, number>> {
+    const out: Partial<Record<ServiceName, number>> = {};
+    for (const [name, child] of this.children) if (child.pid !== undefined) out[name] = child.pid;
+    return out;
+  }
+
   /** SIGKILL: no shutdown hooks run, exactly like a crash. */
   async kill(name: ServiceName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.children.get(name);

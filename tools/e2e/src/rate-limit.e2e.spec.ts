@@ -236,6 +236,40 @@ describe('rate limits at the contract defaults, shared through Redis', () => {
     }
     await second.stop();
   });
+
+  it('holds a large budget across two gateways under concurrent load, with the points sent to Redis in batches', async () => {
+    // From 200 a window, each gateway decides locally while far from the limit (BatchedLimiter).
+    const env = { RATE_LIMITS: JSON.stringify({ authenticated: { limit: 1000, burst: 0 } }) };
+    const [a, b] = await Promise.all([t.startGateway(env), t.startGateway(env)]);
+    const u = await newUser(a.baseUrl);
+    const gateways = [a.baseUrl, b.baseUrl];
+    const statuses: number[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < 1100) {
+          const i = next++;
+          statuses.push((await call(gateways[i % 2]!, 'GET', '/api/users/me', { token: u.token })).status);
+        }
+      }),
+    );
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    const passed = statuses.filter((s) => s === 200).length;
+    // Never refused below the limit; above it by at most the other gateway's unsent points (2 × 1000/200).
+    expect(passed).toBeGreaterThanOrEqual(1000);
+    expect(passed).toBeLessThanOrEqual(1010);
+    expectRateLimited(await call(a.baseUrl, 'GET', '/api/users/me', { token: u.token }), 1000);
+    expectRateLimited(await call(b.baseUrl, 'GET', '/api/users/me', { token: u.token }), 1000);
+    // Every point reached Redis, the refused ones too.
+    const redis = new Redis(REDIS_URL);
+    try {
+      const counted = Number(await redis.get(`${t.env.RATE_LIMIT_KEY_PREFIX}:authenticated:user:${u.userId}`));
+      expect(counted).toBeGreaterThanOrEqual(1100);
+    } finally {
+      redis.disconnect();
+    }
+    await Promise.all([a.stop(), b.stop()]);
+  });
 });
 
 describe('small limits, burst cap, failed logins and Redis failures', () => {

@@ -44,6 +44,7 @@ import {
 } from '@slipway/deployments-contracts';
 import { PaginationDoc } from '../conventions/api-docs';
 import { Secret } from '../conventions/secret';
+import { PageQueryDto } from '../conventions/page-query.dto';
 
 const REPLICAS_MESSAGE = `Replicas must be between 0 and ${MAX_REPLICAS}`;
 /** Query strings arrive as text: 'true'/'false' become booleans, anything else stays and fails validation. */
@@ -375,7 +376,7 @@ export class UpdateApplicationDto {
   command?: string[] | null;
 }
 
-export class ListApplicationsQuery {
+export class ListApplicationsQuery extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID('all', { message: 'projectId must be a project id (uuid)' })
@@ -385,20 +386,6 @@ export class ListApplicationsQuery {
   @IsOptional()
   @IsIn(APPLICATION_STATUSES as unknown as string[], { message: `status must be one of ${APPLICATION_STATUSES.join(', ')}` })
   status?: ApplicationStatus;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer between 1 and 100' })
-  @Min(1, { message: 'limit must be an integer between 1 and 100' })
-  @Max(100, { message: 'limit must be an integer between 1 and 100' })
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor or prevCursor from a previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  cursor?: string;
 
   @ApiPropertyOptional({ enum: APPLICATION_SORT_FIELDS, default: 'createdAt' })
   @IsOptional()

@@ -1,7 +1,6 @@
 import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { AppError } from '@slipway/core';
 import { IdentityApi } from '@slipway/identity-contracts';
 import { AccessService } from '../access/access.service';
@@ -10,17 +9,9 @@ import { ApiErrors, PaginationDoc } from '../conventions/api-docs';
 import type { Principal, SlipwayRequest } from '../conventions/request';
 import { Downstream } from '../downstream';
 import { headersOf } from '../request-headers';
+import { PageQueryDto } from '../conventions/page-query.dto';
 
-export class AuditQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer between 1 and 100' })
-  @Min(1, { message: 'limit must be an integer between 1 and 100' })
-  @Max(100, { message: 'limit must be an integer between 1 and 100' })
-  limit?: number;
-
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1000) cursor?: string;
+export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'One team (default: every team you administer)' }) @IsOptional() @IsUUID('all') teamId?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID('all') projectId?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'User id (for API keys: the key creator)' }) @IsOptional() @IsUUID('all') actorId?: string;

@@ -1,29 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { DEPLOYMENT_STATUSES, STAGES, type DeploymentStatus } from '@slipway/deployments-contracts';
 import { PaginationDoc } from '../conventions/api-docs';
 import { PG_INT_MAX } from '../conventions/bounds';
+import { PageQueryDto } from '../conventions/page-query.dto';
 
-export class ListAppDeploymentsQuery {
+export class ListAppDeploymentsQuery extends PageQueryDto {
   @ApiPropertyOptional({ enum: DEPLOYMENT_STATUSES })
   @IsOptional()
   @IsIn(DEPLOYMENT_STATUSES as unknown as string[], { message: `status must be one of ${DEPLOYMENT_STATUSES.join(', ')}` })
   status?: DeploymentStatus;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer between 1 and 100' })
-  @Min(1, { message: 'limit must be an integer between 1 and 100' })
-  @Max(100, { message: 'limit must be an integer between 1 and 100' })
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor or prevCursor from a previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  cursor?: string;
 
   @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'desc', description: 'By creation time' })
   @IsOptional()

@@ -9,8 +9,14 @@ import type { Principal, SlipwayReply, SlipwayRequest } from '../conventions/req
 import { CurrentUser } from '../auth/public.decorator';
 import { Downstream } from '../downstream';
 import { headersOf } from '../request-headers';
+import { ProjectReadModel, READ_AFTER_HEADER, parseWriteToken, writeToken, type ProjectWrite } from './project-read-model.service';
 import { CreateProjectDto, ListProjectsQuery, ProjectDto, ProjectListDto, UpdateProjectDto } from './projects.dto';
 
+const READ_AFTER = {
+  name: 'Slipway-Read-After',
+  required: false,
+  description: 'The Slipway-Read-After header of a write made through another gateway replica: the read waits (bounded) until it is visible',
+};
 const IF_MATCH = { name: 'If-Match', required: false, description: 'ETag from a previous read; a stale one gets 412' };
 
 @ApiTags('projects')
@@ -21,7 +27,18 @@ export class ProjectsController {
   constructor(
     @Inject(Downstream) private readonly downstream: Downstream,
     @Inject(AccessService) private readonly access: AccessService,
+    @Inject(ProjectReadModel) private readonly readModel: ProjectReadModel,
   ) {}
+
+  /** Read-your-writes: the caller's next read on this replica waits for it; the header lets another replica do the same. */
+  private noteWrite(user: Principal, reply: SlipwayReply | undefined, write: ProjectWrite): void {
+    this.readModel.noteWrite(user.userId, write);
+    reply?.header('Slipway-Read-After', writeToken(write));
+  }
+
+  private modelFor(user: Principal, req: SlipwayRequest) {
+    return this.readModel.current(user.userId, parseWriteToken(req.headers[READ_AFTER_HEADER]));
+  }
 
   private readScope(user: Principal): AccessScope {
     return { teamIds: this.access.model.teamsFor(user, 'project:read'), ...(user.key?.projectIds ? { projectIds: user.key.projectIds } : {}) };
@@ -43,19 +60,19 @@ export class ProjectsController {
   @ApiOperation({ summary: 'List your projects (cursor pagination, search, sort)' })
   @ApiResponse({ status: 200, type: ProjectListDto })
   @ApiErrors(400, 401)
+  @ApiHeader(READ_AFTER)
   async list(@Query() query: ListProjectsQuery, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
-    const page = await this.downstream.request(
-      ProjectsApi.list,
-      {
-        scope: this.readScope(user),
-        limit: query.limit ?? 20,
-        cursor: query.cursor,
-        sort: query.sort ?? 'createdAt',
-        order: query.order ?? 'desc',
-        search: query.search,
-      },
-      headersOf(req),
-    );
+    const request = {
+      scope: this.readScope(user),
+      limit: query.limit ?? 20,
+      cursor: query.cursor,
+      sort: query.sort ?? 'createdAt',
+      order: query.order ?? 'desc',
+      search: query.search,
+    };
+    // From this replica's read model when it is built and holds the caller's writes; else from the service.
+    const model = await this.modelFor(user, req);
+    const page = model ? model.list(request) : await this.downstream.request(ProjectsApi.list, request, headersOf(req));
     return { data: page.data.map(present), pagination: page.pagination };
   }
 
@@ -74,6 +91,7 @@ export class ProjectsController {
       { actorId: user.userId, teamId, name: body.name, description: body.description ?? null },
       headersOf(req),
     );
+    this.noteWrite(user, reply, { projectId: view.id, version: view.version });
     reply.header('ETag', etagFor(view.version)).header('Location', `/api/projects/${view.id}`);
     return present(view);
   }
@@ -82,8 +100,12 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Read a project, with statistics' })
   @ApiResponse({ status: 200, type: ProjectDto })
   @ApiErrors(401, 403, 404)
+  @ApiHeader(READ_AFTER)
   async get(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
-    const view = await this.downstream.request(ProjectsApi.get, { projectId: id, scope: { teamIds: this.readScope(user).teamIds } }, headersOf(req));
+    const request = { projectId: id, scope: { teamIds: this.readScope(user).teamIds } };
+    // A miss in memory may be a project this replica has not heard of yet: only the service may say 404.
+    const held = (await this.modelFor(user, req))?.find(request);
+    const view = held ?? (await this.downstream.request(ProjectsApi.get, request, headersOf(req)));
     this.access.model.requireProjectInKeyScope(user, view.id);
     reply.header('ETag', etagFor(view.version));
     return present(view);
@@ -115,6 +137,7 @@ export class ProjectsController {
       },
       headersOf(req),
     );
+    this.noteWrite(user, reply, { projectId: view.id, version: view.version });
     reply.header('ETag', etagFor(view.version));
     return present(view);
   }
@@ -125,13 +148,19 @@ export class ProjectsController {
   @ApiHeader(IF_MATCH)
   @ApiResponse({ status: 204, description: 'Deleted' })
   @ApiErrors(401, 403, 404, 412)
-  async remove(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest): Promise<void> {
+  async remove(
+    @Param('id') id: string,
+    @CurrentUser() user: Principal,
+    @Req() req: SlipwayRequest,
+    @Res({ passthrough: true }) reply: SlipwayReply,
+  ): Promise<void> {
     const scope = await this.authorizeWrite(user, id, req);
-    await this.downstream.request(
+    const deleted = await this.downstream.request(
       ProjectsApi.delete,
       { actorId: user.userId, scope, projectId: id, expectedVersion: expectedVersionFromIfMatch(req.headers['if-match']) },
       headersOf(req),
     );
+    this.noteWrite(user, reply, { projectId: deleted.projectId, version: -1 });
   }
 }
 

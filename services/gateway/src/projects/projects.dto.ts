@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Max, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import {
   PROJECT_DESCRIPTION_MAX,
   PROJECT_NAME_PATTERN,
@@ -9,6 +8,7 @@ import {
   type ProjectSortField,
 } from '@slipway/projects-contracts';
 import { PaginationDoc } from '../conventions/api-docs';
+import { PageQueryDto } from '../conventions/page-query.dto';
 
 const NAME_DOC = `3-50 characters: letters, digits, spaces, dots, underscores, hyphens; starts and ends with a letter or digit; unique per owner (case-insensitive). Pattern: ${PROJECT_NAME_PATTERN.source}`;
 
@@ -53,21 +53,7 @@ export class UpdateProjectDto {
   teamId?: string;
 }
 
-export class ListProjectsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer between 1 and 100' })
-  @Min(1, { message: 'limit must be an integer between 1 and 100' })
-  @Max(100, { message: 'limit must be an integer between 1 and 100' })
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor or prevCursor from a previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  cursor?: string;
-
+export class ListProjectsQuery extends PageQueryDto {
   @ApiPropertyOptional({ enum: PROJECT_SORT_FIELDS, default: 'createdAt' })
   @IsOptional()
   @IsIn(PROJECT_SORT_FIELDS as unknown as string[], { message: `sort must be one of ${PROJECT_SORT_FIELDS.join(', ')}` })

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { BatchedLimiter } from './batched-limiter';
 import type { CounterResult } from './policy';
 
 export interface LimiterLogger {
@@ -15,10 +16,14 @@ export interface LimiterOptions {
   blockSeconds?: number;
 }
 
+export type Counter = Pick<RateLimiterAbstract, 'consume'>;
+
 /** rate-limiter-flexible limiters, memory or Redis; all share one namespace and one connection. */
 export interface LimiterStore {
   readonly shared: boolean;
   create(options: LimiterOptions): RateLimiterAbstract;
+  /** A plain request counter; with a shared store, batched (BatchedLimiter). */
+  createCounter(options: Omit<LimiterOptions, 'blockSeconds'>): Counter;
   /** Resolves once Redis answers or has failed (or after `timeoutMs`); never rejects. */
   ready(timeoutMs: number): Promise<void>;
   /** For /api/health: where the counters are and whether that store answers now. */
@@ -31,6 +36,7 @@ export function memoryStore(keyPrefix: string): LimiterStore {
   return {
     shared: false,
     create: (o) => new RateLimiterMemory({ keyPrefix: `${keyPrefix}:${o.name}`, points: o.points, duration: o.durationSeconds, blockDuration: o.blockSeconds }),
+    createCounter: (o) => new RateLimiterMemory({ keyPrefix: `${keyPrefix}:${o.name}`, points: o.points, duration: o.durationSeconds }),
     ready: async () => undefined,
     health: () => ({ status: 'ok', message: 'not configured: limits are counted in memory' }),
     close: async () => undefined,
@@ -69,23 +75,31 @@ export function redisStore(url: string, keyPrefix: string, logger: LimiterLogger
   client.on('error', (err: Error) => degrade(err.message));
   client.on('close', () => degrade('connection closed'));
   let closed = false;
-  return {
-    shared: true,
-    create: (o) =>
-      new RateLimiterRedis({
-        storeClient: client,
-        rejectIfRedisNotReady: true,
+  const batchedLimiters: BatchedLimiter[] = [];
+  const redisLimiter = (o: LimiterOptions) =>
+    new RateLimiterRedis({
+      storeClient: client,
+      rejectIfRedisNotReady: true,
+      keyPrefix: `${keyPrefix}:${o.name}`,
+      points: o.points,
+      duration: o.durationSeconds,
+      blockDuration: o.blockSeconds,
+      insuranceLimiter: new RateLimiterMemory({
         keyPrefix: `${keyPrefix}:${o.name}`,
         points: o.points,
         duration: o.durationSeconds,
         blockDuration: o.blockSeconds,
-        insuranceLimiter: new RateLimiterMemory({
-          keyPrefix: `${keyPrefix}:${o.name}`,
-          points: o.points,
-          duration: o.durationSeconds,
-          blockDuration: o.blockSeconds,
-        }),
       }),
+    });
+  return {
+    shared: true,
+    create: (o) => redisLimiter(o),
+    createCounter: (o) => {
+      // Decided here, sent in batches, while far from the limit: no Redis round trip per request.
+      const batched = new BatchedLimiter(redisLimiter(o), o.points);
+      batchedLimiters.push(batched);
+      return batched;
+    },
     health: () =>
       client.status === 'ready'
         ? { status: 'ok', message: `Redis at ${where}` }
@@ -106,6 +120,7 @@ export function redisStore(url: string, keyPrefix: string, logger: LimiterLogger
     close: async () => {
       if (closed) return;
       closed = true;
+      await Promise.all(batchedLimiters.map((b) => b.close()));
       client.disconnect();
     },
   };
@@ -122,7 +137,7 @@ function redactUrl(url: string): string {
 }
 
 /** Consume one point; a refusal is a result, not an error. Store errors (after the insurance) propagate. */
-export async function consumeOne(limiter: RateLimiterAbstract, key: string, points = 1): Promise<CounterResult> {
+export async function consumeOne(limiter: Counter, key: string, points = 1): Promise<CounterResult> {
   try {
     const res = await limiter.consume(key, points);
     return { allowed: true, consumedPoints: res.consumedPoints, remainingPoints: res.remainingPoints, msBeforeNext: res.msBeforeNext };

@@ -49,6 +49,7 @@ describe('TieredRateLimiter (memory)', () => {
     const broken = {
       ...memoryStore('t4'),
       create: () => ({ consume: () => Promise.reject(new Error('store exploded')) }) as never,
+      createCounter: () => ({ consume: () => Promise.reject(new Error('store exploded')) }),
     };
     const limiter = new TieredRateLimiter(broken, { ...DEFAULT_TIERS }, { log: () => undefined, warn: (m) => warnings.push(m) });
     expect(await limiter.consume('authenticated', 'x')).toMatchObject({ allowed: true, limit: 100 });

@@ -1,12 +1,11 @@
-import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import { consumeOne, type LimiterLogger, type LimiterStore } from './limiter-store';
+import { consumeOne, type Counter, type LimiterLogger, type LimiterStore } from './limiter-store';
 import { combine, type Decision } from './policy';
 import { burstWindowSeconds, TIER_NAMES, type TierLimits, type TierName } from './settings';
 
 interface TierLimiters {
   limits: TierLimits;
-  window: RateLimiterAbstract;
-  burst?: RateLimiterAbstract;
+  window: Counter;
+  burst?: Counter;
 }
 
 /**
@@ -27,9 +26,9 @@ export class TieredRateLimiter {
     this.tiers = Object.fromEntries(
       TIER_NAMES.map((name) => {
         const limits = tiers[name];
-        const window = store.create({ name, points: limits.limit, durationSeconds: limits.windowSeconds });
+        const window = store.createCounter({ name, points: limits.limit, durationSeconds: limits.windowSeconds });
         const burst =
-          limits.burst > 0 ? store.create({ name: `${name}:burst`, points: limits.burst, durationSeconds: burstWindowSeconds(limits) }) : undefined;
+          limits.burst > 0 ? store.createCounter({ name: `${name}:burst`, points: limits.burst, durationSeconds: burstWindowSeconds(limits) }) : undefined;
         return [name, { limits, window, burst }];
       }),
     ) as Record<TierName, TierLimiters>;
