@@ -1,12 +1,17 @@
 import { AckPolicy, DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EVENTS_STREAM, type PublicEvent } from './contract';
+import type { PublicEvent } from './contract';
+import { currentInstance, eventSubjectOf, eventsStreamName } from './instance';
 import { subjectMatches } from './subscribe';
 
 export interface FollowEventsOptions {
   /** e.g. [`${DEFAULT_EVENTS_PREFIX}.projects.>`] */
+  /** As contracts write them (`slipway.events.…`); mapped to the instance's subjects. */
   filterSubjects: string[];
+  /** Default this process's instance (`SLIPWAY_INSTANCE`): its stream and subjects. */
+  instance?: string;
+  /** Default the instance's events stream. */
   streamName?: string;
   /** Every matching event from the start of the stream, in stream order, once. */
   onEvent: (event: PublicEvent) => void;
@@ -30,13 +35,15 @@ export interface EventFollower {
 export async function followEvents(nc: NatsConnection, opts: FollowEventsOptions): Promise<EventFollower> {
   const js = jetstream(nc);
   const jsm = await js.jetstreamManager();
-  const stream = opts.streamName ?? EVENTS_STREAM;
+  const instance = opts.instance ?? currentInstance();
+  const stream = opts.streamName ?? eventsStreamName(instance);
+  const filterSubjects = opts.filterSubjects.map((f) => eventSubjectOf(f, instance));
   const info = await jsm.consumers.add(stream, {
     ack_policy: AckPolicy.None,
     deliver_policy: DeliverPolicy.All,
     // Several filter subjects need NATS ≥ 2.10; with more than one the
     // consumer takes the whole stream and the filters apply here.
-    ...(opts.filterSubjects.length === 1 ? { filter_subject: opts.filterSubjects[0] } : {}),
+    ...(filterSubjects.length === 1 ? { filter_subject: filterSubjects[0] } : {}),
     // Cleaned up by the server when this process is gone.
     inactive_threshold: nanos(60_000),
     mem_storage: true,
@@ -67,7 +74,7 @@ export async function followEvents(nc: NatsConnection, opts: FollowEventsOptions
     try {
       for await (const m of messages) {
         try {
-          if (opts.filterSubjects.some((f) => subjectMatches(f, m.subject))) opts.onEvent(m.json<PublicEvent>());
+          if (filterSubjects.some((f) => subjectMatches(f, m.subject))) opts.onEvent(m.json<PublicEvent>());
         } catch {
           // A malformed message cannot be applied; skipping it is all a reader can do.
         }

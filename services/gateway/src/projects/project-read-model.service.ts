@@ -77,6 +77,7 @@ export class ProjectReadModel implements OnApplicationBootstrap, OnApplicationSh
       let follower: EventFollower | undefined;
       try {
         follower = this.follower = await followEvents(this.downstream.bus.connection, {
+          instance: this.downstream.bus.instance,
           filterSubjects: [PROJECTS_SERVICE, ...STATISTICS_SERVICES].map((service) => `${DEFAULT_EVENTS_PREFIX}.${service}.>`),
           onEvent: (event) => {
             building.apply(event);
