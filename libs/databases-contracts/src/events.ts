@@ -1,0 +1,71 @@
+import type { Event } from '@slipway/core';
+import type { DatabaseConfiguration, DatabaseCredentials, DatabaseResources, DatabaseStatus, DatabaseType } from './model';
+
+/** What a user declares about a database (the password encrypted). */
+export interface DatabaseConfig {
+  version: string;
+  image: string;
+  /** True when the image was given explicitly (the version is then only recorded). */
+  imageOverridden: boolean;
+  resources: DatabaseResources;
+  configuration: DatabaseConfiguration;
+  externalPort: number | null;
+}
+
+export type DatabaseConfigChanges = Partial<DatabaseConfig>;
+
+// ------------------------------------------------------------ database-<uuid>
+
+export type DatabaseCreated = Event<
+  'DatabaseCreated',
+  DatabaseConfig & {
+    databaseId: string;
+    projectId: string;
+    teamId: string;
+    ownerId: string;
+    name: string;
+    type: DatabaseType;
+    serviceName: string;
+    credentials: DatabaseCredentials;
+    createdAt: string;
+  }
+>;
+
+export type DatabaseUpdated = Event<'DatabaseUpdated', { databaseId: string; projectId: string; changes: DatabaseConfigChanges; updatedAt: string }>;
+export type DatabaseStopped = Event<'DatabaseStopped', { databaseId: string; stoppedAt: string }>;
+export type DatabaseStarted = Event<'DatabaseStarted', { databaseId: string; startedAt: string }>;
+/** `restartCount` becomes the service's ForceUpdate counter. */
+export type DatabaseRestarted = Event<'DatabaseRestarted', { databaseId: string; restartCount: number; requestedAt: string }>;
+/** The engine disagreed with what was last recorded (reconciler / health probe). */
+export type DatabaseRuntimeObserved = Event<'DatabaseRuntimeObserved', { databaseId: string; status: DatabaseStatus; message: string | null; observedAt: string }>;
+/** Someone read the full credentials (GET /connection): the audit log records who and when. Never carries the password. */
+export type DatabaseCredentialsRevealed = Event<'DatabaseCredentialsRevealed', { databaseId: string; projectId: string; revealedAt: string }>;
+/** Its project moved to another team. */
+export type DatabaseMoved = Event<'DatabaseMoved', { databaseId: string; projectId: string; teamId: string; movedAt: string }>;
+export type DatabaseDeleted = Event<
+  'DatabaseDeleted',
+  { databaseId: string; projectId: string; ownerId: string; deleteVolumes: boolean; deleteBackups: boolean; deletedAt: string }
+>;
+
+export type DatabaseEvent =
+  | DatabaseCreated
+  | DatabaseUpdated
+  | DatabaseStopped
+  | DatabaseStarted
+  | DatabaseRestarted
+  | DatabaseRuntimeObserved
+  | DatabaseCredentialsRevealed
+  | DatabaseMoved
+  | DatabaseDeleted;
+
+export const DATABASE_EVENT_TYPES = [
+  'DatabaseCreated',
+  'DatabaseUpdated',
+  'DatabaseStopped',
+  'DatabaseStarted',
+  'DatabaseRestarted',
+  'DatabaseRuntimeObserved',
+  'DatabaseCredentialsRevealed',
+  'DatabaseMoved',
+  'DatabaseDeleted',
+] as const satisfies ReadonlyArray<DatabaseEvent['type']>;

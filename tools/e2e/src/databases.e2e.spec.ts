@@ -1,0 +1,202 @@
+import { Client } from 'pg';
+import type { DockerClient } from '@slipway/docker';
+import { startTestPlatform, type TestPlatform } from './harness';
+import { engine, until } from './docker-fixtures';
+import { TEST_DATABASE_IMAGES, cleanDatabases, freeHostPort, requireDatabaseImages } from './database-fixtures';
+
+/**
+ * Managed databases on the real Docker engine, through the HTTP API: a
+ * PostgreSQL (the Debian-built stand-in image) created, running, reached by a
+ * real client through its external port with the credentials of
+ * /connection, and no password in any other answer.
+ */
+let t: TestPlatform;
+let docker: DockerClient;
+let alice: { token: string; userId: string };
+let bob: { token: string; userId: string };
+let projectId: string;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  docker = await engine();
+  await requireDatabaseImages(docker);
+  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500' });
+  alice = await t.user();
+  bob = await t.user();
+  projectId = (await t.api('POST', '/api/projects', { token: alice.token, body: { name: 'shop' } })).body.id;
+}, 180_000);
+
+afterAll(async () => {
+  if (t) await cleanDatabases(docker, t.schemaPrefix).catch(() => undefined);
+  await t?.stop();
+  docker?.close();
+});
+
+const api = (method: string, path: string, body?: unknown, token = alice.token) => t.api(method, path, { token, body });
+
+async function running(id: string, timeoutMs = 120_000): Promise<any> {
+  return until(
+    `database ${id} to run`,
+    async () => {
+      const db = (await api('GET', `/api/databases/${id}`)).body;
+      if (db.status === 'error') throw new Error(`database error: ${db.statusMessage}`);
+      return db.status === 'running' ? db : undefined;
+    },
+    timeoutMs,
+    300,
+  );
+}
+
+describe('health', () => {
+  it('counts the databases service', async () => {
+    const health = await t.api('GET', '/api/health');
+    expect(health.status).toBe(200);
+    expect(health.body.services.databases).toBe('ok');
+  });
+});
+
+describe('bad input', () => {
+  it('names what is wrong and what is allowed, and never echoes a password', async () => {
+    const base = { name: 'main-db', type: 'postgresql', version: '15', projectId };
+    const type = await api('POST', '/api/databases', { ...base, type: 'oracle' });
+    expect(type.status).toBe(400);
+    expect(type.body.error.code).toBe('VALIDATION_ERROR');
+    expect(JSON.stringify(type.body)).toMatch(/postgresql, mysql, mariadb, mongodb, redis/);
+
+    const version = await api('POST', '/api/databases', { ...base, version: '9' });
+    expect(version.status).toBe(400);
+    expect(version.body.error.details.errors[0]).toMatchObject({ field: 'version' });
+    expect(version.body.error.details.errors[0].message).toMatch(/known versions: 15/);
+
+    const key = await api('POST', '/api/databases', { ...base, configuration: { maxConnections: 50, fsync: 'off' } });
+    expect(key.status).toBe(400);
+    expect(key.body.error.details.errors[0]).toMatchObject({ field: 'configuration.fsync' });
+    expect(key.body.error.details.errors[0].message).toMatch(/allowed keys: maxConnections, sharedBuffers/);
+
+    const weak = await api('POST', '/api/databases', { ...base, credentials: { password: 'sh"rt pass' } });
+    expect(weak.status).toBe(400);
+    expect(JSON.stringify(weak.body)).not.toContain('sh"rt pass');
+
+    const name = await api('POST', '/api/databases', { ...base, name: 'no spaces!' });
+    expect(name.status).toBe(400);
+
+    const project = await api('POST', '/api/databases', { ...base, projectId: '00000000-0000-4000-8000-000000000000' });
+    expect(project.status).toBe(404);
+  });
+});
+
+describe('a PostgreSQL database', () => {
+  let id: string;
+  let password: string;
+  let port: number;
+  let serviceName: string;
+
+  it('is created, runs, and counts in its project', async () => {
+    port = await freeHostPort();
+    const created = await api('POST', '/api/databases', {
+      name: 'main-db',
+      type: 'postgresql',
+      version: '15',
+      projectId,
+      externalPort: port,
+      resources: { memoryLimit: 256, storageSize: 1024 },
+      configuration: { maxConnections: 50, sharedBuffers: '32MB' },
+      credentials: { username: 'shop', databaseName: 'shop' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'main-db', type: 'postgresql', version: '15', image: 'slipway-test/postgres:15', status: 'pending', projectId, externalPort: port });
+    expect(created.body.connectionString).toBe(`postgresql://shop:***@${created.body.internalHost}:5432/shop`);
+    id = created.body.id;
+    serviceName = created.body.serviceName;
+
+    const db = await running(id);
+    expect(db.resources).toMatchObject({ memoryLimit: 256, storageSize: 1024 });
+    const project = await until('the project to count the database', async () => {
+      const p = (await api('GET', `/api/projects/${projectId}`)).body;
+      return p.statistics?.databaseCount === 1 ? p : undefined;
+    });
+    expect(project.statistics.databaseCount).toBe(1);
+  });
+
+  it('gives the full credentials only on /connection, to roles that may write', async () => {
+    const connection = await api('GET', `/api/databases/${id}/connection`);
+    expect(connection.status).toBe(200);
+    expect(connection.body).toMatchObject({ host: '127.0.0.1', port, username: 'shop', database: 'shop', internalPort: 5432 });
+    password = connection.body.password;
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(connection.body.url).toBe(`postgresql://shop:${encodeURIComponent(password)}@127.0.0.1:${port}/shop`);
+
+    const answers = [
+      await api('GET', `/api/databases/${id}`),
+      await api('GET', '/api/databases'),
+      await api('GET', `/api/projects/${projectId}/databases`),
+      await api('GET', `/api/databases?projectId=${projectId}&type=postgresql&status=running`),
+    ];
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(JSON.stringify(a.body)).not.toContain(password);
+    }
+    expect(answers[1].body.data.map((d: any) => d.id)).toEqual([id]);
+    expect(answers[3].body.data.map((d: any) => d.id)).toEqual([id]);
+    expect((await api('GET', `/api/databases?type=redis`)).body.data).toEqual([]);
+    expect(logs.join('\n')).not.toContain(password);
+
+    // Someone else's database does not exist for them.
+    expect((await api('GET', `/api/databases/${id}/connection`, undefined, bob.token)).status).toBe(404);
+  });
+
+  it('serves a real client through its external port', async () => {
+    const client = new Client({ host: '127.0.0.1', port, user: 'shop', password, database: 'shop' });
+    await until('PostgreSQL to accept the client', async () => {
+      try {
+        await client.connect();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 30_000, 500);
+    try {
+      await client.query('CREATE TABLE items (id int PRIMARY KEY, label text)');
+      await client.query(`INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 1000) g`);
+      const { rows } = await client.query('SELECT count(*)::int AS n, current_setting($1) AS max FROM items', ['max_connections']);
+      expect(rows[0]).toEqual({ n: 1000, max: '50' });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('keeps its data through a configuration change (updated in place) and a restart', async () => {
+    const patched = await api('PATCH', `/api/databases/${id}`, { configuration: { maxConnections: 60 } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.configuration).toEqual({ maxConnections: 60, sharedBuffers: '32MB' });
+    const bad = await api('PATCH', `/api/databases/${id}`, { configuration: { bogus: 1 } });
+    expect(bad.status).toBe(400);
+    await until('the new setting to apply', async () => {
+      const client = new Client({ host: '127.0.0.1', port, user: 'shop', password, database: 'shop' });
+      try {
+        await client.connect();
+        const { rows } = await client.query('SELECT count(*)::int AS n, current_setting($1) AS max FROM items', ['max_connections']);
+        return rows[0].max === '60' && rows[0].n === 1000;
+      } catch {
+        return false;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }, 120_000, 500);
+    await running(id);
+  });
+
+  it('stops, starts and is deleted (uncounted in its project)', async () => {
+    const stopped = await api('POST', `/api/databases/${id}/stop`);
+    expect(stopped.status).toBe(202);
+    expect(stopped.body).toMatchObject({ databaseId: id, action: 'stop', status: 'stopped' });
+    await until('no task to run', async () => (await docker.listTasks({ service: [serviceName], 'desired-state': ['running'] })).length === 0);
+    expect((await api('POST', `/api/databases/${id}/start`)).status).toBe(202);
+    await running(id);
+
+    expect((await api('DELETE', `/api/databases/${id}?deleteVolumes=true`)).status).toBe(204);
+    expect((await api('GET', `/api/databases/${id}`)).status).toBe(404);
+    await until('the service to go', async () => (await docker.listServices([`slipway.database=${id}`])).length === 0);
+    await until('the project to uncount it', async () => (await api('GET', `/api/projects/${projectId}`)).body.statistics?.databaseCount === 0);
+  });
+});
