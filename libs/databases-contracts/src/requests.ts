@@ -1,5 +1,6 @@
 import type { HealthResponse, Page } from '@slipway/core';
 import { defineRequest } from '@slipway/messaging';
+import type { BackupView, RestoreView } from './backups';
 import type { DatabaseConfiguration, DatabaseConnection, DatabaseSortField, DatabaseStatus, DatabaseType, DatabaseView } from './model';
 
 export const DATABASES_SERVICE = 'databases';
@@ -72,6 +73,40 @@ export interface DatabaseActionResponse {
   status: DatabaseStatus;
 }
 
+export interface BackupRequest extends DatabaseAction {
+  name?: string;
+  compress: boolean;
+}
+
+export interface BackupRef extends DatabaseRef {
+  backupId: string;
+}
+
+export interface BackupAction extends BackupRef {
+  actorId: string;
+}
+
+export interface ListBackupsRequest extends DatabaseRef {
+  limit: number;
+  cursor?: string;
+  order: 'asc' | 'desc';
+}
+
+export interface RestoreRef extends DatabaseRef {
+  restoreId: string;
+}
+
+/** One piece of an archive (base64, at most 512 KiB): the gateway streams a download piece by piece over NATS. */
+export interface BackupChunkRequest extends BackupRef {
+  offset: number;
+}
+
+export interface BackupChunk {
+  data: string;
+  /** The archive's total size; the last piece ends at it. */
+  size: number;
+}
+
 /** Commands: `databases.cmd.*`; queries: `databases.query.*`. */
 export const DatabasesApi = {
   create: defineRequest<CreateDatabaseRequest, DatabaseView>(DATABASES_SERVICE, 'databases.cmd.create'),
@@ -82,6 +117,13 @@ export const DatabasesApi = {
   restart: defineRequest<DatabaseAction, DatabaseActionResponse>(DATABASES_SERVICE, 'databases.cmd.restart'),
   /** A command, not a query: reading the credentials is recorded (DatabaseCredentialsRevealed → audit log). */
   connection: defineRequest<DatabaseAction, DatabaseConnection>(DATABASES_SERVICE, 'databases.cmd.reveal-connection'),
+  backup: defineRequest<BackupRequest, { backupId: string; status: 'pending' }>(DATABASES_SERVICE, 'databases.cmd.backup'),
+  deleteBackup: defineRequest<BackupAction, { backupId: string }>(DATABASES_SERVICE, 'databases.cmd.delete-backup'),
+  restore: defineRequest<BackupAction, { restoreId: string; status: 'pending' }>(DATABASES_SERVICE, 'databases.cmd.restore'),
+  listBackups: defineRequest<ListBackupsRequest, Page<BackupView>>(DATABASES_SERVICE, 'databases.query.list-backups'),
+  getBackup: defineRequest<BackupRef, BackupView>(DATABASES_SERVICE, 'databases.query.get-backup'),
+  backupChunk: defineRequest<BackupChunkRequest, BackupChunk>(DATABASES_SERVICE, 'databases.query.backup-chunk'),
+  getRestore: defineRequest<RestoreRef, RestoreView>(DATABASES_SERVICE, 'databases.query.get-restore'),
   get: defineRequest<DatabaseRef, DatabaseView>(DATABASES_SERVICE, 'databases.query.get'),
   list: defineRequest<ListDatabasesRequest, Page<DatabaseView>>(DATABASES_SERVICE, 'databases.query.list'),
   health: defineRequest<Record<string, never>, HealthResponse>(DATABASES_SERVICE, 'databases.query.health'),

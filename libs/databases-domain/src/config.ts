@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { DATABASE_TYPES, type DatabaseType } from '@slipway/databases-contracts';
 import { DEFAULT_IMAGES, mergeImageMap, type ImageMap } from './catalog';
 
@@ -10,6 +11,8 @@ export interface DatabasesConfig {
   /** The host name or address clients outside the engine use with externalPort (GET /connection). */
   publicHost: string;
   reconcileIntervalMs: number;
+  /** The local backup destination's directory (SLIPWAY_BACKUP_DIR). */
+  backupDir: string;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -45,5 +48,6 @@ export function loadDatabasesConfig(env: NodeJS.ProcessEnv = process.env): Datab
     images: mergeImageMap(DEFAULT_IMAGES, parseImageOverrides(env.SLIPWAY_DATABASE_IMAGES)),
     publicHost: env.SLIPWAY_DATABASE_PUBLIC_HOST || '127.0.0.1',
     reconcileIntervalMs: int(env, 'SLIPWAY_DATABASE_RECONCILE_MS', 1000, 100, 600_000),
+    backupDir: resolve(env.SLIPWAY_BACKUP_DIR || join('.slipway', 'backups')),
   };
 }

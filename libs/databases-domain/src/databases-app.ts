@@ -24,7 +24,7 @@ import type { SecretBox } from '@slipway/secrets';
 import type { DatabasesConfig } from './config';
 import { SYSTEM_ACTOR, databaseDecider, requireActiveDatabase, type ActiveDatabase, type DatabaseState } from './database.decider';
 import { keysetPage } from './paging';
-import { databaseListProjection } from './projections';
+import { backupListProjection, databaseListProjection, restoreListProjection } from './projections';
 import { Issues, checkExternalPort, checkName, checkType, normalizeConfiguration, normalizeCredentials, normalizeResources, resolveImage } from './validation';
 import { connectionDetails, databaseView } from './views';
 
@@ -44,7 +44,7 @@ interface DatabaseRow {
  */
 export class DatabasesApplication {
   readonly runner: ProjectionRunner;
-  private lastAppended = 0;
+  lastAppended = 0;
   /** Set by the reconciler: a change should reach the engine now, not at the next sweep. */
   onChanged: () => void = () => undefined;
 
@@ -55,7 +55,7 @@ export class DatabasesApplication {
     readonly config: DatabasesConfig,
     private readonly log: (message: string) => void = () => undefined,
   ) {
-    this.runner = new ProjectionRunner(store, [databaseListProjection(store.schema)], {
+    this.runner = new ProjectionRunner(store, [databaseListProjection(store.schema), backupListProjection(store.schema), restoreListProjection(store.schema)], {
       onError: (err, projection) => log(`projection ${projection}: ${(err as Error).message}`),
     });
   }

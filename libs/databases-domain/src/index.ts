@@ -8,3 +8,7 @@ export * from './views';
 export * from './projections';
 export * from './databases-app';
 export * from './reconciler';
+export * from './operation.deciders';
+export * from './dump-commands';
+export * from './engine-exec';
+export * from './operations';

@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import type { Projection, RecordedEvent } from '@slipway/event-store';
-import { DATABASE_EVENT_TYPES, type DatabaseEvent } from '@slipway/databases-contracts';
+import { BACKUP_EVENT_TYPES, DATABASE_EVENT_TYPES, RESTORE_EVENT_TYPES, type BackupEvent, type DatabaseEvent, type RestoreEvent } from '@slipway/databases-contracts';
 import { evolveDatabase, initialDatabaseState, type DatabaseState } from './database.decider';
+import { evolveBackup, evolveRestore, type BackupState, type RestoreState } from './operation.deciders';
 
 /**
  * The databases read model: each row holds the decider's own folded state
@@ -76,4 +77,62 @@ export function databaseListProjection(schema: string): Projection {
       await tx.query(`TRUNCATE ${table}`);
     },
   };
+}
+
+export const BACKUP_LIST = 'backup-list';
+export const RESTORE_LIST = 'restore-list';
+
+/** Backups and restores: the folded state of each stream, filtered by database and status. */
+function operationProjection<E extends { type: string; data: any }, S extends { status: string }>(
+  name: string,
+  table: string,
+  handles: readonly string[],
+  idOf: (e: E) => string,
+  evolve: (s: S, e: E) => S,
+  initial: () => S,
+): Projection {
+  return {
+    name,
+    handles,
+    async init(tx) {
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${table} (
+          id uuid PRIMARY KEY,
+          database_id uuid NOT NULL,
+          team_id text NOT NULL,
+          project_id text NOT NULL,
+          status text NOT NULL,
+          state jsonb NOT NULL,
+          version bigint NOT NULL,
+          created_at timestamptz NOT NULL,
+          deleted boolean NOT NULL DEFAULT false
+        )`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS ${name.replace(/-/g, '_')}_database ON ${table} (database_id, created_at, id)`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS ${name.replace(/-/g, '_')}_open ON ${table} (status) WHERE status IN ('pending', 'running')`);
+    },
+    async apply(tx, recorded: RecordedEvent) {
+      const event = { type: recorded.type, data: recorded.data } as E;
+      const id = idOf(event);
+      const rows: Array<{ state: S; version: string }> = await tx.query(`SELECT state, version FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+      if (rows[0] && Number(rows[0].version) >= recorded.streamPosition) return;
+      const state = evolve(rows[0]?.state ?? initial(), event) as S & { databaseId: string; teamId: string; projectId: string; createdAt: string; deleted?: boolean };
+      if (state.status === 'absent') return;
+      await tx.query(
+        `INSERT INTO ${table} (id, database_id, team_id, project_id, status, state, version, created_at, deleted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (id) DO UPDATE SET status = $5, state = $6, version = $7, deleted = $9`,
+        [id, state.databaseId, state.teamId, state.projectId, state.status, JSON.stringify(state), recorded.streamPosition, state.createdAt, state.deleted === true],
+      );
+    },
+    async reset(tx) {
+      await tx.query(`TRUNCATE ${table}`);
+    },
+  };
+}
+
+export function backupListProjection(schema: string): Projection {
+  return operationProjection<BackupEvent, BackupState>(BACKUP_LIST, `"${schema}".backups`, BACKUP_EVENT_TYPES, (e) => e.data.backupId, evolveBackup, () => ({ status: 'absent' }));
+}
+
+export function restoreListProjection(schema: string): Projection {
+  return operationProjection<RestoreEvent, RestoreState>(RESTORE_LIST, `"${schema}".restores`, RESTORE_EVENT_TYPES, (e) => e.data.restoreId, evolveRestore, () => ({ status: 'absent' }));
 }

@@ -3,6 +3,7 @@ import { engineMessage, engineStatus, type ServiceInfo } from '@slipway/docker';
 import { PgAdvisoryLock } from '@slipway/messaging';
 import type { ActiveDatabase, DatabaseData } from './database.decider';
 import type { DatabasesApplication } from './databases-app';
+import type { BackupOperations } from './operations';
 import { observeDatabase } from './runtime';
 import { DB_LABELS, buildDatabaseSpec, dataVolumeName, projectNetworkName } from './service-spec';
 
@@ -31,6 +32,8 @@ export class DatabaseReconciler {
   constructor(
     private readonly app: DatabasesApplication,
     private readonly log: (message: string) => void,
+    /** Backups and restores run where the reconciler leads. */
+    private readonly operations?: BackupOperations,
   ) {
     this.lock = new PgAdvisoryLock(app.store.dataSource, `slipway.databases:${app.schema}:reconciler`);
     app.onChanged = () => this.wake();
@@ -51,6 +54,7 @@ export class DatabaseReconciler {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
+    await this.operations?.stop();
     await this.lock.release().catch(() => undefined);
     this.leader = false;
   }
@@ -81,12 +85,14 @@ export class DatabaseReconciler {
     if (!this.leader) {
       if (!(await this.lock.tryAcquire())) return;
       this.leader = true;
-      this.log('reconciler: leading (applies databases to the engine)');
+      this.log('reconciler: leading (applies databases to the engine, runs backups and restores)');
+      await this.operations?.takeOver();
     } else if (!(await this.lock.isHeld())) {
       this.leader = false;
       this.log('reconciler: lost the lead; standing by');
       return;
     }
+    await this.operations?.tick();
     await this.sweep();
     this.lastError = '';
   }

@@ -3,7 +3,7 @@ import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnAppl
 import { NestFactory } from '@nestjs/core';
 import { subscribeEvents, type EventSubscription } from '@slipway/messaging';
 import { DatabasesApi } from '@slipway/databases-contracts';
-import { DatabaseReconciler, DatabasesApplication, loadDatabasesConfig } from '@slipway/databases-domain';
+import { BackupOperations, DatabaseReconciler, DatabasesApplication, loadDatabasesConfig } from '@slipway/databases-domain';
 import { DockerClient } from '@slipway/docker';
 import { SecretBox } from '@slipway/secrets';
 import { requestContextOf, startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
@@ -37,7 +37,16 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     await this.app.start();
+    const operations = new BackupOperations(this.app, this.runtime.instance, (m) => this.runtime.log(m));
+    await operations.start();
     const { bus } = this.runtime;
+    bus.serve(DatabasesApi.backup, (req, c) => operations.requestBackup(req, requestContextOf(c.headers)));
+    bus.serve(DatabasesApi.restore, (req, c) => operations.requestRestore(req, requestContextOf(c.headers)));
+    bus.serve(DatabasesApi.deleteBackup, (req, c) => operations.deleteBackup(req, requestContextOf(c.headers)));
+    bus.serve(DatabasesApi.listBackups, (req) => operations.listBackups(req));
+    bus.serve(DatabasesApi.getBackup, (req) => operations.getBackup(req));
+    bus.serve(DatabasesApi.backupChunk, (req) => operations.chunk(req));
+    bus.serve(DatabasesApi.getRestore, (req) => operations.getRestore(req));
     bus.serve(DatabasesApi.create, (req, c) => this.app.create(req, requestContextOf(c.headers)));
     bus.serve(DatabasesApi.update, (req, c) => this.app.update(req, requestContextOf(c.headers)));
     bus.serve(DatabasesApi.delete, (req, c) => this.app.delete(req, requestContextOf(c.headers)));
@@ -57,7 +66,7 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
       },
       onError: (err, subject) => this.runtime.log(`project events: ${subject}: ${(err as Error).message}`),
     });
-    this.reconciler = new DatabaseReconciler(this.app, (m) => this.runtime.log(m));
+    this.reconciler = new DatabaseReconciler(this.app, (m) => this.runtime.log(m), operations);
     await this.reconciler.start();
     const engine = (await this.app.docker.reachable()) ? 'reachable' : 'NOT reachable (databases wait until it is)';
     this.runtime.log(`ready (${this.runtime.instance}); Docker engine at ${this.app.docker.endpoint} ${engine}`);

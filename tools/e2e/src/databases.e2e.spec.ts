@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import type { DockerClient } from '@slipway/docker';
 import { startTestPlatform, type TestPlatform } from './harness';
@@ -16,11 +20,12 @@ let alice: { token: string; userId: string };
 let bob: { token: string; userId: string };
 let projectId: string;
 const logs: string[] = [];
+const backupDir = mkdtempSync(join(tmpdir(), 'slipway-backups-'));
 
 beforeAll(async () => {
   docker = await engine();
   await requireDatabaseImages(docker);
-  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500' });
+  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500', SLIPWAY_BACKUP_DIR: backupDir });
   alice = await t.user();
   bob = await t.user();
   projectId = (await t.api('POST', '/api/projects', { token: alice.token, body: { name: 'shop' } })).body.id;
@@ -30,6 +35,7 @@ afterAll(async () => {
   if (t) await cleanDatabases(docker, t.schemaPrefix).catch(() => undefined);
   await t?.stop();
   docker?.close();
+  rmSync(backupDir, { recursive: true, force: true });
 });
 
 const api = (method: string, path: string, body?: unknown, token = alice.token) => t.api(method, path, { token, body });
@@ -198,5 +204,128 @@ describe('a PostgreSQL database', () => {
     expect((await api('GET', `/api/databases/${id}`)).status).toBe(404);
     await until('the service to go', async () => (await docker.listServices([`slipway.database=${id}`])).length === 0);
     await until('the project to uncount it', async () => (await api('GET', `/api/projects/${projectId}`)).body.statistics?.databaseCount === 0);
+  });
+});
+
+/** Every file under a directory, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+async function finished(path: string, timeoutMs = 120_000): Promise<any> {
+  return until(`${path} to finish`, async () => {
+    const op = (await api('GET', path)).body;
+    return ['completed', 'failed'].includes(op.status) ? op : undefined;
+  }, timeoutMs, 300);
+}
+
+async function pgClient(port: number, password: string): Promise<Client> {
+  return until('PostgreSQL to accept a client', async () => {
+    const client = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'app' });
+    try {
+      await client.connect();
+      return client;
+    } catch {
+      await client.end().catch(() => undefined);
+      return undefined;
+    }
+  }, 30_000, 500);
+}
+
+describe('PostgreSQL backups and restores', () => {
+  let id: string;
+  let port: number;
+  let password: string;
+  let backup: any;
+
+  const rows = async (): Promise<{ n: number; max: number }> => {
+    const client = await pgClient(port, password);
+    try {
+      return (await client.query('SELECT count(*)::int AS n, max(id)::int AS max FROM items')).rows[0];
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    port = await freeHostPort();
+    const created = await api('POST', '/api/databases', { name: 'orders', type: 'postgresql', version: '15', projectId, externalPort: port });
+    expect(created.status).toBe(201);
+    id = created.body.id;
+    await running(id);
+    password = (await api('GET', `/api/databases/${id}/connection`)).body.password;
+    const client = await pgClient(port, password);
+    await client.query('CREATE TABLE items (id int PRIMARY KEY, label text)');
+    await client.query(`INSERT INTO items SELECT g, repeat('x', 100) || g FROM generate_series(1, 1000) g`);
+    await client.end();
+  }, 180_000);
+
+  it('backs up with pg_dump, compressed, with size, duration and sha256', async () => {
+    const accepted = await api('POST', `/api/databases/${id}/backup`, { name: 'first', compress: true });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ status: 'pending', _links: { download: `/api/databases/${id}/backups/${accepted.body.backupId}/download` } });
+    backup = await finished(`/api/databases/${id}/backups/${accepted.body.backupId}`);
+    expect(backup).toMatchObject({ status: 'completed', name: 'first', compress: true, format: 'pg_dump-custom', error: null, progress: null });
+    expect(backup.size).toBeGreaterThan(0);
+    expect(backup.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(typeof backup.duration).toBe('number');
+    const list = await api('GET', `/api/databases/${id}/backups`);
+    expect(list.body.data.map((b: any) => b.id)).toEqual([backup.id]);
+    expect(list.body.data[0]._links.restore).toBe(`/api/databases/${id}/backups/${backup.id}/restore`);
+  });
+
+  it('downloads the archive with its length, name and digest', async () => {
+    const res = await fetch(`${t.baseUrl}/api/databases/${id}/backups/${backup.id}/download`, { headers: { authorization: `Bearer ${alice.token}` } });
+    expect(res.status).toBe(200);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(Number(res.headers.get('content-length'))).toBe(backup.size);
+    expect(body.length).toBe(backup.size);
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename=".+\.dump\.gz"$/);
+    expect(createHash('sha256').update(body).digest('hex')).toBe(backup.sha256);
+    expect(res.headers.get('digest')).toBe(`sha-256=${createHash('sha256').update(body).digest('base64')}`);
+    expect(body.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+  });
+
+  it('restores the original data after changes; one operation at a time', async () => {
+    const client = await pgClient(port, password);
+    await client.query('DELETE FROM items WHERE id > 500');
+    await client.query(`INSERT INTO items VALUES (5000, 'new')`);
+    await client.end();
+    expect(await rows()).toEqual({ n: 501, max: 5000 });
+
+    const accepted = await api('POST', `/api/databases/${id}/backups/${backup.id}/restore`);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.status).toBe('pending');
+    const busy = await api('POST', `/api/databases/${id}/backup`, {});
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.message).toMatch(/restore .* still running/);
+    const restore = await finished(`/api/databases/${id}/restores/${accepted.body.restoreId}`);
+    expect(restore).toMatchObject({ status: 'completed', error: null, backupId: backup.id });
+    expect(await rows()).toEqual({ n: 1000, max: 1000 });
+    await running(id);
+  });
+
+  it('fails a corrupt archive with the engine\'s error and keeps the database running', async () => {
+    const accepted = await api('POST', `/api/databases/${id}/backup`, { compress: false });
+    const plain = await finished(`/api/databases/${id}/backups/${accepted.body.backupId}`);
+    expect(plain.status).toBe('completed');
+    const file = filesUnder(backupDir).find((f) => f.endsWith(plain.fileName))!;
+    writeFileSync(file, 'this is not a pg_dump archive');
+    const restore = await api('POST', `/api/databases/${id}/backups/${plain.id}/restore`);
+    const outcome = await finished(`/api/databases/${id}/restores/${restore.body.restoreId}`);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toMatch(/pg_restore: error: .*(not appear to be a valid archive|did not find magic string)/);
+    expect(await rows()).toEqual({ n: 1000, max: 1000 });
+    await running(id);
+  });
+
+  it('refuses an archive of another engine type (422) and unknown backups (404)', async () => {
+    const redis = await api('POST', '/api/databases', { name: 'cache', type: 'redis', version: '7', projectId });
+    expect(redis.status).toBe(201);
+    const across = await api('POST', `/api/databases/${redis.body.id}/backups/${backup.id}/restore`);
+    expect(across.status).toBe(422);
+    expect(across.body.error.message).toMatch(/postgresql archive.*redis/);
+    expect((await api('POST', `/api/databases/${id}/backups/00000000-0000-4000-8000-000000000000/restore`)).status).toBe(404);
+    expect((await api('GET', `/api/databases/${id}/backups/nope`)).status).toBe(404);
   });
 });

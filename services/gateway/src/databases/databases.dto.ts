@@ -252,3 +252,79 @@ export class DatabaseActionDto {
   @ApiProperty({ enum: ['restart', 'stop', 'start'] }) action!: string;
   @ApiProperty({ enum: DATABASE_STATUSES }) status!: string;
 }
+
+export class BackupDto {
+  @ApiPropertyOptional({ example: 'before-migration', description: 'Default: <database name>-<time>' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ default: true, description: 'gzip the archive' })
+  @IsOptional()
+  @IsBoolean({ message: 'compress must be true or false' })
+  compress?: boolean;
+
+  @ApiPropertyOptional({ description: 'A backup destination; default: the local one (SLIPWAY_BACKUP_DIR)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  destinationId?: string;
+}
+
+export class ListBackupsQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer between 1 and 100' })
+  @Min(1, { message: 'limit must be an integer between 1 and 100' })
+  @Max(100, { message: 'limit must be an integer between 1 and 100' })
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor or prevCursor from a previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  cursor?: string;
+
+  @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'desc' })
+  @IsOptional()
+  @IsIn(['asc', 'desc'], { message: 'order must be asc or desc' })
+  order?: 'asc' | 'desc';
+}
+
+export class AcceptedBackupDto {
+  @ApiProperty({ format: 'uuid' }) backupId!: string;
+  @ApiProperty({ example: 'pending' }) status!: string;
+}
+
+export class AcceptedRestoreDto {
+  @ApiProperty({ format: 'uuid' }) restoreId!: string;
+  @ApiProperty({ example: 'pending' }) status!: string;
+}
+
+export class BackupViewDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['pending', 'running', 'completed', 'failed'] }) status!: string;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Bytes' }) size!: number | null;
+  @ApiProperty({ type: 'number', nullable: true, description: 'Seconds' }) duration!: number | null;
+  @ApiProperty({ type: 'string', nullable: true }) sha256!: string | null;
+  @ApiProperty({ type: 'string', nullable: true }) error!: string | null;
+  @ApiProperty({ nullable: true, example: { stage: 'dumping', bytes: 1048576 } }) progress!: { stage: string; bytes: number } | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty({ example: { restore: '/api/databases/db-123/backups/b-1/restore', download: '/api/databases/db-123/backups/b-1/download' } }) _links!: Record<string, string>;
+}
+
+export class BackupListDto {
+  @ApiProperty({ type: [BackupViewDto] }) data!: BackupViewDto[];
+  @ApiProperty({ type: PaginationDoc }) pagination!: PaginationDoc;
+}
+
+export class RestoreViewDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) backupId!: string;
+  @ApiProperty({ enum: ['pending', 'running', 'completed', 'failed'] }) status!: string;
+  @ApiProperty({ type: 'string', nullable: true, description: 'The engine\'s own error when it failed' }) error!: string | null;
+  @ApiProperty({ nullable: true }) progress!: { stage: string; bytes: number } | null;
+}
