@@ -47,13 +47,20 @@ export function dumpPlan(type: DatabaseType): DumpPlan {
       return {
         format: 'redis-rdb',
         extension: 'rdb',
-        // BGSAVE, wait until LASTSAVE moves, then the RDB file itself.
+        // BGSAVE, wait while it runs (LASTSAVE has only a second's resolution), check it worked, then the RDB file itself.
         dump: sh(
-          'export REDISCLI_AUTH="$REDIS_PASSWORD"; before=$(redis-cli LASTSAVE); redis-cli BGSAVE >/dev/null || exit 1; ' +
-            'while [ "$(redis-cli LASTSAVE)" = "$before" ]; do sleep 0.2; done; exec cat "$(redis-cli CONFIG GET dir | tail -n1)/$(redis-cli CONFIG GET dbfilename | tail -n1)"',
+          'export REDISCLI_AUTH="$REDIS_PASSWORD"; redis-cli BGSAVE >/dev/null || exit 1; ' +
+            'while redis-cli INFO persistence | grep -q "rdb_bgsave_in_progress:1"; do sleep 0.1; done; ' +
+            'redis-cli INFO persistence | grep -q "rdb_last_bgsave_status:ok" || { echo "BGSAVE failed" >&2; exit 1; }; ' +
+            'exec cat "$(redis-cli CONFIG GET dir | tail -n1)/$(redis-cli CONFIG GET dbfilename | tail -n1)"',
         ),
-        // Loads the RDB into the running server (Redis 7: DEBUG RELOAD is off by default, so replay keys with RESTORE is not possible from a shell): replace the file and restart.
-        restore: sh('f="$(redis-cli -a "$REDIS_PASSWORD" --no-auth-warning CONFIG GET dir | tail -n1)/$(redis-cli -a "$REDIS_PASSWORD" --no-auth-warning CONFIG GET dbfilename | tail -n1)"; cat > "$f.restore" && mv "$f.restore" "$f"'),
+        // A running Redis cannot load an RDB in place: the file replaces the one on the volume, then the
+        // server stops without saving and Swarm starts it again, and it loads the restored file.
+        restore: sh(
+          'export REDISCLI_AUTH="$REDIS_PASSWORD"; f="$(redis-cli CONFIG GET dir | tail -n1)/$(redis-cli CONFIG GET dbfilename | tail -n1)"; ' +
+            'cat > "$f.restore" && head -c 5 "$f.restore" | grep -q REDIS || { echo "not an RDB file (no REDIS header)" >&2; rm -f "$f.restore"; exit 1; }; ' +
+            'mv "$f.restore" "$f" && (sleep 0.5; redis-cli SHUTDOWN NOSAVE) >/dev/null 2>&1 &',
+        ),
       };
   }
 }

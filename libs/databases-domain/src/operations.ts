@@ -315,6 +315,8 @@ export class BackupOperations {
       progress.stop();
       if (sourceError) throw new Error(`the archive could not be read: ${sourceError.message}`);
       if (outcome.exitCode !== 0) throw new Error(`the restore tool exited with ${outcome.exitCode}: ${outcome.stderr || 'no message'}`);
+      // Redis loads the restored RDB as it starts again: done only once a new (healthy) server runs.
+      if (b.type === 'redis') await this.restarted(database, container);
       await this.executeRestore(restoreId, {}, this.system('CompleteRestore', { restoreId, duration: round((Date.now() - started) / 1000) }));
     } catch (err) {
       await this.executeRestore(restoreId, {}, this.system('FailRestore', { restoreId, reason: (err as Error).message }));
@@ -330,6 +332,16 @@ export class BackupOperations {
     if (state.status === 'active' && state.runtime.status === 'restoring') {
       await this.app.execute(databaseId, {}, undefined, this.app.system('RecordDatabaseRuntime', { databaseId, status: 'pending', message: null }));
       this.app.onChanged();
+    }
+  }
+
+  private async restarted(database: ActiveDatabase, before: string, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const now = await runningContainer(this.app.docker, database.serviceName).catch(() => undefined);
+      if (now && now !== before) return;
+      if (Date.now() > deadline) throw new Error(`the server did not come back within ${timeoutMs / 1000} s after the restore`);
+      await new Promise((r) => setTimeout(r, 250));
     }
   }
 
