@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -327,5 +328,54 @@ describe('PostgreSQL backups and restores', () => {
     expect(across.body.error.message).toMatch(/postgresql archive.*redis/);
     expect((await api('POST', `/api/databases/${id}/backups/00000000-0000-4000-8000-000000000000/restore`)).status).toBe(404);
     expect((await api('GET', `/api/databases/${id}/backups/nope`)).status).toBe(404);
+  });
+});
+
+describe('the project network and a crash mid-backup', () => {
+  let id: string;
+  let db: any;
+  let port: number;
+  let password: string;
+
+  beforeAll(async () => {
+    port = await freeHostPort();
+    const created = await api('POST', '/api/databases', { name: 'big', type: 'postgresql', version: '15', projectId, externalPort: port });
+    id = created.body.id;
+    db = await running(id);
+    password = (await api('GET', `/api/databases/${id}/connection`)).body.password;
+  }, 180_000);
+
+  it('is reached by its internalHost from a container on the project network (dnsrr, no IPVS)', async () => {
+    const networks = (await docker.call('networks', async (d) => (await d.listNetworks({ filters: { label: [`slipway.project=${projectId}`] } } as never)) as unknown)) as Array<{ Name: string }>;
+    expect(networks).toHaveLength(1);
+    const out = execFileSync(
+      'docker',
+      ['run', '--rm', '--network', networks[0].Name, '-e', `PGPASSWORD=${password}`, 'slipway-test/postgres:15', 'psql', '-h', db.internalHost, '-U', 'postgres', '-d', 'app', '-tAc', 'SELECT 41 + 1'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(out.trim()).toBe('42');
+  });
+
+  it('leaves no backup running for ever when the databases service is killed (kill -9) mid-backup', async () => {
+    const client = await pgClient(port, password);
+    // Enough data that the dump is still running when the service dies.
+    await client.query(`CREATE TABLE blobs AS SELECT g AS id, md5(g::text) || repeat(md5((g * 7)::text), 30) AS body FROM generate_series(1, 150000) g`);
+    await client.end();
+    const accepted = await api('POST', `/api/databases/${id}/backup`, { compress: true });
+    expect(accepted.status).toBe(202);
+    const path = `/api/databases/${id}/backups/${accepted.body.backupId}`;
+    const seen = await until('the backup to run', async () => {
+      const b = (await api('GET', path)).body;
+      return b.status === 'running' || b.status === 'completed' ? b : undefined;
+    }, 60_000, 50);
+    await t.kill('databases');
+    await t.restart('databases');
+    const outcome = await finished(path);
+    if (seen.status === 'running' && outcome.status === 'failed') expect(outcome.error).toMatch(/stopped while the backup ran/);
+    expect(['completed', 'failed']).toContain(outcome.status);
+    // The database is not blocked by the dead operation.
+    const next = await api('POST', `/api/databases/${id}/backup`, { compress: false });
+    expect(next.status).toBe(202);
+    expect((await finished(`/api/databases/${id}/backups/${next.body.backupId}`)).status).toBe('completed');
   });
 });
