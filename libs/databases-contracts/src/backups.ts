@@ -35,6 +35,7 @@ export interface BackupView {
   /** While it runs: what it does and how many bytes it wrote. */
   progress: { stage: string; bytes: number } | null;
   fileName: string;
+  trigger: 'manual' | 'schedule';
   createdAt: string;
   completedAt: string | null;
 }
@@ -57,7 +58,20 @@ export interface RestoreView {
 
 export type BackupRequested = Event<
   'BackupRequested',
-  { backupId: string; databaseId: string; projectId: string; teamId: string; name: string; type: DatabaseType; compress: boolean; format: string; location: BackupLocation; requestedAt: string }
+  {
+    backupId: string;
+    databaseId: string;
+    projectId: string;
+    teamId: string;
+    name: string;
+    type: DatabaseType;
+    compress: boolean;
+    format: string;
+    location: BackupLocation;
+    /** Absent before schedules existed: manual. */
+    trigger?: 'manual' | 'schedule';
+    requestedAt: string;
+  }
 >;
 export type BackupStarted = Event<'BackupStarted', { backupId: string; databaseId: string; workerId: string; startedAt: string }>;
 export type BackupCompleted = Event<'BackupCompleted', { backupId: string; databaseId: string; size: number; sha256: string; duration: number; completedAt: string }>;

@@ -1,6 +1,14 @@
 import type { Event } from '@slipway/core';
 import type { DatabaseConfiguration, DatabaseCredentials, DatabaseResources, DatabaseStatus, DatabaseType } from './model';
 
+/** Scheduled backups: a cron expression (5 fields, or 6 with seconds), how many scheduled archives to keep. */
+export interface BackupSchedule {
+  cron: string;
+  /** Oldest scheduled archives beyond this many good ones are deleted; null keeps all. */
+  keepLast: number | null;
+  compress: boolean;
+}
+
 /** What a user declares about a database (the password encrypted). */
 export interface DatabaseConfig {
   version: string;
@@ -10,6 +18,8 @@ export interface DatabaseConfig {
   resources: DatabaseResources;
   configuration: DatabaseConfiguration;
   externalPort: number | null;
+  /** Absent in events from before schedules existed: none. */
+  backupSchedule?: BackupSchedule | null;
 }
 
 export type DatabaseConfigChanges = Partial<DatabaseConfig>;

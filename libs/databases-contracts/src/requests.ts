@@ -29,6 +29,13 @@ export interface CreateDatabaseRequest {
   configuration?: DatabaseConfiguration;
   externalPort?: number | null;
   credentials?: { username?: string; password?: string; databaseName?: string };
+  backupSchedule?: BackupScheduleInput | null;
+}
+
+export interface BackupScheduleInput {
+  cron: string;
+  keepLast?: number | null;
+  compress?: boolean;
 }
 
 export interface DatabaseRef {
@@ -48,6 +55,7 @@ export interface UpdateDatabaseRequest extends DatabaseAction {
   resources?: DatabaseResourcesInput;
   configuration?: Record<string, DatabaseConfiguration[string] | null>;
   externalPort?: number | null;
+  backupSchedule?: BackupScheduleInput | null;
 }
 
 export interface DeleteDatabaseRequest extends DatabaseAction {

@@ -25,7 +25,7 @@ import type { DatabasesConfig } from './config';
 import { SYSTEM_ACTOR, databaseDecider, requireActiveDatabase, type ActiveDatabase, type DatabaseState } from './database.decider';
 import { keysetPage } from './paging';
 import { backupListProjection, databaseListProjection, restoreListProjection } from './projections';
-import { Issues, checkExternalPort, checkName, checkType, normalizeConfiguration, normalizeCredentials, normalizeResources, resolveImage } from './validation';
+import { Issues, checkExternalPort, checkName, checkType, normalizeConfiguration, normalizeCredentials, normalizeResources, normalizeSchedule, resolveImage } from './validation';
 import { connectionDetails, databaseView } from './views';
 
 const SORT = { createdAt: 't.created_at', updatedAt: 't.updated_at', name: 'lower(t.name)' } as const;
@@ -102,6 +102,7 @@ export class DatabasesApplication {
     const configuration = normalizeConfiguration(req.type, req.configuration as Record<string, unknown> | undefined, issues);
     const externalPort = checkExternalPort(req.externalPort, issues);
     const credentials = normalizeCredentials(req.type, req.credentials, issues);
+    const backupSchedule = normalizeSchedule(req.backupSchedule, issues);
     issues.throwIfAny();
 
     const databaseId = randomUUID();
@@ -124,6 +125,7 @@ export class DatabasesApplication {
         resources,
         configuration,
         externalPort,
+        backupSchedule,
       },
       metadata: commandMetadata(ctx, req.actorId),
     });
@@ -147,6 +149,7 @@ export class DatabasesApplication {
       changes.configuration = normalizeConfiguration(current.type, req.configuration as Record<string, unknown>, issues, current.config.configuration);
     }
     if (req.externalPort !== undefined) changes.externalPort = checkExternalPort(req.externalPort, issues);
+    if (req.backupSchedule !== undefined) changes.backupSchedule = normalizeSchedule(req.backupSchedule, issues);
     issues.throwIfAny();
     const view = await this.execute(req.databaseId, ctx, req.expectedVersion, {
       type: 'UpdateDatabase',

@@ -12,3 +12,4 @@ export * from './operation.deciders';
 export * from './dump-commands';
 export * from './engine-exec';
 export * from './operations';
+export * from './scheduler';

@@ -106,6 +106,43 @@ export class BackupOperations {
     return { backupId: outcome.backupId, status: 'pending' };
   }
 
+  /** A backup the schedule asks for (system actor); a running operation makes it a 409 the scheduler retries. */
+  async scheduledBackup(database: ActiveDatabase, dueAt: string, compress: boolean): Promise<string> {
+    const backupId = randomUUID();
+    const plan = dumpPlan(database.type);
+    await this.executeBackup(backupId, {}, {
+      type: 'RequestBackup',
+      data: {
+        backupId,
+        databaseId: database.databaseId,
+        projectId: database.projectId,
+        teamId: database.teamId,
+        name: `scheduled-${dueAt.replace(/[:.]/g, '-')}`,
+        type: database.type,
+        compress,
+        format: plan.format,
+        location: { destination: 'local', key: `${this.app.schema}/${database.databaseId}/${backupId}.${plan.extension}${compress ? '.gz' : ''}` },
+        trigger: 'schedule',
+      },
+      metadata: commandMetadata({}, SYSTEM_ACTOR),
+    });
+    return backupId;
+  }
+
+  /** Retention: scheduled archives beyond the newest `keepLast` good ones go (so the newest good one always stays). */
+  async applyRetention(databaseId: string, keepLast: number): Promise<number> {
+    const rows: Array<{ state: BackupData }> = await this.db.query(
+      `SELECT state FROM ${this.app.table('backups')} WHERE database_id = $1 AND status = 'completed' AND NOT deleted AND state->>'trigger' = 'schedule'
+        ORDER BY created_at DESC, id DESC OFFSET $2`,
+      [databaseId, keepLast],
+    );
+    for (const { state } of rows) {
+      await this.executeBackup(state.backupId, {}, this.system('DeleteBackup', { backupId: state.backupId }));
+      await rm(this.pathOf(state), { force: true });
+    }
+    return rows.length;
+  }
+
   async requestRestore(req: BackupAction, ctx: RequestContext): Promise<{ restoreId: string; status: 'pending' }> {
     const database = this.requireInScope(await this.app.load(req.databaseId), req);
     const backup = await this.loadBackup(req.backupId);
@@ -475,6 +512,7 @@ export function backupView(b: BackupData, progress?: { stage: string; bytes: num
     error: b.error,
     progress: b.status === 'running' ? (progress ?? { stage: 'starting', bytes: 0 }) : null,
     fileName: b.location.key.split('/').pop()!,
+    trigger: b.trigger ?? 'manual',
     createdAt: b.createdAt,
     completedAt: b.completedAt,
   };

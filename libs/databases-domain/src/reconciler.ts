@@ -4,6 +4,7 @@ import { PgAdvisoryLock } from '@slipway/messaging';
 import type { ActiveDatabase, DatabaseData } from './database.decider';
 import type { DatabasesApplication } from './databases-app';
 import type { BackupOperations } from './operations';
+import type { BackupScheduler } from './scheduler';
 import { observeDatabase } from './runtime';
 import { DB_LABELS, buildDatabaseSpec, dataVolumeName, projectNetworkName } from './service-spec';
 
@@ -34,6 +35,7 @@ export class DatabaseReconciler {
     private readonly log: (message: string) => void,
     /** Backups and restores run where the reconciler leads. */
     private readonly operations?: BackupOperations,
+    private readonly scheduler?: BackupScheduler,
   ) {
     this.lock = new PgAdvisoryLock(app.store.dataSource, `slipway.databases:${app.schema}:reconciler`);
     app.onChanged = () => this.wake();
@@ -110,6 +112,7 @@ export class DatabaseReconciler {
       }
     }
     await this.cleanUp(all.filter((d) => d.status === 'deleted'));
+    await this.scheduler?.tick(active);
   }
 
   private async converge(db: ActiveDatabase): Promise<void> {
@@ -194,8 +197,8 @@ export class DatabaseReconciler {
   }
 }
 
-/** What the service spec is made of, without the password (it never changes and must not sit in a label, even hashed). */
+/** What the service spec is made of (not the schedule), without the password (it never changes and must not sit in a label, even hashed). */
 function specHash(db: ActiveDatabase, network: string): string {
-  const inputs = { c: db.config, s: db.stopped, r: db.restartCount, n: network, t: db.type, u: db.credentials.username, d: db.credentials.databaseName };
+  const inputs = { c: { ...db.config, backupSchedule: undefined }, s: db.stopped, r: db.restartCount, n: network, t: db.type, u: db.credentials.username, d: db.credentials.databaseName };
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 32);
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Cron } from 'croner';
 import { AppError, type ValidationIssue } from '@slipway/core';
 import {
   CREDENTIAL_DATABASE_PATTERN,
@@ -8,6 +9,7 @@ import {
   DATABASE_NAME_PATTERN,
   DATABASE_NAME_RULE,
   DATABASE_TYPES,
+  type BackupSchedule,
   type CreateDatabaseRequest,
   type DatabaseConfiguration,
   type DatabaseCredentials,
@@ -162,4 +164,34 @@ export function normalizeCredentials(type: DatabaseType, input: CreateDatabaseRe
     password: c.password ?? generatePassword(),
     databaseName: c.databaseName ?? engine.defaultDatabase,
   };
+}
+
+export const MAX_KEEP_LAST = 1000;
+
+/** A cron expression croner accepts (5 fields, or 6 with seconds), keepLast 1..1000 or null, compress default true. */
+export function normalizeSchedule(input: unknown, issues: Issues): BackupSchedule | null {
+  if (input === null || input === undefined) return null;
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    issues.add('backupSchedule', 'backupSchedule must be an object with cron (and keepLast, compress), or null', 'isObject');
+    return null;
+  }
+  const s = input as { cron?: unknown; keepLast?: unknown; compress?: unknown };
+  for (const key of Object.keys(s)) {
+    if (!['cron', 'keepLast', 'compress'].includes(key)) issues.add(`backupSchedule.${key}`, `Unknown key '${key}'; allowed: cron, keepLast, compress`, 'whitelist');
+  }
+  let cron = '';
+  if (typeof s.cron !== 'string' || s.cron.trim().split(/\s+/).length < 5) {
+    issues.add('backupSchedule.cron', 'cron must be a cron expression of 5 fields (or 6 with seconds), e.g. "0 3 * * *"', 'cron', s.cron);
+  } else {
+    try {
+      new Cron(s.cron, { paused: true }).stop();
+      cron = s.cron.trim();
+    } catch (err) {
+      issues.add('backupSchedule.cron', `cron is not valid: ${(err as Error).message}`, 'cron', s.cron);
+    }
+  }
+  const keepLast = s.keepLast ?? null;
+  if (keepLast !== null && !isInt(keepLast, 1, MAX_KEEP_LAST)) issues.add('backupSchedule.keepLast', `keepLast must be an integer from 1 to ${MAX_KEEP_LAST}, or null to keep all`, 'range', keepLast);
+  if (s.compress !== undefined && typeof s.compress !== 'boolean') issues.add('backupSchedule.compress', 'compress must be true or false', 'isBoolean', s.compress);
+  return { cron, keepLast: keepLast as number | null, compress: s.compress !== false };
 }

@@ -43,6 +43,7 @@ export function databaseView(db: DatabaseData, streamVersion: number): DatabaseV
     statistics: { connections: null, queries: null, cacheHitRate: null },
     resources: { ...db.config.resources, currentMemory: null, currentStorage: null },
     configuration: db.config.configuration,
+    backupSchedule: db.config.backupSchedule ?? null,
     createdAt: db.createdAt,
     updatedAt: db.updatedAt,
     streamVersion,

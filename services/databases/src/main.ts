@@ -3,7 +3,7 @@ import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnAppl
 import { NestFactory } from '@nestjs/core';
 import { subscribeEvents, type EventSubscription } from '@slipway/messaging';
 import { DatabasesApi } from '@slipway/databases-contracts';
-import { BackupOperations, DatabaseReconciler, DatabasesApplication, loadDatabasesConfig } from '@slipway/databases-domain';
+import { BackupOperations, BackupScheduler, DatabaseReconciler, DatabasesApplication, loadDatabasesConfig } from '@slipway/databases-domain';
 import { DockerClient } from '@slipway/docker';
 import { SecretBox } from '@slipway/secrets';
 import { requestContextOf, startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
@@ -66,7 +66,9 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
       },
       onError: (err, subject) => this.runtime.log(`project events: ${subject}: ${(err as Error).message}`),
     });
-    this.reconciler = new DatabaseReconciler(this.app, (m) => this.runtime.log(m), operations);
+    const scheduler = new BackupScheduler(this.app, operations, (m) => this.runtime.log(m));
+    await scheduler.start();
+    this.reconciler = new DatabaseReconciler(this.app, (m) => this.runtime.log(m), operations, scheduler);
     await this.reconciler.start();
     const engine = (await this.app.docker.reachable()) ? 'reachable' : 'NOT reachable (databases wait until it is)';
     this.runtime.log(`ready (${this.runtime.instance}); Docker engine at ${this.app.docker.endpoint} ${engine}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
@@ -169,3 +169,40 @@ describe('redis', () => {
     expect(await withClient((r) => r.get('key:500'))).toBe('value 500');
   });
 });
+
+describe('a backup schedule', () => {
+  it('backs up on its cron and keeps the last two archives (keepLast: 2); a bad cron is a 400', async () => {
+    const bad = await api('POST', '/api/databases', { projectId, name: 'bad-cron', type: 'redis', version: '7', backupSchedule: { cron: 'every day', keepLast: 2 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.errors[0].field).toBe('backupSchedule.cron');
+
+    const { id } = await createRunning({ name: 'scheduled', type: 'redis', version: '7' });
+    const patched = await api('PATCH', `/api/databases/${id}`, { backupSchedule: { cron: '*/2 * * * * *', keepLast: 2 } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.backupSchedule).toEqual({ cron: '*/2 * * * * *', keepLast: 2, compress: true });
+
+    const made = async () =>
+      (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schemaPrefix}databases".backups WHERE database_id = $1 AND state->>'trigger' = 'schedule'`, [id]))[0].n;
+    await until('four scheduled backups', async () => (await made()) >= 4, 90_000, 500);
+    const kept = await until('retention to leave two good archives', async () => {
+      const list = (await api('GET', `/api/databases/${id}/backups?limit=100`)).body.data.filter((b: any) => b.trigger === 'schedule' && b.status === 'completed');
+      return list.length === 2 ? list : undefined;
+    }, 30_000, 200);
+    expect(kept.every((b: any) => b.name.startsWith('scheduled-'))).toBe(true);
+
+    expect((await api('PATCH', `/api/databases/${id}`, { backupSchedule: null })).body.backupSchedule).toBeNull();
+    const settled = await until('the schedule to stop', async () => {
+      const list = (await api('GET', `/api/databases/${id}/backups?limit=100`)).body.data;
+      return list.every((b: any) => b.status === 'completed' || b.status === 'failed') ? list : undefined;
+    }, 30_000, 500);
+    const before = await made();
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(await made()).toBe(before);
+    const files = filesUnder(join(backupDir, `${t.schemaPrefix}databases`, id)).filter((f) => !f.endsWith('.partial'));
+    expect(files).toHaveLength(settled.filter((b: any) => b.status === 'completed').length);
+  });
+});
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}

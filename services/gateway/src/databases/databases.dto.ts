@@ -59,6 +59,26 @@ const CONFIGURATION_DOC: { type: 'object'; additionalProperties: boolean; exampl
     'Type-specific. postgresql: maxConnections, sharedBuffers, workMem, effectiveCacheSize, maintenanceWorkMem; mysql/mariadb: maxConnections, innodbBufferPoolSize, maxAllowedPacket, characterSetServer; mongodb: wiredTigerCacheSizeGB, maxConnections; redis: maxmemory, maxmemoryPolicy, appendonly. Unknown keys are a 400 listing the allowed ones',
 };
 
+export class BackupScheduleDto {
+  @ApiProperty({ example: '0 3 * * *', description: 'Cron: 5 fields, or 6 with seconds' })
+  @IsString()
+  @MaxLength(100)
+  cron!: string;
+
+  @ApiPropertyOptional({ type: 'integer', nullable: true, example: 7, description: 'Scheduled archives kept (the oldest go); null keeps all' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt({ message: 'keepLast must be an integer from 1 to 1000' })
+  @Min(1, { message: 'keepLast must be an integer from 1 to 1000' })
+  @Max(1000, { message: 'keepLast must be an integer from 1 to 1000' })
+  keepLast?: number | null;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean({ message: 'compress must be true or false' })
+  compress?: boolean;
+}
+
 export class CreateDatabaseDto {
   @ApiProperty({ example: 'main-db', pattern: DATABASE_NAME_PATTERN.source })
   @IsString()
@@ -108,6 +128,13 @@ export class CreateDatabaseDto {
   @ValidateNested()
   @Type(() => DatabaseCredentialsDto)
   credentials?: DatabaseCredentialsDto;
+
+  @ApiPropertyOptional({ type: BackupScheduleDto, nullable: true, description: 'Scheduled backups to the local destination; null for none' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @ValidateNested()
+  @Type(() => BackupScheduleDto)
+  backupSchedule?: BackupScheduleDto | null;
 }
 
 export class UpdateDatabaseDto {
@@ -142,6 +169,13 @@ export class UpdateDatabaseDto {
   @Min(1024, { message: 'externalPort must be an integer from 1024 to 65535' })
   @Max(65535, { message: 'externalPort must be an integer from 1024 to 65535' })
   externalPort?: number | null;
+
+  @ApiPropertyOptional({ type: BackupScheduleDto, nullable: true, description: 'Scheduled backups to the local destination; null for none' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @ValidateNested()
+  @Type(() => BackupScheduleDto)
+  backupSchedule?: BackupScheduleDto | null;
 }
 
 export class ListDatabasesQuery {
