@@ -1,4 +1,4 @@
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { DockerClient } from '@slipway/docker';
 
 export interface ExecOutcome {
@@ -21,20 +21,15 @@ export async function execInContainer(
   cmd: string[],
   stdin?: Readable,
 ): Promise<{ stdout: Readable; done: Promise<ExecOutcome> }> {
-  const { exec, stream, modem } = await docker.call('exec', async (d) => {
+  const { exec, stream } = await docker.call('exec', async (d) => {
     const exec = await d.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: Boolean(stdin) });
     const stream = (await exec.start({ hijack: true, stdin: Boolean(stdin) })) as unknown as NodeJS.ReadWriteStream;
-    return { exec, stream, modem: (d as unknown as { modem: { demuxStream(s: NodeJS.ReadableStream, out: Writable, err: Writable): void } }).modem };
+    return { exec, stream };
   });
-  const stdout = new PassThrough();
   let stderr = '';
-  const errSink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP);
-      cb();
-    },
-  });
-  modem.demuxStream(stream, stdout, errSink);
+  const stdout = demuxer((text) => (stderr = (stderr + text).slice(-STDERR_KEEP)));
+  // pipe, not dockerode's demuxStream: a slow consumer (disk, gzip) slows the engine down instead of filling memory.
+  stream.pipe(stdout);
   const ended = new Promise<void>((resolve, reject) => {
     stream.on('end', resolve);
     stream.on('close', resolve);
@@ -60,6 +55,29 @@ export async function execInContainer(
       throw err;
     });
   return { stdout, done };
+}
+
+/**
+ * Docker's multiplexed exec stream (8-byte frame headers: stream type, 3
+ * zero bytes, big-endian length) → stdout payload as this Transform's
+ * output, stderr text to `onStderr`. Backpressure flows through.
+ */
+export function demuxer(onStderr: (text: string) => void): Transform {
+  let pending: Buffer = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 8) {
+        const size = pending.readUInt32BE(4);
+        if (pending.length < 8 + size) break;
+        const payload = pending.subarray(8, 8 + size);
+        if (pending[0] === 2) onStderr(payload.toString('utf8'));
+        else if (payload.length) this.push(payload);
+        pending = pending.subarray(8 + size);
+      }
+      cb();
+    },
+  });
 }
 
 /** The container of a database's running task, or undefined. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { DATABASE_URL, freePort, startTestPlatform } from '@slipway/e2e';
+import { benchDatabaseBackup } from './database-backup';
 import { benchDeploy } from './deploy';
 
 /**
@@ -134,9 +135,10 @@ async function main(): Promise<void> {
   }
 
   lines.push(...(await benchDeploy()));
+  lines.push(...(await benchDatabaseBackup()));
 
   console.log(lines.join('\n'));
-  console.log('\nTargets: reads ≥ 0.25 of bare with p99 < 20 ms; creates ≥ 0.5 of raw durable INSERT; deploy ≤ 1.3 × docker service create.');
+  console.log('\nTargets: reads ≥ 0.25 of bare with p99 < 20 ms; creates ≥ 0.5 of raw durable INSERT; deploy ≤ 1.3 × docker service create; database backup rate ≥ 0.8 of pg_dump, RSS growth < 50 MB.');
 }
 
 main().catch((err) => {
