@@ -104,8 +104,8 @@ export async function benchDatabaseBackup(): Promise<string[]> {
       }
     }
   } finally {
-    await cleanDatabases(docker, t.schemaPrefix).catch(() => undefined);
     await t.stop();
+    await cleanDatabases(docker, t.schemaPrefix).catch(() => undefined);
     docker.close();
     rmSync(backupDir, { recursive: true, force: true });
   }

@@ -30,12 +30,13 @@ beforeAll(async () => {
   projectId = (await t.api('POST', '/api/projects', { token, body: { name: 'engines' } })).body.id;
 }, 180_000);
 
+// The platform stops first: its reconciler would recreate services removed under it.
 afterAll(async () => {
-  if (t) await cleanDatabases(docker, t.schemaPrefix).catch(() => undefined);
   await t?.stop();
+  if (t) await cleanDatabases(docker, t.schemaPrefix).catch(() => undefined);
   docker?.close();
   rmSync(backupDir, { recursive: true, force: true });
-});
+}, 120_000);
 
 const api = (method: string, path: string, body?: unknown) => t.api(method, path, { token, body });
 
