@@ -19,15 +19,17 @@ export const ACTIONS = [
   'application:deploy',
   'database:read',
   'database:write',
+  'database:backup',
+  'database:restore',
   'apikey:manage',
   'audit:read',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
-/** viewers read; developers also manage and deploy applications and databases; admins also manage projects, members and API keys; owners everything. */
+/** viewers read; developers also manage and deploy applications and manage, back up and restore databases; admins also manage projects, members and API keys; owners everything. */
 export const PERMISSIONS: Record<TeamRole, readonly Action[]> = {
   viewer: ['team:read', 'project:read', 'application:read', 'database:read'],
-  developer: ['team:read', 'project:read', 'application:read', 'application:write', 'application:deploy', 'database:read', 'database:write'],
+  developer: ['team:read', 'project:read', 'application:read', 'application:write', 'application:deploy', 'database:read', 'database:write', 'database:backup', 'database:restore'],
   admin: [
     'team:read',
     'team:members:manage',
@@ -38,6 +40,8 @@ export const PERMISSIONS: Record<TeamRole, readonly Action[]> = {
     'application:deploy',
     'database:read',
     'database:write',
+    'database:backup',
+    'database:restore',
     'apikey:manage',
     'audit:read',
   ],

@@ -23,10 +23,13 @@ import { AuditController } from './audit/audit.controller';
 import { ApplicationsController } from './applications/applications.controller';
 import { ProjectApplicationsController } from './applications/project-applications.controller';
 import { DeploymentsController } from './deployments/deployments.controller';
+import { DatabasesController } from './databases/databases.controller';
+import { ProjectDatabasesController } from './databases/project-databases.controller';
+import { BackupsController } from './databases/backups.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, HealthController],
+    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, HealthController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },

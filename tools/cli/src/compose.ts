@@ -1,3 +1,4 @@
+import { DatabasesApi } from '@slipway/databases-contracts';
 import { DeploymentsApi } from '@slipway/deployments-contracts';
 import { IdentityApi } from '@slipway/identity-contracts';
 import { MessageBus } from '@slipway/messaging';
@@ -14,7 +15,7 @@ import type { ServiceName } from './platform';
  *   owner            create the owner account once and print it
  *   health <service> exit 0 when the service answers its health request over NATS
  */
-const HEALTH = { identity: IdentityApi.health, projects: ProjectsApi.health, deployments: DeploymentsApi.health } as const satisfies Partial<
+const HEALTH = { identity: IdentityApi.health, projects: ProjectsApi.health, deployments: DeploymentsApi.health, databases: DatabasesApi.health } as const satisfies Partial<
   Record<ServiceName, unknown>
 >;
 

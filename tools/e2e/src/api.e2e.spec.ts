@@ -146,6 +146,7 @@ describe('conventions', () => {
         projects: { status: 'ok', dependencies: { nats: ok, postgresql: ok }, deadLetters: 0 },
         identity: { status: 'ok', dependencies: { nats: ok, postgresql: ok }, deadLetters: 0 },
         deployments: { status: 'ok', dependencies: { nats: ok, postgresql: ok, docker: ok }, deadLetters: 0 },
+        databases: { status: 'ok', dependencies: { nats: ok, postgresql: ok, docker: ok }, deadLetters: 0 },
       },
     });
   });

@@ -288,3 +288,4 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
 
 // Docker fixtures for the benchmark (tools/bench imports this package's entry point).
 export { cleanEngine, ensureSiteImage } from './docker-fixtures';
+export { TEST_DATABASE_IMAGES, cleanDatabases, requireDatabaseImages } from './database-fixtures';

@@ -1,0 +1,5 @@
+export * from './model';
+export * from './commands';
+export * from './events';
+export * from './requests';
+export * from './backups';
