@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { AppError, commandMetadata, fold, type Page, type RequestContext } from '@slipway/core';
-import { ProjectionRunner, handleCommand, type EventStore, type RecordedEvent } from '@slipway/event-store';
+import { ProjectionRunner, handleCommand, keysetPage, type EventStore, type RecordedEvent } from '@slipway/event-store';
 import {
   databaseStreamId,
   isUuid,
@@ -23,7 +23,6 @@ import type { DockerClient } from '@slipway/docker';
 import type { SecretBox } from '@slipway/secrets';
 import type { DatabasesConfig } from './config';
 import { SYSTEM_ACTOR, databaseDecider, requireActiveDatabase, type ActiveDatabase, type DatabaseState } from './database.decider';
-import { keysetPage } from './paging';
 import { backupListProjection, databaseListProjection, restoreListProjection } from './projections';
 import { Issues, checkExternalPort, checkName, checkType, normalizeConfiguration, normalizeCredentials, normalizeResources, normalizeSchedule, resolveImage } from './validation';
 import { connectionDetails, databaseView } from './views';

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { EntityManager } from 'typeorm';
 import { AppError, commandMetadata, fold, type Page, type RequestContext } from '@slipway/core';
-import { handleCommand, type RecordedEvent } from '@slipway/event-store';
+import { handleCommand, keysetPage, type RecordedEvent } from '@slipway/event-store';
 import {
   BACKUP_NAME_PATTERN,
   backupStreamId,
@@ -32,7 +32,6 @@ import { inScope, type DatabasesApplication } from './databases-app';
 import { dumpPlan } from './dump-commands';
 import { execInContainer, runningContainer } from './engine-exec';
 import { backupDecider, restoreDecider, type BackupData, type BackupState, type RestoreData, type RestoreState } from './operation.deciders';
-import { keysetPage } from './paging';
 import { Issues } from './validation';
 
 const CHUNK = 512 * 1024;
