@@ -1,3 +1,4 @@
+import { resolveInstance } from '@slipway/messaging';
 import { join, resolve } from 'node:path';
 import { DATABASE_TYPES, type DatabaseType } from '@slipway/databases-contracts';
 import { DEFAULT_IMAGES, mergeImageMap, type ImageMap } from './catalog';
@@ -13,6 +14,8 @@ export interface DatabasesConfig {
   reconcileIntervalMs: number;
   /** The local backup destination's directory (SLIPWAY_BACKUP_DIR). */
   backupDir: string;
+  /** SLIPWAY_INSTANCE: names and labels on a shared engine. */
+  instance: string;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -44,6 +47,7 @@ export function parseImageOverrides(raw: string | undefined): Partial<Record<Dat
 
 export function loadDatabasesConfig(env: NodeJS.ProcessEnv = process.env): DatabasesConfig {
   return {
+    instance: resolveInstance(env),
     dockerHost: env.DOCKER_HOST || undefined,
     images: mergeImageMap(DEFAULT_IMAGES, parseImageOverrides(env.SLIPWAY_DATABASE_IMAGES)),
     publicHost: env.SLIPWAY_DATABASE_PUBLIC_HOST || '127.0.0.1',

@@ -63,6 +63,15 @@ export class DatabasesApplication {
     return this.store.schema;
   }
 
+  /**
+   * The `slipway.scope` label of this installation's database services,
+   * networks and volumes. Its own value, not the bare instance the deployments
+   * reconciler sweeps: neither collector ever sees the other's services.
+   */
+  get engineScope(): string {
+    return `${this.config.instance}.databases`;
+  }
+
   table(name: string): string {
     return `"${this.schema}".${name}`;
   }
@@ -106,7 +115,7 @@ export class DatabasesApplication {
 
     const databaseId = randomUUID();
     // Service names are global on the engine: the id suffix keeps two projects' "main" apart.
-    const serviceName = `db-${req.name.toLowerCase()}-${databaseId.slice(0, 8)}`;
+    const serviceName = `${`${this.config.instance}-db-${req.name.toLowerCase()}`.slice(0, 54).replace(/[-_]+$/, '')}-${databaseId.slice(0, 8)}`;
     const view = await this.execute(databaseId, ctx, undefined, {
       type: 'CreateDatabase',
       data: {

@@ -133,7 +133,7 @@ export class DatabaseReconciler {
       stopped: db.stopped,
       restartCount: db.restartCount,
       network,
-      scope: this.app.schema,
+      scope: this.app.engineScope,
     });
     const hash = specHash(db, network);
     (spec.Labels as Record<string, string>)[SPEC_HASH] = hash;
@@ -157,7 +157,7 @@ export class DatabaseReconciler {
   }
 
   private async ensureNetwork(projectId: string): Promise<string> {
-    const name = projectNetworkName(this.app.schema, projectId);
+    const name = projectNetworkName(this.app.config.instance, projectId);
     if (this.networks.has(name)) return name;
     await this.app.docker.call('create network', async (d) => {
       const existing = (await d.listNetworks({ filters: { name: [name] } } as never)) as unknown as Array<{ Name: string }>;
@@ -169,7 +169,7 @@ export class DatabaseReconciler {
           // Attachable: the project's application containers (and tests) can join it.
           Attachable: true,
           CheckDuplicate: true,
-          Labels: { [DB_LABELS.managed]: 'true', [DB_LABELS.scope]: this.app.schema, [DB_LABELS.project]: projectId },
+          Labels: { [DB_LABELS.managed]: 'true', [DB_LABELS.scope]: this.app.engineScope, [DB_LABELS.project]: projectId },
         } as never);
       } catch (err) {
         if (engineStatus(err) !== 409) throw err;
@@ -183,13 +183,13 @@ export class DatabaseReconciler {
   private async cleanUp(deleted: DatabaseData[]): Promise<void> {
     if (deleted.length === 0) return;
     const docker = this.app.docker;
-    const services = await docker.listServices([`${DB_LABELS.scope}=${this.app.schema}`]);
+    const services = await docker.listServices([`${DB_LABELS.scope}=${this.app.engineScope}`]);
     const byId = new Map(deleted.map((d) => [d.databaseId, d]));
     for (const s of services) {
       const id = s.Spec.Labels?.[DB_LABELS.database];
       if (id && byId.has(id)) await docker.removeService(s.ID);
     }
-    const volumes = await docker.listVolumes([`${DB_LABELS.scope}=${this.app.schema}`]);
+    const volumes = await docker.listVolumes([`${DB_LABELS.scope}=${this.app.engineScope}`]);
     for (const v of volumes) {
       const db = byId.get(v.Labels?.[DB_LABELS.database] ?? '');
       if (db?.deleteVolumes && v.Name === dataVolumeName(db.serviceName)) await docker.removeVolume(v.Name);

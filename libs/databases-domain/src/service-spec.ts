@@ -5,7 +5,7 @@ import { ENGINES } from './catalog';
 /** Labels Slipway puts on what it creates on the engine; the reconciler finds its own by them. */
 export const DB_LABELS = {
   managed: 'slipway.managed',
-  /** The databases schema: installations and test runs can share one engine. */
+  /** `<instance>.databases`: installations and test runs can share one engine. */
   scope: 'slipway.scope',
   database: 'slipway.database',
   project: 'slipway.project',

@@ -1,14 +1,10 @@
 import 'reflect-metadata';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { subscribeEvents, type EventSubscription } from '@slipway/messaging';
 import { DatabasesApi } from '@slipway/databases-contracts';
 import { BackupOperations, BackupScheduler, DatabaseReconciler, DatabasesApplication, loadDatabasesConfig } from '@slipway/databases-domain';
 import { DockerClient } from '@slipway/docker';
 import { SecretBox } from '@slipway/secrets';
-import { requestContextOf, startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
-
-const RUNTIME = Symbol('RUNTIME');
+import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
 
 /** Projects that change teams take their databases along. */
 const PROJECT_EVENTS = ['slipway.events.projects.ProjectUpdated'];
@@ -28,7 +24,6 @@ function publicData(_type: string, data: unknown): unknown {
 @Injectable()
 class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private reconciler?: DatabaseReconciler;
-  private projects?: EventSubscription;
 
   constructor(
     @Inject(RUNTIME) private readonly runtime: ServiceRuntime,
@@ -56,15 +51,17 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
     bus.serve(DatabasesApi.connection, (req, c) => this.app.connection(req, requestContextOf(c.headers)));
     bus.serve(DatabasesApi.get, (req) => this.app.get(req));
     bus.serve(DatabasesApi.list, (req) => this.app.list(req));
-    this.runtime.serveHealth(DatabasesApi.health);
-    this.projects = await subscribeEvents(bus.connection, {
-      durable: `${this.runtime.store.schema}-projects`,
+    this.runtime.serveHealth(DatabasesApi.health, {
+      docker: async () =>
+        (await this.app.docker.reachable()) ? { status: 'ok' } : { status: 'unavailable', message: `The Docker engine is not reachable at ${this.app.docker.endpoint}` },
+    });
+    // Through the runtime: instance-scoped durable name, poison messages parked as dead letters.
+    await this.runtime.subscribe('projects', {
       filterSubjects: PROJECT_EVENTS,
       handler: async (event) => {
         const data = event.data as { projectId?: string; changes?: { teamId?: string } };
         if (data.projectId && data.changes?.teamId) await this.app.onProjectMoved(data.projectId, data.changes.teamId);
       },
-      onError: (err, subject) => this.runtime.log(`project events: ${subject}: ${(err as Error).message}`),
     });
     const scheduler = new BackupScheduler(this.app, operations, (m) => this.runtime.log(m));
     await scheduler.start();
@@ -75,8 +72,7 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.projects?.stop();
-    await this.runtime.bus.drain().catch(() => undefined);
+    await this.runtime.quiesce();
     await this.reconciler?.stop();
     await this.app.stop();
     this.app.docker.close();
@@ -89,7 +85,7 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
 
 @Module({
   providers: [
-    { provide: RUNTIME, useFactory: () => startServiceRuntime({ service: 'databases', publicData }) },
+    runtimeProvider({ service: 'databases', publicData }),
     {
       provide: DatabasesApplication,
       useFactory: (rt: ServiceRuntime) => {
@@ -106,12 +102,4 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
 })
 class DatabasesModule {}
 
-async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(DatabasesModule, { logger: ['error', 'warn'] });
-  app.enableShutdownHooks();
-}
-
-main().catch((err) => {
-  console.error(`databases service failed to start: ${(err as Error).stack ?? err}`);
-  process.exit(1);
-});
+bootstrapService(DatabasesModule, 'databases');

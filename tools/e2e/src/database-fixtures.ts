@@ -17,8 +17,8 @@ export async function requireDatabaseImages(docker: DockerClient): Promise<void>
 }
 
 /** Removes what a test platform's databases service left on the engine: services, volumes, project networks. */
-export async function cleanDatabases(docker: DockerClient, schemaPrefix: string): Promise<void> {
-  const scope = [`slipway.scope=${schemaPrefix}databases`];
+export async function cleanDatabases(docker: DockerClient, instance: string): Promise<void> {
+  const scope = [`slipway.scope=${instance}.databases`];
   for (const s of await docker.listServices(scope)) await docker.removeService(s.ID);
   for (let i = 0; i < 60; i++) {
     const volumes = await Promise.all((await docker.listVolumes(scope)).map((v) => docker.removeVolume(v.Name)));

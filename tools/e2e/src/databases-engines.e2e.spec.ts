@@ -33,7 +33,7 @@ beforeAll(async () => {
 // The platform stops first: its reconciler would recreate services removed under it.
 afterAll(async () => {
   await t?.stop();
-  if (t) await cleanDatabases(docker, t.schemaPrefix).catch(() => undefined);
+  if (t) await cleanDatabases(docker, t.instance).catch(() => undefined);
   docker?.close();
   rmSync(backupDir, { recursive: true, force: true });
 }, 120_000);

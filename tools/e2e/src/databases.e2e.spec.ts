@@ -35,7 +35,7 @@ beforeAll(async () => {
 // The platform stops first: its reconciler would recreate services removed under it.
 afterAll(async () => {
   await t?.stop();
-  if (t) await cleanDatabases(docker, t.schemaPrefix).catch(() => undefined);
+  if (t) await cleanDatabases(docker, t.instance).catch(() => undefined);
   docker?.close();
   rmSync(backupDir, { recursive: true, force: true });
 }, 120_000);
@@ -59,7 +59,7 @@ describe('health', () => {
   it('counts the databases service', async () => {
     const health = await t.api('GET', '/api/health');
     expect(health.status).toBe(200);
-    expect(health.body.services.databases).toBe('ok');
+    expect(health.body.services.databases.status).toBe('ok');
   });
 });
 
