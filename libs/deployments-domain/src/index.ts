@@ -16,3 +16,4 @@ export * from './deployments-app';
 export * from './worker';
 export * from './reconciler';
 export * from './agent';
+export * from './webhook-targets';

@@ -10,7 +10,15 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { subscribeEvents, type EventSubscription } from '@slipway/messaging';
 import { DeploymentsApi, type EnvVar } from '@slipway/deployments-contracts';
-import { DeploymentsApplication, EngineAgent, SecretBox, loadDeploymentsConfig, maskEnvVars } from '@slipway/deployments-domain';
+import {
+  DeploymentsApplication,
+  EngineAgent,
+  SecretBox,
+  loadDeploymentsConfig,
+  maskEnvVars,
+  rotateWebhookSecret,
+  webhookTargets,
+} from '@slipway/deployments-domain';
 import { DockerClient } from '@slipway/docker';
 import { requestContextOf, startServiceRuntime, type ServiceRuntime } from '@slipway/service-host';
 
@@ -25,6 +33,17 @@ function publicData(_type: string, data: unknown): unknown {
   const copy = { ...(data as Record<string, unknown>) };
   if (Array.isArray(copy.envVars)) copy.envVars = maskEnvVars(copy.envVars as EnvVar[]);
   if (Array.isArray(copy.envVarsSet)) copy.envVarsSet = maskEnvVars(copy.envVarsSet as EnvVar[]);
+  // The webhook secret's ciphertext stays inside too; others see only whether one is set.
+  const withoutSecret = (holder: Record<string, unknown>): Record<string, unknown> => {
+    const git = holder.gitSource as Record<string, unknown> | null | undefined;
+    if (!git || typeof git !== 'object' || !('webhookSecret' in git)) return holder;
+    const { webhookSecret, ...rest } = git;
+    return { ...holder, gitSource: { ...rest, webhookSecretSet: Boolean(webhookSecret) } };
+  };
+  Object.assign(copy, withoutSecret(copy));
+  for (const key of ['config', 'changes']) {
+    if (copy[key] && typeof copy[key] === 'object') copy[key] = withoutSecret(copy[key] as Record<string, unknown>);
+  }
   return copy;
 }
 
@@ -59,6 +78,8 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     bus.serve(DeploymentsApi.getDeployment, (req) => this.app.getDeployment(req));
     bus.serve(DeploymentsApi.listDeployments, (req) => this.app.listDeployments(req));
     bus.serve(DeploymentsApi.deploymentLogs, (req) => this.app.deploymentLogs(req));
+    bus.serve(DeploymentsApi.webhookTargets, (req) => webhookTargets(this.app, req));
+    bus.serve(DeploymentsApi.rotateWebhookSecret, (req, c) => rotateWebhookSecret(this.app, req, requestContextOf(c.headers)));
     this.runtime.serveHealth(DeploymentsApi.health);
     this.projects = await subscribeEvents(bus.connection, {
       durable: `${this.runtime.store.schema}-projects`,

@@ -21,10 +21,12 @@ import { AuditController } from './audit/audit.controller';
 import { ApplicationsController } from './applications/applications.controller';
 import { ProjectApplicationsController } from './applications/project-applications.controller';
 import { DeploymentsController } from './deployments/deployments.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
+import { ApplicationWebhooksController } from './webhooks/application-webhooks.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, HealthController],
+    controllers: [AuthController, OidcController, UsersController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, HealthController, WebhooksController, ApplicationWebhooksController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },

@@ -4,12 +4,13 @@ import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { IdentityApi } from '@slipway/identity-contracts';
 import { ProjectsApi } from '@slipway/projects-contracts';
 import { DeploymentsApi } from '@slipway/deployments-contracts';
+import { WebhooksApi } from '@slipway/webhooks-contracts';
 import { Public } from './auth/public.decorator';
 import { HealthDto } from './auth/auth.dto';
 import { ErrorResponseDoc } from './conventions/api-docs';
 import { Downstream } from './downstream';
 
-const PROBES = { projects: ProjectsApi.health, identity: IdentityApi.health, deployments: DeploymentsApi.health } as const;
+const PROBES = { projects: ProjectsApi.health, identity: IdentityApi.health, deployments: DeploymentsApi.health, webhooks: WebhooksApi.health } as const;
 
 @ApiTags('health')
 @Controller('health')

@@ -2,6 +2,7 @@ import { createDataSource, EventStore, rebuildProjection, type Projection } from
 import { usersProjection } from '@slipway/identity-domain';
 import { projectListProjection } from '@slipway/projects-domain';
 import { applicationListProjection, deploymentListProjection } from '@slipway/deployments-domain';
+import { deliveryListProjection } from '@slipway/webhooks-domain';
 import { schemaFor } from '@slipway/service-host';
 
 /** Every service's rebuildable projections, by service name. */
@@ -9,6 +10,7 @@ export const PROJECTIONS: Record<string, (schema: string) => Projection[]> = {
   projects: (schema) => [projectListProjection(schema)],
   identity: (schema) => [usersProjection(schema)],
   deployments: (schema) => [applicationListProjection(schema), deploymentListProjection(schema)],
+  webhooks: (schema) => [deliveryListProjection(schema)],
 };
 
 /** Creates every service's schema, event-store tables and read-model tables (idempotent). */

@@ -8,6 +8,7 @@ export const SERVICES = {
   identity: 'services/identity/dist/main.js',
   projects: 'services/projects/dist/main.js',
   deployments: 'services/deployments/dist/main.js',
+  webhooks: 'services/webhooks/dist/main.js',
   gateway: 'services/gateway/dist/main.js',
 } as const;
 export type ServiceName = keyof typeof SERVICES;

@@ -137,7 +137,7 @@ describe('conventions', () => {
   it('reports health of every service', async () => {
     const res = await t.api('GET', '/api/health');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', services: { projects: 'ok', identity: 'ok', deployments: 'ok' } });
+    expect(res.body).toEqual({ status: 'ok', services: { projects: 'ok', identity: 'ok', deployments: 'ok', webhooks: 'ok' } });
   });
 });
 
