@@ -32,6 +32,8 @@ export function installRawBody(fastify: FastifyInstance, bodyLimit: number): voi
     // The parsers still run on the same bytes (JSON routes keep their checks).
     return Readable.from([raw]);
   });
-  // GitHub's form content type; only raw-body routes get past the content-type check to here.
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, _body, done) => done(null, {}));
+  // Form bodies (GitHub's `payload=`) are parsed by Nest's adapter, which
+  // registers application/x-www-form-urlencoded itself at init; raw-body routes
+  // read request.rawBody, never the parsed body. Only raw-body routes get past
+  // the content-type check to any parser but JSON's.
 }
