@@ -17,3 +17,4 @@ export * from './worker';
 export * from './reconciler';
 export * from './agent';
 export * from './webhook-targets';
+export * from './public-data';

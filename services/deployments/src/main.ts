@@ -9,13 +9,13 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { subscribeEvents, type EventSubscription } from '@slipway/messaging';
-import { DeploymentsApi, type EnvVar } from '@slipway/deployments-contracts';
+import { DeploymentsApi } from '@slipway/deployments-contracts';
 import {
   DeploymentsApplication,
   EngineAgent,
   SecretBox,
   loadDeploymentsConfig,
-  maskEnvVars,
+  publicEventData,
   rotateWebhookSecret,
   webhookTargets,
 } from '@slipway/deployments-domain';
@@ -26,26 +26,6 @@ const RUNTIME = Symbol('RUNTIME');
 
 /** Projects that change teams take their applications along. */
 const PROJECT_EVENTS = ['slipway.events.projects.ProjectUpdated'];
-
-/** Secret values never leave the service, not even as ciphertext in public events. */
-function publicData(_type: string, data: unknown): unknown {
-  if (!data || typeof data !== 'object') return data;
-  const copy = { ...(data as Record<string, unknown>) };
-  if (Array.isArray(copy.envVars)) copy.envVars = maskEnvVars(copy.envVars as EnvVar[]);
-  if (Array.isArray(copy.envVarsSet)) copy.envVarsSet = maskEnvVars(copy.envVarsSet as EnvVar[]);
-  // The webhook secret's ciphertext stays inside too; others see only whether one is set.
-  const withoutSecret = (holder: Record<string, unknown>): Record<string, unknown> => {
-    const git = holder.gitSource as Record<string, unknown> | null | undefined;
-    if (!git || typeof git !== 'object' || !('webhookSecret' in git)) return holder;
-    const { webhookSecret, ...rest } = git;
-    return { ...holder, gitSource: { ...rest, webhookSecretSet: Boolean(webhookSecret) } };
-  };
-  Object.assign(copy, withoutSecret(copy));
-  for (const key of ['config', 'changes']) {
-    if (copy[key] && typeof copy[key] === 'object') copy[key] = withoutSecret(copy[key] as Record<string, unknown>);
-  }
-  return copy;
-}
 
 /** The deployments service's transport: NATS subjects → application; the engine agent drives Docker. */
 @Injectable()
@@ -111,7 +91,7 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
 
 @Module({
   providers: [
-    { provide: RUNTIME, useFactory: () => startServiceRuntime({ service: 'deployments', publicData }) },
+    { provide: RUNTIME, useFactory: () => startServiceRuntime({ service: 'deployments', publicData: publicEventData }) },
     {
       provide: DeploymentsApplication,
       useFactory: (rt: ServiceRuntime) => {
