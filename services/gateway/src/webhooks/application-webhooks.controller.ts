@@ -52,7 +52,9 @@ export class ApplicationWebhooksController {
   @ApiErrors(400, 401, 403, 404)
   async rotate(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
     const scope = await this.guard.authorizeApplication(user, id, 'application:write', req);
-    const result = await this.downstream.request(DeploymentsApi.rotateWebhookSecret, { applicationId: id, scope, actorId: user.userId }, headersOf(req));
+    // Never an Idempotency-Key replay: a replay could not show the secret it generated the first time.
+    const headers = { ...headersOf(req), commandId: undefined, requestHash: undefined };
+    const result = await this.downstream.request(DeploymentsApi.rotateWebhookSecret, { applicationId: id, scope, actorId: user.userId }, headers);
     const base = `${req.protocol}://${req.host}`;
     return { ...result, webhookUrls: { github: `${base}${WEBHOOK_URLS.github}`, gitlab: `${base}${WEBHOOK_URLS.gitlab}` } };
   }
