@@ -10,6 +10,7 @@ const depConstraints = [
   { sourceTag: 'scope:projects', onlyDependOnLibsWithTags: ['scope:projects', 'scope:shared', 'type:contracts'] },
   { sourceTag: 'scope:identity', onlyDependOnLibsWithTags: ['scope:identity', 'scope:shared', 'type:contracts'] },
   { sourceTag: 'scope:deployments', onlyDependOnLibsWithTags: ['scope:deployments', 'scope:shared', 'type:contracts'] },
+  { sourceTag: 'scope:webhooks', onlyDependOnLibsWithTags: ['scope:webhooks', 'scope:shared', 'type:contracts'] },
   { sourceTag: 'scope:databases', onlyDependOnLibsWithTags: ['scope:databases', 'scope:shared', 'type:contracts'] },
   { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain', 'type:queries'] },
   // A queries lib is pure: a read model folded from public events, and the queries over it.

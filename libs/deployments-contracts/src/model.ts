@@ -87,6 +87,10 @@ export interface GitSourceSpec {
   buildPath: string;
   /** Dockerfile path, relative to buildPath. */
   dockerfile: string;
+  /** A push webhook deploys the pushed commit (absent = true). */
+  autoDeploy?: boolean;
+  /** Webhook secret, encrypted at rest (`enc:v1:…`); never in views or public events. */
+  webhookSecret?: string | null;
 }
 
 /** One task's port as published on the host (host mode: one per task; ingress: one per service). */
@@ -139,7 +143,14 @@ export interface ApplicationView {
   domains: Array<{ domain: string; certificateStatus: string; expiresAt: string | null }>;
   healthCheck: HealthCheckSpec | null;
   resources: ResourceLimits & { currentMemory: number | null; currentCpu: number | null; sampledAt: string | null };
-  gitSource: (GitSourceSpec & { lastCommitSha: string | null; lastSync: string | null }) | null;
+  gitSource:
+    | (Omit<GitSourceSpec, 'webhookSecret' | 'autoDeploy'> & {
+        autoDeploy: boolean;
+        webhookSecretSet: boolean;
+        lastCommitSha: string | null;
+        lastSync: string | null;
+      })
+    | null;
   lastDeployment: { id: string; status: DeploymentStatus; createdAt: string } | null;
   /** Stream version; the gateway renders it as the ETag. */
   version: number;
@@ -209,3 +220,28 @@ export const deploymentStreamId = (deploymentId: string): string => `deployment-
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
+/**
+ * One key per repository, whatever form its URL takes: https://host/o/r(.git),
+ * ssh://git@host/o/r.git and git@host:o/r.git all give `host/o/r` (lower case);
+ * a path on the server (or file://) gives the path itself.
+ */
+export function repositoryKey(url: string): string {
+  let u = url.trim();
+  if (u.startsWith('file://')) u = u.slice('file://'.length);
+  if (u.startsWith('/')) return u.replace(/\/+$/, '').replace(/\/\.git$/, '');
+  const scp = /^[\w.-]+@([\w.-]+):(?!\/\/)(.+)$/.exec(u);
+  let host: string;
+  let path: string;
+  if (scp) {
+    host = scp[1];
+    path = scp[2];
+  } else {
+    const m = /^[a-z+]+:\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/(.+)$/i.exec(u);
+    if (!m) return u.toLowerCase();
+    host = m[1];
+    path = m[2];
+  }
+  path = path.replace(/\/+$/, '').replace(/\.git$/i, '').replace(/^\/+/, '');
+  return `${host}/${path}`.toLowerCase();
+}

@@ -37,6 +37,7 @@ export type PortInput = Pick<PortSpec, 'containerPort'> & { protocol?: PortSpec[
 export type VolumeInput = Pick<VolumeSpec, 'source' | 'target'> & { readOnly?: boolean };
 export type HealthCheckInput = Pick<HealthCheckSpec, 'command'> & Partial<Omit<HealthCheckSpec, 'command'>>;
 export type ResourcesInput = Partial<ResourceLimits>;
+/** `webhookSecret` here is the plaintext, write-only: the service encrypts it. */
 export type GitSourceInput = Pick<GitSourceSpec, 'repoUrl'> & Partial<Omit<GitSourceSpec, 'repoUrl'>>;
 
 export interface CreateApplicationRequest {
@@ -221,6 +222,29 @@ export interface CancelDeploymentResponse {
   cancelRequested: boolean;
 }
 
+/** Applications a repository's webhook may deploy; `repoKey` from repositoryKey(). */
+export interface WebhookTargetsRequest {
+  repoKey: string;
+}
+
+/**
+ * Internal to the platform (services only, never the gateway's answers): the
+ * webhooks service needs the plaintext secret to check a signature.
+ */
+export interface WebhookTarget {
+  applicationId: string;
+  teamId: string;
+  branch: string;
+  autoDeploy: boolean;
+  webhookSecret: string | null;
+}
+
+/** Generates a new webhook secret; the plaintext is in this answer only. */
+export interface RotateWebhookSecretResponse {
+  applicationId: string;
+  webhookSecret: string;
+}
+
 /** Commands: `deployments.cmd.*`; queries: `deployments.query.*`. */
 export const DeploymentsApi = {
   createApplication: defineRequest<CreateApplicationRequest, ApplicationView>(DEPLOYMENTS_SERVICE, 'deployments.cmd.create-application'),
@@ -240,6 +264,8 @@ export const DeploymentsApi = {
   getDeployment: defineRequest<DeploymentRef, DeploymentView>(DEPLOYMENTS_SERVICE, 'deployments.query.get-deployment'),
   listDeployments: defineRequest<ListDeploymentsRequest, Page<DeploymentView>>(DEPLOYMENTS_SERVICE, 'deployments.query.list-deployments'),
   deploymentLogs: defineRequest<DeploymentLogsRequest, DeploymentLogsResponse>(DEPLOYMENTS_SERVICE, 'deployments.query.deployment-logs'),
+  webhookTargets: defineRequest<WebhookTargetsRequest, { targets: WebhookTarget[] }>(DEPLOYMENTS_SERVICE, 'deployments.query.webhook-targets'),
+  rotateWebhookSecret: defineRequest<ApplicationAction, RotateWebhookSecretResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.rotate-webhook-secret'),
   health: defineRequest<Record<string, never>, HealthResponse>(DEPLOYMENTS_SERVICE, 'deployments.query.health'),
 } as const;
 

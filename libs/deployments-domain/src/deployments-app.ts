@@ -62,6 +62,7 @@ import {
   checkImage,
   checkName,
   checkReplicas,
+  checkWebhookSecret,
   normalizeEnvVars,
   normalizeGitSource,
   normalizeHealthCheck,
@@ -196,6 +197,10 @@ export class DeploymentsApplication {
     checkName(req.name, issues);
     if (req.image !== undefined) checkImage(req.image, issues);
     const gitSource = req.gitSource ? normalizeGitSource(req.gitSource, issues) : null;
+    if (gitSource) {
+      checkWebhookSecret(req.gitSource?.webhookSecret, issues);
+      gitSource.webhookSecret = typeof req.gitSource?.webhookSecret === 'string' ? this.secrets.encrypt(req.gitSource.webhookSecret) : null;
+    }
     if (gitSource && isLocalRepo(gitSource.repoUrl) && !this.config.allowLocalGit) {
       issues.add('gitSource.repoUrl', 'Repositories on the server are disabled here (SLIPWAY_GIT_ALLOW_LOCAL=false); use an https or ssh URL', 'format', gitSource.repoUrl);
     }
@@ -252,6 +257,12 @@ export class DeploymentsApplication {
     if (req.gitSource !== undefined) {
       // A partial gitSource ({ branch: 'dev' }) changes only what it names.
       changes.gitSource = req.gitSource === null ? null : normalizeGitSource({ ...(current.config.gitSource ?? {}), ...req.gitSource } as never, issues);
+      if (changes.gitSource && req.gitSource) {
+        const secret = req.gitSource.webhookSecret;
+        checkWebhookSecret(secret, issues);
+        changes.gitSource.webhookSecret =
+          secret === undefined ? (current.config.gitSource?.webhookSecret ?? null) : typeof secret === 'string' ? this.secrets.encrypt(secret) : null;
+      }
       if (changes.gitSource && isLocalRepo(changes.gitSource.repoUrl) && !this.config.allowLocalGit) {
         issues.add('gitSource.repoUrl', 'Repositories on the server are disabled here (SLIPWAY_GIT_ALLOW_LOCAL=false)', 'format', changes.gitSource.repoUrl);
       }
@@ -488,7 +499,14 @@ export class DeploymentsApplication {
     issues.throwIfAny();
     await this.docker.ping();
     const source: DeploymentSource = app.config.gitSource
-      ? { type: 'git', ...app.config.gitSource, branch: req.branch ?? app.config.gitSource.branch, commitSha: req.commitSha ?? null }
+      ? {
+          type: 'git',
+          repoUrl: app.config.gitSource.repoUrl,
+          buildPath: app.config.gitSource.buildPath,
+          dockerfile: app.config.gitSource.dockerfile,
+          branch: req.branch ?? app.config.gitSource.branch,
+          commitSha: req.commitSha ?? null,
+        }
       : { type: 'image', image: app.config.image! };
     return this.queueDeployment(ctx, req.actorId, app, { kind: 'deploy', source, force: req.force === true, previousDeploymentId: null, commit: null });
   }

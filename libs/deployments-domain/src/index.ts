@@ -16,3 +16,5 @@ export * from './deployments-app';
 export * from './worker';
 export * from './reconciler';
 export * from './agent';
+export * from './webhook-targets';
+export * from './public-data';

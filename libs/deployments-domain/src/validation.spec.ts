@@ -9,7 +9,7 @@ const run = <T>(fn: (issues: Issues) => T) => {
 describe('input rules', () => {
   it('fills git source defaults and keeps build paths inside the repository', () => {
     expect(run((i) => normalizeGitSource({ repoUrl: 'https://github.com/user/app.git' }, i))).toEqual({
-      value: { repoUrl: 'https://github.com/user/app.git', branch: 'main', buildPath: './', dockerfile: 'Dockerfile' },
+      value: { repoUrl: 'https://github.com/user/app.git', branch: 'main', buildPath: './', dockerfile: 'Dockerfile', autoDeploy: true, webhookSecret: null },
       issues: [],
     });
     for (const repoUrl of ['git@github.com:user/app.git', 'ssh://git@host/app.git', '/srv/git/app', 'file:///srv/git/app']) {

@@ -92,7 +92,17 @@ export function normalizeGitSource(input: GitSourceInput, issues: Issues, field 
   if (dockerfile === undefined || dockerfile === '.') {
     issues.add(`${field}.dockerfile`, 'dockerfile must be a relative path inside the build path', 'format', input?.dockerfile);
   }
-  return { repoUrl: String(repoUrl ?? ''), branch: String(branch), buildPath: buildPath ?? './', dockerfile: dockerfile ?? 'Dockerfile' };
+  const autoDeploy = input?.autoDeploy ?? true;
+  if (typeof autoDeploy !== 'boolean') issues.add(`${field}.autoDeploy`, 'autoDeploy must be true or false', 'type', autoDeploy);
+  return {
+    repoUrl: String(repoUrl ?? ''),
+    branch: String(branch),
+    buildPath: buildPath ?? './',
+    dockerfile: dockerfile ?? 'Dockerfile',
+    autoDeploy: autoDeploy === true,
+    // Encrypted by the application layer; here it is only carried along.
+    webhookSecret: input?.webhookSecret ?? null,
+  };
 }
 
 export function normalizeEnvVars(input: EnvVarInput[] | undefined, issues: Issues): EnvVar[] {
@@ -226,4 +236,13 @@ export function checkConfig(config: ApplicationConfig, issues: Issues): void {
   normalizeHealthCheck(config.healthCheck, issues);
   normalizeResources(config.resources, issues);
   normalizeCommand(config.command, issues);
+}
+
+/** A webhook secret as given by a user (plaintext, before encryption). */
+export function checkWebhookSecret(value: unknown, issues: Issues, field = 'gitSource.webhookSecret'): void {
+  if (value === null || value === undefined) return;
+  if (typeof value !== 'string' || value.length < 16 || value.length > 256 || [...value].some((c) => c.charCodeAt(0) < 0x20)) {
+    // Never echo the value: it is a secret.
+    issues.add(field, 'webhookSecret must be 16-256 printable characters', 'format');
+  }
 }

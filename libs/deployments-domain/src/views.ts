@@ -56,7 +56,16 @@ export function applicationView(state: ApplicationData, version: number, extras:
       sampledAt: extras.usage?.sampledAt ?? null,
     },
     gitSource: config.gitSource
-      ? { ...config.gitSource, lastCommitSha: state.current?.commitSha ?? null, lastSync: state.current?.deployedAt ?? null }
+      ? {
+          repoUrl: config.gitSource.repoUrl,
+          branch: config.gitSource.branch,
+          buildPath: config.gitSource.buildPath,
+          dockerfile: config.gitSource.dockerfile,
+          autoDeploy: config.gitSource.autoDeploy !== false,
+          webhookSecretSet: Boolean(config.gitSource.webhookSecret),
+          lastCommitSha: state.current?.commitSha ?? null,
+          lastSync: state.current?.deployedAt ?? null,
+        }
       : null,
     lastDeployment: extras.lastDeployment,
     version,

@@ -7,22 +7,21 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DeploymentsApi, type EnvVar } from '@slipway/deployments-contracts';
-import { DeploymentsApplication, EngineAgent, SecretBox, loadDeploymentsConfig, maskEnvVars } from '@slipway/deployments-domain';
+import { DeploymentsApi } from '@slipway/deployments-contracts';
+import {
+  DeploymentsApplication,
+  EngineAgent,
+  SecretBox,
+  loadDeploymentsConfig,
+  publicEventData,
+  rotateWebhookSecret,
+  webhookTargets,
+} from '@slipway/deployments-domain';
 import { DockerClient } from '@slipway/docker';
 import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
 
 /** Projects that change teams take their applications along. */
 const PROJECT_EVENTS = ['slipway.events.projects.ProjectUpdated'];
-
-/** Secret values never leave the service, not even as ciphertext in public events. */
-function publicData(_type: string, data: unknown): unknown {
-  if (!data || typeof data !== 'object') return data;
-  const copy = { ...(data as Record<string, unknown>) };
-  if (Array.isArray(copy.envVars)) copy.envVars = maskEnvVars(copy.envVars as EnvVar[]);
-  if (Array.isArray(copy.envVarsSet)) copy.envVarsSet = maskEnvVars(copy.envVarsSet as EnvVar[]);
-  return copy;
-}
 
 /** The deployments service's transport: NATS subjects → application; the engine agent drives Docker. */
 @Injectable()
@@ -54,6 +53,8 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     bus.serve(DeploymentsApi.getDeployment, (req) => this.app.getDeployment(req));
     bus.serve(DeploymentsApi.listDeployments, (req) => this.app.listDeployments(req));
     bus.serve(DeploymentsApi.deploymentLogs, (req) => this.app.deploymentLogs(req));
+    bus.serve(DeploymentsApi.webhookTargets, (req) => webhookTargets(this.app, req));
+    bus.serve(DeploymentsApi.rotateWebhookSecret, (req, c) => rotateWebhookSecret(this.app, req, requestContextOf(c.headers)));
     this.runtime.serveHealth(DeploymentsApi.health, {
       docker: async () =>
         (await this.app.docker.reachable()) ? { status: 'ok' } : { status: 'unavailable', message: `The Docker engine is not reachable at ${this.app.docker.endpoint}` },
@@ -85,7 +86,7 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
 
 @Module({
   providers: [
-    runtimeProvider({ service: 'deployments', publicData }),
+    runtimeProvider({ service: 'deployments', publicData: publicEventData }),
     {
       provide: DeploymentsApplication,
       useFactory: (rt: ServiceRuntime) => {

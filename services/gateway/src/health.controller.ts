@@ -5,13 +5,14 @@ import { IdentityApi } from '@slipway/identity-contracts';
 import { ProjectsApi } from '@slipway/projects-contracts';
 import { DeploymentsApi } from '@slipway/deployments-contracts';
 import { DatabasesApi } from '@slipway/databases-contracts';
+import { WebhooksApi } from '@slipway/webhooks-contracts';
 import { Public } from './auth/public.decorator';
 import { HealthDto } from './auth/auth.dto';
 import { ErrorResponseDoc } from './conventions/api-docs';
 import { Downstream } from './downstream';
 import { RateLimitStore } from './rate-limit/rate-limit.nest';
 
-const PROBES = { projects: ProjectsApi.health, identity: IdentityApi.health, deployments: DeploymentsApi.health, databases: DatabasesApi.health } as const;
+const PROBES = { projects: ProjectsApi.health, identity: IdentityApi.health, deployments: DeploymentsApi.health, databases: DatabasesApi.health, webhooks: WebhooksApi.health } as const;
 
 export interface ServiceHealth {
   status: 'ok' | 'degraded' | 'unavailable';

@@ -15,6 +15,7 @@ import type { SlipwayRequest } from './conventions/request';
 import { buildOpenApi, mountDocs } from './docs/openapi';
 import { RejectionAudit } from './conventions/rejection-audit';
 import { installRateLimitHooks } from './rate-limit/rate-limit.nest';
+import { installRawBody, isRawBodyRoute } from './conventions/raw-body';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
@@ -52,10 +53,11 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     const length = req.headers['content-length'];
     const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
     const type = req.headers['content-type'] ?? '';
-    if (BODY_METHODS.has(req.method) && hasBody && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    if (BODY_METHODS.has(req.method) && hasBody && !isRawBodyRoute(req) && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type '${type || '(none)'}'; send the body as application/json`);
     }
   });
+  installRawBody(fastify, config.bodyLimitBytes);
   const rejections = new RejectionAudit(bus.connection);
   fastify.addHook('onResponse', async (req, reply) => rejections.record(req as SlipwayRequest, reply.statusCode));
   fastify.addHook('onSend', async (req, reply, payload) => {

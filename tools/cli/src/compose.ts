@@ -3,6 +3,7 @@ import { DeploymentsApi } from '@slipway/deployments-contracts';
 import { IdentityApi } from '@slipway/identity-contracts';
 import { MessageBus } from '@slipway/messaging';
 import { ProjectsApi } from '@slipway/projects-contracts';
+import { WebhooksApi } from '@slipway/webhooks-contracts';
 import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL } from '@slipway/service-host';
 import { migrateAll } from './migrate';
 import { ensureOwner } from './owner';
@@ -15,7 +16,7 @@ import type { ServiceName } from './platform';
  *   owner            create the owner account once and print it
  *   health <service> exit 0 when the service answers its health request over NATS
  */
-const HEALTH = { identity: IdentityApi.health, projects: ProjectsApi.health, deployments: DeploymentsApi.health, databases: DatabasesApi.health } as const satisfies Partial<
+const HEALTH = { identity: IdentityApi.health, projects: ProjectsApi.health, deployments: DeploymentsApi.health, databases: DatabasesApi.health, webhooks: WebhooksApi.health } as const satisfies Partial<
   Record<ServiceName, unknown>
 >;
 

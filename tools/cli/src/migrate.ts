@@ -3,6 +3,7 @@ import { usersProjection } from '@slipway/identity-domain';
 import { projectListProjection } from '@slipway/projects-domain';
 import { applicationListProjection, deploymentListProjection } from '@slipway/deployments-domain';
 import { databaseListProjection } from '@slipway/databases-domain';
+import { deliveryListProjection } from '@slipway/webhooks-domain';
 import { schemaFor } from '@slipway/service-host';
 
 /** Every service's rebuildable projections, by service name. */
@@ -11,6 +12,7 @@ export const PROJECTIONS: Record<string, (schema: string) => Projection[]> = {
   identity: (schema) => [usersProjection(schema)],
   deployments: (schema) => [applicationListProjection(schema), deploymentListProjection(schema)],
   databases: (schema) => [databaseListProjection(schema)],
+  webhooks: (schema) => [deliveryListProjection(schema)],
 };
 
 /** Creates every service's schema, event-store tables and read-model tables (idempotent). */

@@ -9,6 +9,7 @@ export const SERVICES = {
   projects: 'services/projects/dist/main.js',
   deployments: 'services/deployments/dist/main.js',
   databases: 'services/databases/dist/main.js',
+  webhooks: 'services/webhooks/dist/main.js',
   gateway: 'services/gateway/dist/main.js',
 } as const;
 export type ServiceName = keyof typeof SERVICES;

@@ -147,6 +147,7 @@ describe('conventions', () => {
         identity: { status: 'ok', dependencies: { nats: ok, postgresql: ok }, deadLetters: 0 },
         deployments: { status: 'ok', dependencies: { nats: ok, postgresql: ok, docker: ok }, deadLetters: 0 },
         databases: { status: 'ok', dependencies: { nats: ok, postgresql: ok, docker: ok }, deadLetters: 0 },
+        webhooks: { status: 'ok', dependencies: { nats: ok, postgresql: ok }, deadLetters: 0 },
       },
     });
   });

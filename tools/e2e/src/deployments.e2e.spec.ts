@@ -124,7 +124,7 @@ describe('applications and deployments on the Docker engine', () => {
         { key: 'GREETING', value: 'hello', isSecret: false },
         { key: 'API_TOKEN', value: '********', isSecret: true },
       ],
-      gitSource: { repoUrl: repo.dir, branch: 'main', buildPath: './', dockerfile: 'Dockerfile', lastCommitSha: null, lastSync: null },
+      gitSource: { repoUrl: repo.dir, branch: 'main', buildPath: './', dockerfile: 'Dockerfile', autoDeploy: true, webhookSecretSet: false, lastCommitSha: null, lastSync: null },
       _links: { deploy: `/api/applications/${res.body.id}/deploy` },
     });
     appId = res.body.id;

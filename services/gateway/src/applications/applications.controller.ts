@@ -259,9 +259,13 @@ function links(id: string) {
   return { self, deploy: `${self}/deploy`, logs: `${self}/logs`, metrics: `${self}/metrics`, deployments: `${self}/deployments` };
 }
 
+/** Where GitHub and GitLab send pushes (relative to the gateway's public address). */
+export const WEBHOOK_URLS = { github: '/api/webhooks/github', gitlab: '/api/webhooks/gitlab' } as const;
+
 export function presentApplication(view: ApplicationView) {
   const { version: _version, ...rest } = view;
-  return { ...rest, _links: { ...links(view.id), project: `/api/projects/${view.projectId}` } };
+  const gitSource = view.gitSource ? { ...view.gitSource, webhookUrls: WEBHOOK_URLS } : null;
+  return { ...rest, gitSource, _links: { ...links(view.id), project: `/api/projects/${view.projectId}` } };
 }
 
 export function presentAccepted(accepted: DeployResponse) {

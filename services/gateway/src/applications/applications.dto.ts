@@ -196,6 +196,19 @@ class GitSourceFields {
   @IsString()
   @MaxLength(500)
   dockerfile?: string;
+
+  @ApiPropertyOptional({ default: true, description: 'A push webhook deploys the pushed commit of the branch' })
+  @IsOptional()
+  @IsBoolean()
+  autoDeploy?: boolean;
+
+  @ApiPropertyOptional({ type: 'string', nullable: true, writeOnly: true, minLength: 16, maxLength: 256, description: 'Webhook secret (write-only, stored encrypted); null removes it. Or generate one with POST /api/applications/:id/webhook-secret' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsString({ message: 'webhookSecret must be a string of 16-256 characters' })
+  @MinLength(16, { message: 'webhookSecret must be a string of 16-256 characters' })
+  @MaxLength(256, { message: 'webhookSecret must be a string of 16-256 characters' })
+  webhookSecret?: string | null;
 }
 
 export class GitSourceDto extends GitSourceFields {
@@ -511,11 +524,19 @@ class ResourcesViewDto {
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true }) sampledAt!: string | null;
 }
 
+export class WebhookUrlsDto {
+  @ApiProperty({ example: '/api/webhooks/github' }) github!: string;
+  @ApiProperty({ example: '/api/webhooks/gitlab' }) gitlab!: string;
+}
+
 class GitSourceViewDto {
   @ApiProperty() repoUrl!: string;
   @ApiProperty() branch!: string;
   @ApiProperty() buildPath!: string;
   @ApiProperty() dockerfile!: string;
+  @ApiProperty({ description: 'A push webhook deploys the pushed commit' }) autoDeploy!: boolean;
+  @ApiProperty({ description: 'Whether a webhook secret is set (the secret itself is never shown)' }) webhookSecretSet!: boolean;
+  @ApiProperty({ type: WebhookUrlsDto }) webhookUrls!: WebhookUrlsDto;
   @ApiProperty({ type: 'string', nullable: true, example: 'abc123def456' }) lastCommitSha!: string | null;
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true }) lastSync!: string | null;
 }

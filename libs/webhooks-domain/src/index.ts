@@ -1,0 +1,5 @@
+export * from './signature';
+export * from './payloads';
+export * from './delivery.decider';
+export * from './deliveries.projection';
+export * from './webhooks-app';
