@@ -23,6 +23,7 @@ import type { DockerClient } from '@slipway/docker';
 import type { SecretBox } from '@slipway/secrets';
 import type { DatabasesConfig } from './config';
 import { SYSTEM_ACTOR, databaseDecider, requireActiveDatabase, type ActiveDatabase, type DatabaseState } from './database.decider';
+import { destinationListProjection } from './destinations';
 import { backupListProjection, databaseListProjection, restoreListProjection } from './projections';
 import { Issues, checkExternalPort, checkName, checkType, normalizeConfiguration, normalizeCredentials, normalizeResources, normalizeSchedule, resolveImage } from './validation';
 import { connectionDetails, databaseView } from './views';
@@ -54,7 +55,7 @@ export class DatabasesApplication {
     readonly config: DatabasesConfig,
     private readonly log: (message: string) => void = () => undefined,
   ) {
-    this.runner = new ProjectionRunner(store, [databaseListProjection(store.schema), backupListProjection(store.schema), restoreListProjection(store.schema)], {
+    this.runner = new ProjectionRunner(store, [databaseListProjection(store.schema), backupListProjection(store.schema), restoreListProjection(store.schema), destinationListProjection(store.schema)], {
       onError: (err, projection) => log(`projection ${projection}: ${(err as Error).message}`),
     });
   }

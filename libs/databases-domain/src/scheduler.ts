@@ -48,7 +48,7 @@ export class BackupScheduler {
       const due = nextRun(schedule.cron, new Date(mark.last_due));
       if (due && due <= now) {
         try {
-          const backupId = await this.operations.scheduledBackup(db, due.toISOString(), schedule.compress);
+          const backupId = await this.operations.scheduledBackup(db, due.toISOString(), schedule.compress, schedule.destinationId);
           await this.app.store.dataSource.query(`UPDATE ${table} SET last_due = $2 WHERE database_id = $1`, [db.databaseId, now]);
           this.log(`schedule: backup ${backupId} of ${db.databaseId} (due ${due.toISOString()})`);
         } catch (err) {
