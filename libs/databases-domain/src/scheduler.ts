@@ -52,7 +52,12 @@ export class BackupScheduler {
           await this.app.store.dataSource.query(`UPDATE ${table} SET last_due = $2 WHERE database_id = $1`, [db.databaseId, now]);
           this.log(`schedule: backup ${backupId} of ${db.databaseId} (due ${due.toISOString()})`);
         } catch (err) {
-          if ((err as { code?: string }).code !== 'CONFLICT') throw err;
+          const code = (err as { code?: string }).code;
+          if (code === 'RESOURCE_NOT_FOUND') {
+            // Its destination is gone (e.g. the project moved teams): this run is lost, loudly, and the others still run.
+            await this.app.store.dataSource.query(`UPDATE ${table} SET last_due = $2 WHERE database_id = $1`, [db.databaseId, now]);
+            this.log(`schedule of ${db.databaseId}: ${(err as Error).message}; no backup made`);
+          } else if (code !== 'CONFLICT') throw err;
         }
       }
       if (schedule.keepLast !== null) await this.operations.applyRetention(db.databaseId, schedule.keepLast);
