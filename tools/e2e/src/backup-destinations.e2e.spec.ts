@@ -94,6 +94,7 @@ const s3Destination = (overrides: Record<string, unknown> = {}) => ({
 describe('backup destinations', () => {
   // Each step needs the one before it (the destination, then its backups).
   let destinationId: string;
+  let id: string;
 
   it('creates an s3 destination whose secret key is write-only, and lists it after the built-in local one', async () => {
     const created = await api('POST', '/api/backup-destinations', s3Destination());
@@ -144,7 +145,7 @@ describe('backup destinations', () => {
     const port = await freeHostPort();
     const created = await api('POST', '/api/databases', { name: 'ledger', type: 'postgresql', version: '15', projectId, externalPort: port });
     expect(created.status).toBe(201);
-    const id = created.body.id;
+    id = created.body.id;
     await until(`database ${id} to run`, async () => {
       const db = (await api('GET', `/api/databases/${id}`)).body;
       if (db.status === 'error') throw new Error(`database error: ${db.statusMessage}`);
@@ -195,6 +196,24 @@ describe('backup destinations', () => {
     expect((await api('DELETE', `/api/databases/${id}/backups/${backup.id}`)).status).toBe(204);
     await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: object!.Key! }))).rejects.toMatchObject({ name: 'NotFound' });
   }, 300_000);
+
+  it('keeps the newest keepLast scheduled archives in the bucket: retention deletes the objects', async () => {
+    const patched = await api('PATCH', `/api/databases/${id}`, { backupSchedule: { cron: '*/2 * * * * *', keepLast: 2, destinationId } });
+    expect(patched.status).toBe(200);
+    const seen = new Set<string>();
+    await until('two scheduled archives in the bucket after at least three runs', async () => {
+      const list = (await api('GET', `/api/databases/${id}/backups?limit=100`)).body.data.filter((b: any) => b.trigger === 'schedule');
+      for (const b of list) seen.add(b.id);
+      const completed = list.filter((b: any) => b.status === 'completed');
+      const objects = ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'slipway/' }))).Contents ?? []).filter((o) => o.Key!.includes(`/${id}/`));
+      return seen.size >= 3 && completed.length === 2 && objects.length === 2 && completed.every((b: any) => objects.some((o) => o.Key!.endsWith(b.fileName))) ? true : undefined;
+    }, 120_000, 500);
+    expect((await api('PATCH', `/api/databases/${id}`, { backupSchedule: null })).status).toBe(200);
+    // A schedule may only use a destination of the database's team.
+    const foreign = await api('PATCH', `/api/databases/${id}`, { backupSchedule: { cron: '0 3 * * *', destinationId: '00000000-0000-4000-8000-000000000000' } });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error.details.errors[0].field).toBe('backupSchedule.destinationId');
+  }, 180_000);
 
   it('never shows the secret access key in any answer', () => {
     expect(answers.length).toBeGreaterThan(10);
