@@ -144,6 +144,19 @@ export class BackupOperations {
     return rows.length;
   }
 
+  /** `DELETE ?deleteBackups=true`: every finished backup of a deleted database goes, archive and all (from whichever destination). */
+  async deleteAllBackups(databaseId: string): Promise<number> {
+    const rows: Array<{ state: BackupData }> = await this.db.query(
+      `SELECT state FROM ${this.app.table('backups')} WHERE database_id = $1 AND NOT deleted AND status IN ('completed', 'failed')`,
+      [databaseId],
+    );
+    for (const { state } of rows) {
+      await this.executeBackup(state.backupId, {}, this.system('DeleteBackup', { backupId: state.backupId }));
+      await this.removeArchive(state);
+    }
+    return rows.length;
+  }
+
   async requestRestore(req: BackupAction, ctx: RequestContext): Promise<{ restoreId: string; status: 'pending' }> {
     const database = this.requireInScope(await this.app.load(req.databaseId), req);
     const backup = await this.loadBackup(req.backupId);

@@ -189,6 +189,7 @@ export class DatabaseReconciler {
       const db = byId.get(v.Labels?.[DB_LABELS.database] ?? '');
       if (db?.deleteVolumes && v.Name === dataVolumeName(db.serviceName)) await docker.removeVolume(v.Name);
     }
+    for (const db of deleted) if (db.deleteBackups && this.operations) await this.operations.deleteAllBackups(db.databaseId);
   }
 }
 

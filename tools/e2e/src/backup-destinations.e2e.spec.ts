@@ -215,6 +215,15 @@ describe('backup destinations', () => {
     expect(foreign.body.error.details.errors[0].field).toBe('backupSchedule.destinationId');
   }, 180_000);
 
+  it('deletes the archives from the bucket with the database (?deleteBackups=true); then the destination can go', async () => {
+    const objectsOf = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'slipway/' }))).Contents ?? []).filter((o) => o.Key!.includes(`/${id}/`));
+    expect((await objectsOf()).length).toBeGreaterThan(0);
+    expect((await api('DELETE', `/api/databases/${id}?deleteBackups=true`)).status).toBeLessThan(300);
+    await until('the archives to leave the bucket', async () => ((await objectsOf()).length === 0 ? true : undefined), 60_000, 500);
+    await until('the destination to be deletable', async () => ((await api('DELETE', `/api/backup-destinations/${destinationId}`)).status === 204 ? true : undefined), 30_000, 500);
+    expect((await api('GET', '/api/backup-destinations')).body.data.map((d: any) => d.id)).not.toContain(destinationId);
+  }, 120_000);
+
   it('never shows the secret access key in any answer', () => {
     expect(answers.length).toBeGreaterThan(10);
     for (const answer of answers) expect(answer).not.toContain(SECRET);
