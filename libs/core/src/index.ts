@@ -3,3 +3,4 @@ export * from './errors';
 export * from './paging';
 export * from './decider-spec';
 export * from './request-context';
+export * from './project-network';

@@ -9,10 +9,10 @@ export const BACKUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
 export const backupStreamId = (backupId: string): string => `backup-${backupId}`;
 export const restoreStreamId = (restoreId: string): string => `restore-${restoreId}`;
 
-/** Where an archive lives: the local destination is a directory (SLIPWAY_BACKUP_DIR). */
+/** Where an archive lives: `local` (SLIPWAY_BACKUP_DIR) or a backup destination's id. */
 export interface BackupLocation {
-  destination: 'local';
-  /** Relative to the destination's root. */
+  destination: string;
+  /** Relative to the destination's root (an S3 key includes the destination's prefix as it was). */
   key: string;
 }
 
@@ -35,6 +35,7 @@ export interface BackupView {
   /** While it runs: what it does and how many bytes it wrote. */
   progress: { stage: string; bytes: number } | null;
   fileName: string;
+  destinationId: string;
   trigger: 'manual' | 'schedule';
   createdAt: string;
   completedAt: string | null;

@@ -7,6 +7,8 @@ export interface BackupSchedule {
   /** Oldest scheduled archives beyond this many good ones are deleted; null keeps all. */
   keepLast: number | null;
   compress: boolean;
+  /** A backup destination of the database's team; absent: the local one. */
+  destinationId?: string;
 }
 
 /** What a user declares about a database (the password encrypted). */

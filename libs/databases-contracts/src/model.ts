@@ -69,7 +69,7 @@ export interface DatabaseView {
   statistics: { connections: number | null; queries: number | null; cacheHitRate: number | null };
   resources: DatabaseResources & { currentMemory: number | null; currentStorage: number | null };
   configuration: DatabaseConfiguration;
-  backupSchedule: { cron: string; keepLast: number | null; compress: boolean } | null;
+  backupSchedule: { cron: string; keepLast: number | null; compress: boolean; destinationId?: string } | null;
   createdAt: string;
   updatedAt: string;
   /** Stream version, for ETag / If-Match. */

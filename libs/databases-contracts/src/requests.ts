@@ -36,6 +36,7 @@ export interface BackupScheduleInput {
   cron: string;
   keepLast?: number | null;
   compress?: boolean;
+  destinationId?: string;
 }
 
 export interface DatabaseRef {
@@ -84,6 +85,8 @@ export interface DatabaseActionResponse {
 export interface BackupRequest extends DatabaseAction {
   name?: string;
   compress: boolean;
+  /** Default: the local destination. */
+  destinationId?: string;
 }
 
 export interface BackupRef extends DatabaseRef {

@@ -23,6 +23,7 @@ import type { DockerClient } from '@slipway/docker';
 import type { SecretBox } from '@slipway/secrets';
 import type { DatabasesConfig } from './config';
 import { SYSTEM_ACTOR, databaseDecider, requireActiveDatabase, type ActiveDatabase, type DatabaseState } from './database.decider';
+import { destinationListProjection } from './destinations';
 import { backupListProjection, databaseListProjection, restoreListProjection } from './projections';
 import { Issues, checkExternalPort, checkName, checkType, normalizeConfiguration, normalizeCredentials, normalizeResources, normalizeSchedule, resolveImage } from './validation';
 import { connectionDetails, databaseView } from './views';
@@ -54,7 +55,7 @@ export class DatabasesApplication {
     readonly config: DatabasesConfig,
     private readonly log: (message: string) => void = () => undefined,
   ) {
-    this.runner = new ProjectionRunner(store, [databaseListProjection(store.schema), backupListProjection(store.schema), restoreListProjection(store.schema)], {
+    this.runner = new ProjectionRunner(store, [databaseListProjection(store.schema), backupListProjection(store.schema), restoreListProjection(store.schema), destinationListProjection(store.schema)], {
       onError: (err, projection) => log(`projection ${projection}: ${(err as Error).message}`),
     });
   }
@@ -111,6 +112,7 @@ export class DatabasesApplication {
     const externalPort = checkExternalPort(req.externalPort, issues);
     const credentials = normalizeCredentials(req.type, req.credentials, issues);
     const backupSchedule = normalizeSchedule(req.backupSchedule, issues);
+    await this.checkScheduleDestination(backupSchedule, req.teamId, issues);
     issues.throwIfAny();
 
     const databaseId = randomUUID();
@@ -157,7 +159,10 @@ export class DatabasesApplication {
       changes.configuration = normalizeConfiguration(current.type, req.configuration as Record<string, unknown>, issues, current.config.configuration);
     }
     if (req.externalPort !== undefined) changes.externalPort = checkExternalPort(req.externalPort, issues);
-    if (req.backupSchedule !== undefined) changes.backupSchedule = normalizeSchedule(req.backupSchedule, issues);
+    if (req.backupSchedule !== undefined) {
+      changes.backupSchedule = normalizeSchedule(req.backupSchedule, issues);
+      await this.checkScheduleDestination(changes.backupSchedule, current.teamId, issues);
+    }
     issues.throwIfAny();
     const view = await this.execute(req.databaseId, ctx, req.expectedVersion, {
       type: 'UpdateDatabase',
@@ -221,6 +226,17 @@ export class DatabasesApplication {
     );
     for (const { id } of rows) await this.execute(id, {}, undefined, this.system('MoveDatabase', { databaseId: id, teamId }));
     return rows.length;
+  }
+
+  /** A schedule's destination is one of the database's team (the read model of destination-<uuid> streams). */
+  private async checkScheduleDestination(schedule: { destinationId?: string } | null, teamId: string, issues: Issues): Promise<void> {
+    if (!schedule?.destinationId) return;
+    await this.runner.waitFor(this.lastAppended);
+    const rows: unknown[] = await this.store.dataSource.query(`SELECT 1 FROM ${this.table('backup_destinations')} WHERE id = $1 AND team_id = $2 AND NOT deleted`, [
+      schedule.destinationId,
+      teamId,
+    ]);
+    if (rows.length === 0) issues.add('backupSchedule.destinationId', `No backup destination '${schedule.destinationId}' in this database's team; see GET /api/backup-destinations`, 'exists', schedule.destinationId);
   }
 
   // ================================================================ queries

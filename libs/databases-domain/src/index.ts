@@ -13,3 +13,7 @@ export * from './dump-commands';
 export * from './engine-exec';
 export * from './operations';
 export * from './scheduler';
+export * from './archive-store';
+export * from './destination.decider';
+export * from './destination-input';
+export * from './destinations';

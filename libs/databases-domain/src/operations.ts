@@ -1,7 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, open } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -29,6 +26,8 @@ import {
 } from '@slipway/databases-contracts';
 import { SYSTEM_ACTOR, requireActiveDatabase, type ActiveDatabase } from './database.decider';
 import { inScope, type DatabasesApplication } from './databases-app';
+import { MissingArchiveError, type ArchiveStore } from './archive-store';
+import type { BackupDestinations } from './destinations';
 import { dumpPlan } from './dump-commands';
 import { execInContainer, runningContainer } from './engine-exec';
 import { backupDecider, restoreDecider, type BackupData, type BackupState, type RestoreData, type RestoreState } from './operation.deciders';
@@ -50,6 +49,7 @@ export class BackupOperations {
 
   constructor(
     private readonly app: DatabasesApplication,
+    private readonly destinations: BackupDestinations,
     private readonly workerId: string,
     private readonly log: (message: string) => void,
   ) {}
@@ -83,9 +83,10 @@ export class BackupOperations {
       issues.add('name', 'name must be 1-100 letters, digits, spaces, dots, dashes or underscores', 'pattern', req.name);
     }
     issues.throwIfAny();
+    const destination = await this.destinations.forBackup(req.destinationId, database.teamId);
     const backupId = randomUUID();
     const plan = dumpPlan(database.type);
-    const key = `${this.app.schema}/${database.databaseId}/${backupId}.${plan.extension}${req.compress ? '.gz' : ''}`;
+    const key = `${destination.prefix}${this.app.schema}/${database.databaseId}/${backupId}.${plan.extension}${req.compress ? '.gz' : ''}`;
     const outcome = await this.executeBackup(backupId, ctx, {
       type: 'RequestBackup',
       data: {
@@ -97,7 +98,7 @@ export class BackupOperations {
         type: database.type,
         compress: req.compress,
         format: plan.format,
-        location: { destination: 'local', key },
+        location: { destination: destination.destinationId, key },
       },
       metadata: commandMetadata(ctx, req.actorId),
     });
@@ -106,7 +107,8 @@ export class BackupOperations {
   }
 
   /** A backup the schedule asks for (system actor); a running operation makes it a 409 the scheduler retries. */
-  async scheduledBackup(database: ActiveDatabase, dueAt: string, compress: boolean): Promise<string> {
+  async scheduledBackup(database: ActiveDatabase, dueAt: string, compress: boolean, destinationId?: string): Promise<string> {
+    const destination = await this.destinations.forBackup(destinationId, database.teamId);
     const backupId = randomUUID();
     const plan = dumpPlan(database.type);
     await this.executeBackup(backupId, {}, {
@@ -120,7 +122,7 @@ export class BackupOperations {
         type: database.type,
         compress,
         format: plan.format,
-        location: { destination: 'local', key: `${this.app.schema}/${database.databaseId}/${backupId}.${plan.extension}${compress ? '.gz' : ''}` },
+        location: { destination: destination.destinationId, key: `${destination.prefix}${this.app.schema}/${database.databaseId}/${backupId}.${plan.extension}${compress ? '.gz' : ''}` },
         trigger: 'schedule',
       },
       metadata: commandMetadata({}, SYSTEM_ACTOR),
@@ -137,7 +139,20 @@ export class BackupOperations {
     );
     for (const { state } of rows) {
       await this.executeBackup(state.backupId, {}, this.system('DeleteBackup', { backupId: state.backupId }));
-      await rm(this.pathOf(state), { force: true });
+      await this.removeArchive(state);
+    }
+    return rows.length;
+  }
+
+  /** `DELETE ?deleteBackups=true`: every finished backup of a deleted database goes, archive and all (from whichever destination). */
+  async deleteAllBackups(databaseId: string): Promise<number> {
+    const rows: Array<{ state: BackupData }> = await this.db.query(
+      `SELECT state FROM ${this.app.table('backups')} WHERE database_id = $1 AND NOT deleted AND status IN ('completed', 'failed')`,
+      [databaseId],
+    );
+    for (const { state } of rows) {
+      await this.executeBackup(state.backupId, {}, this.system('DeleteBackup', { backupId: state.backupId }));
+      await this.removeArchive(state);
     }
     return rows.length;
   }
@@ -168,7 +183,7 @@ export class BackupOperations {
     const view = await this.getBackup(req);
     await this.executeBackup(req.backupId, ctx, { type: 'DeleteBackup', data: { backupId: req.backupId }, metadata: commandMetadata(ctx, req.actorId) });
     const b = (await this.loadBackup(view.id)) as BackupData;
-    await rm(this.pathOf(b), { force: true });
+    await this.removeArchive(b);
     return { backupId: req.backupId };
   }
 
@@ -229,16 +244,15 @@ export class BackupOperations {
     const view = await this.getBackup(req);
     if (view.status !== 'completed') throw AppError.conflict(`Backup '${view.id}' is ${view.status}; only a completed backup can be downloaded`, { status: view.status });
     const b = (await this.loadBackup(view.id)) as BackupData;
-    const handle = await open(this.pathOf(b), 'r').catch(() => {
-      throw new AppError('RESOURCE_NOT_FOUND', `The archive of backup '${view.id}' is missing from its destination`, { resourceType: 'backup', resourceId: view.id });
-    });
+    const store = await this.destinations.storeFor(b.location.destination);
     try {
-      const size = (await handle.stat()).size;
-      const buffer = Buffer.alloc(Math.max(0, Math.min(CHUNK, size - req.offset)));
-      const { bytesRead } = buffer.length > 0 ? await handle.read(buffer, 0, buffer.length, req.offset) : { bytesRead: 0 };
-      return { data: buffer.subarray(0, bytesRead).toString('base64'), size };
-    } finally {
-      await handle.close();
+      const { data, size } = await store.range(b.location.key, req.offset, CHUNK);
+      return { data: data.toString('base64'), size };
+    } catch (err) {
+      if (err instanceof MissingArchiveError) {
+        throw new AppError('RESOURCE_NOT_FOUND', `The archive of backup '${view.id}' is missing from its destination`, { resourceType: 'backup', resourceId: view.id });
+      }
+      throw new AppError('SERVICE_UNAVAILABLE', `The backup destination '${b.location.destination}' could not be read: ${(err as Error).message}`, { dependency: 'backup-destination' });
     }
   }
 
@@ -285,12 +299,11 @@ export class BackupOperations {
     if (b.status !== 'pending') return;
     await this.executeBackup(backupId, {}, this.system('StartBackup', { backupId, workerId: this.workerId }));
     const started = Date.now();
-    const target = this.pathOf(b);
-    const partial = `${target}.partial`;
+    let store: ArchiveStore | undefined;
     try {
+      store = await this.destinations.storeFor(b.location.destination);
       const database = requireActiveDatabase(await this.app.load(b.databaseId), b.databaseId);
       const container = await this.container(database);
-      await mkdir(dirname(target), { recursive: true });
       const progress = this.progress(backupId, 'dumping');
       const { stdout, done } = await execInContainer(this.app.docker, container, dumpPlan(b.type).dump);
       const hash = createHash('sha256');
@@ -303,15 +316,17 @@ export class BackupOperations {
           cb(null, chunk);
         },
       });
-      await pipeline(stdout, b.compress ? createGzip() : new PassThrough(), count, createWriteStream(partial));
+      const writer = store.writer(b.location.key);
+      // A failed upload ends the pipeline too (its sink is destroyed), so neither waits for the other for ever.
+      await Promise.all([pipeline(stdout, b.compress ? createGzip() : new PassThrough(), count, writer.sink), writer.done]);
       const outcome = await done;
       progress.stop();
       if (outcome.exitCode !== 0) throw new Error(`the dump tool exited with ${outcome.exitCode}: ${outcome.stderr || 'no message'}`);
-      await rename(partial, target);
+      await store.commit(b.location.key);
       await this.executeBackup(backupId, {}, this.system('CompleteBackup', { backupId, size, sha256: hash.digest('hex'), duration: round((Date.now() - started) / 1000) }));
       this.log(`backup ${backupId} of ${b.databaseId}: ${size} bytes in ${Date.now() - started} ms`);
     } catch (err) {
-      await rm(partial, { force: true });
+      await store?.remove(b.location.key).catch((e: Error) => this.log(`backup ${backupId}: could not remove what the failed backup wrote: ${e.message}`));
       await this.executeBackup(backupId, {}, this.system('FailBackup', { backupId, reason: (err as Error).message }));
     } finally {
       await this.db.query(`DELETE FROM ${this.app.table('operation_progress')} WHERE operation_id = $1`, [backupId]);
@@ -328,10 +343,7 @@ export class BackupOperations {
       const database = requireActiveDatabase(await this.app.load(r.databaseId), r.databaseId);
       const container = await this.container(database);
       await this.app.execute(database.databaseId, {}, undefined, this.app.system('RecordDatabaseRuntime', { databaseId: database.databaseId, status: 'restoring', message: `restoring backup ${b.backupId}` }));
-      const path = this.pathOf(b);
-      await stat(path).catch(() => {
-        throw new Error(`the archive of backup ${b.backupId} is missing from its destination (${b.location.key})`);
-      });
+      const input = await (await this.destinations.storeFor(b.location.destination)).reader(b.location.key);
       const progress = this.progress(restoreId, 'restoring');
       let bytes = 0;
       const count = new Transform({
@@ -341,7 +353,6 @@ export class BackupOperations {
           cb(null, chunk);
         },
       });
-      const input = createReadStream(path);
       const source = b.compress ? input.pipe(createGunzip()) : input;
       let sourceError: Error | undefined;
       source.on('error', (err: Error) => (sourceError = err));
@@ -419,8 +430,9 @@ export class BackupOperations {
 
   // ================================================================ streams
 
-  private pathOf(b: BackupData): string {
-    return join(this.app.config.backupDir, b.location.key);
+  private async removeArchive(b: BackupData): Promise<void> {
+    const store = await this.destinations.storeFor(b.location.destination);
+    await store.remove(b.location.key);
   }
 
   private requireInScope(state: Awaited<ReturnType<DatabasesApplication['load']>>, req: { databaseId: string; scope: BackupRequest['scope'] }): ActiveDatabase {
@@ -511,6 +523,7 @@ export function backupView(b: BackupData, progress?: { stage: string; bytes: num
     error: b.error,
     progress: b.status === 'running' ? (progress ?? { stage: 'starting', bytes: 0 }) : null,
     fileName: b.location.key.split('/').pop()!,
+    destinationId: b.location.destination,
     trigger: b.trigger ?? 'manual',
     createdAt: b.createdAt,
     completedAt: b.completedAt,

@@ -1,3 +1,4 @@
+import { projectNetworkSpec } from '@slipway/core';
 import { createHash } from 'node:crypto';
 import { engineMessage, engineStatus, type ServiceInfo } from '@slipway/docker';
 import { PgAdvisoryLock } from '@slipway/messaging';
@@ -163,14 +164,8 @@ export class DatabaseReconciler {
       const existing = (await d.listNetworks({ filters: { name: [name] } } as never)) as unknown as Array<{ Name: string }>;
       if (existing.some((n) => n.Name === name)) return;
       try {
-        await d.createNetwork({
-          Name: name,
-          Driver: 'overlay',
-          // Attachable: the project's application containers (and tests) can join it.
-          Attachable: true,
-          CheckDuplicate: true,
-          Labels: { [DB_LABELS.managed]: 'true', [DB_LABELS.scope]: this.app.engineScope, [DB_LABELS.project]: projectId },
-        } as never);
+        // Attachable: the project's application containers (and tests) can join it.
+        await d.createNetwork(projectNetworkSpec(this.app.config.instance, projectId) as never);
       } catch (err) {
         if (engineStatus(err) !== 409) throw err;
       }
@@ -194,6 +189,7 @@ export class DatabaseReconciler {
       const db = byId.get(v.Labels?.[DB_LABELS.database] ?? '');
       if (db?.deleteVolumes && v.Name === dataVolumeName(db.serviceName)) await docker.removeVolume(v.Name);
     }
+    for (const db of deleted) if (db.deleteBackups && this.operations) await this.operations.deleteAllBackups(db.databaseId);
   }
 }
 

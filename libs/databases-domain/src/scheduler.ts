@@ -48,11 +48,16 @@ export class BackupScheduler {
       const due = nextRun(schedule.cron, new Date(mark.last_due));
       if (due && due <= now) {
         try {
-          const backupId = await this.operations.scheduledBackup(db, due.toISOString(), schedule.compress);
+          const backupId = await this.operations.scheduledBackup(db, due.toISOString(), schedule.compress, schedule.destinationId);
           await this.app.store.dataSource.query(`UPDATE ${table} SET last_due = $2 WHERE database_id = $1`, [db.databaseId, now]);
           this.log(`schedule: backup ${backupId} of ${db.databaseId} (due ${due.toISOString()})`);
         } catch (err) {
-          if ((err as { code?: string }).code !== 'CONFLICT') throw err;
+          const code = (err as { code?: string }).code;
+          if (code === 'RESOURCE_NOT_FOUND') {
+            // Its destination is gone (e.g. the project moved teams): this run is lost, loudly, and the others still run.
+            await this.app.store.dataSource.query(`UPDATE ${table} SET last_due = $2 WHERE database_id = $1`, [db.databaseId, now]);
+            this.log(`schedule of ${db.databaseId}: ${(err as Error).message}; no backup made`);
+          } else if (code !== 'CONFLICT') throw err;
         }
       }
       if (schedule.keepLast !== null) await this.operations.applyRetention(db.databaseId, schedule.keepLast);

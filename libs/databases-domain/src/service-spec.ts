@@ -35,14 +35,8 @@ const NS = 1_000_000_000;
 /** The data volume of a database: kept across updates, restarts and (unless asked) deletion. */
 export const dataVolumeName = (serviceName: string): string => `${serviceName}-data`;
 
-/**
- * One attachable overlay network per project: its applications and databases
- * reach each other by name. Swarm allows 63 characters: the scope is cut to 30
- * and the project id (dashes dropped) to 24, still unique in practice.
- */
-export function projectNetworkName(scope: string, projectId: string): string {
-  return `${scope.slice(0, 30)}-p-${projectId.replace(/-/g, '').slice(0, 24)}`.replace(/_/g, '-').toLowerCase();
-}
+/** The project network's rule lives in @slipway/core: applications (deployments) join the same network. */
+export { projectNetworkName } from '@slipway/core';
 
 /** The official images' environment conventions for the initial credentials. */
 export function credentialEnv(input: Pick<DatabaseSpecInput, 'type' | 'username' | 'password' | 'databaseName'>): string[] {

@@ -9,6 +9,7 @@ import {
   DATABASE_NAME_PATTERN,
   DATABASE_NAME_RULE,
   DATABASE_TYPES,
+  isUuid,
   type BackupSchedule,
   type CreateDatabaseRequest,
   type DatabaseConfiguration,
@@ -175,9 +176,12 @@ export function normalizeSchedule(input: unknown, issues: Issues): BackupSchedul
     issues.add('backupSchedule', 'backupSchedule must be an object with cron (and keepLast, compress), or null', 'isObject');
     return null;
   }
-  const s = input as { cron?: unknown; keepLast?: unknown; compress?: unknown };
+  const s = input as { cron?: unknown; keepLast?: unknown; compress?: unknown; destinationId?: unknown };
   for (const key of Object.keys(s)) {
-    if (!['cron', 'keepLast', 'compress'].includes(key)) issues.add(`backupSchedule.${key}`, `Unknown key '${key}'; allowed: cron, keepLast, compress`, 'whitelist');
+    if (!['cron', 'keepLast', 'compress', 'destinationId'].includes(key)) issues.add(`backupSchedule.${key}`, `Unknown key '${key}'; allowed: cron, keepLast, compress, destinationId`, 'whitelist');
+  }
+  if (s.destinationId !== undefined && (typeof s.destinationId !== 'string' || (s.destinationId !== 'local' && !isUuid(s.destinationId)))) {
+    issues.add('backupSchedule.destinationId', "destinationId must be 'local' or the id of one of the team's backup destinations", 'isUuid', s.destinationId);
   }
   let cron = '';
   if (typeof s.cron !== 'string' || s.cron.trim().split(/\s+/).length < 5) {
@@ -193,5 +197,5 @@ export function normalizeSchedule(input: unknown, issues: Issues): BackupSchedul
   const keepLast = s.keepLast ?? null;
   if (keepLast !== null && !isInt(keepLast, 1, MAX_KEEP_LAST)) issues.add('backupSchedule.keepLast', `keepLast must be an integer from 1 to ${MAX_KEEP_LAST}, or null to keep all`, 'range', keepLast);
   if (s.compress !== undefined && typeof s.compress !== 'boolean') issues.add('backupSchedule.compress', 'compress must be true or false', 'isBoolean', s.compress);
-  return { cron, keepLast: keepLast as number | null, compress: s.compress !== false };
+  return { cron, keepLast: keepLast as number | null, compress: s.compress !== false, ...(typeof s.destinationId === 'string' && s.destinationId !== 'local' ? { destinationId: s.destinationId } : {}) };
 }

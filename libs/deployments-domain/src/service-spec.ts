@@ -29,6 +29,8 @@ export interface ServiceSpecInput {
   publishMode: PublishMode;
   stopGracePeriodSeconds: number;
   restartDelaySeconds: number;
+  /** The project network (@slipway/core projectNetworkName): the project's databases by their internalHost. */
+  network?: string;
 }
 
 const NS = 1_000_000_000;
@@ -101,6 +103,7 @@ export function buildServiceSpec(input: ServiceSpecInput): ServiceSpec {
       },
       RestartPolicy: { Condition: 'any', Delay: input.restartDelaySeconds * NS, MaxAttempts: 0 },
       ForceUpdate: input.restartCount,
+      ...(input.network ? { Networks: [{ Target: input.network }] } : {}),
     },
     Mode: { Replicated: { Replicas: input.replicas } },
     UpdateConfig: update,

@@ -1,13 +1,13 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '@slipway/core';
+import { AppError, projectNetworkName, projectNetworkSpec } from '@slipway/core';
 import type {
   DeploymentCommand,
   DeploymentLogEntry,
   ObservedPort,
   StageName,
 } from '@slipway/deployments-contracts';
-import { BuildFailedError, engineMessage, isEngineUnreachable, type ServiceInfo } from '@slipway/docker';
+import { BuildFailedError, engineMessage, engineStatus, isEngineUnreachable, type ServiceInfo } from '@slipway/docker';
 import type { Aggregates } from './aggregates';
 import type { ApplicationData } from './application.decider';
 import { isActive, runningStage, type DeploymentData } from './deployment.decider';
@@ -62,6 +62,7 @@ export class DeploymentWorker {
   private wakeRequested = false;
   private cancelTimer: NodeJS.Timeout | undefined;
   private engineDown = false;
+  private readonly networks = new Set<string>();
 
   constructor(private readonly opts: WorkerOptions) {}
 
@@ -397,6 +398,7 @@ export class DeploymentWorker {
       publishMode: this.config.publishMode,
       stopGracePeriodSeconds: this.config.stopGracePeriodSeconds,
       restartDelaySeconds: this.config.restartDelaySeconds,
+      network: await this.projectNetwork(app.projectId),
     });
     const existing = await this.app.docker.inspectService(app.serviceName);
     if (existing) {
@@ -423,6 +425,23 @@ export class DeploymentWorker {
    * (SLIPWAY_DEPLOY_STABLE_MS): a container that starts and exits at once is
    * "running" for a moment, and must count as the failure it is.
    */
+  /** The project's network, shared with its databases (internalHost): created by whichever service needs it first. */
+  private async projectNetwork(projectId: string): Promise<string> {
+    const name = projectNetworkName(this.config.instance, projectId);
+    if (this.networks.has(name)) return name;
+    await this.app.docker.call('create network', async (d) => {
+      const existing = (await d.listNetworks({ filters: { name: [name] } } as never)) as unknown as Array<{ Name: string }>;
+      if (existing.some((n) => n.Name === name)) return;
+      try {
+        await d.createNetwork(projectNetworkSpec(this.config.instance, projectId) as never);
+      } catch (err) {
+        if (engineStatus(err) !== 409) throw err;
+      }
+    });
+    this.networks.add(name);
+    return name;
+  }
+
   private async awaitTasks(app: ApplicationData, deploymentId: string, replicas: number, log: DeploymentLog, signal: AbortSignal): Promise<{ runningTasks: number; ports: ObservedPort[] }> {
     const started = Date.now();
     const deadline = started + this.config.deployTimeoutMs;

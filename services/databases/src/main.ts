@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DatabasesApi } from '@slipway/databases-contracts';
-import { BackupOperations, BackupScheduler, DatabaseReconciler, DatabasesApplication, loadDatabasesConfig } from '@slipway/databases-domain';
+import { DatabasesApi, DestinationsApi } from '@slipway/databases-contracts';
+import { BackupDestinations, BackupOperations, BackupScheduler, DatabaseReconciler, DatabasesApplication, loadDatabasesConfig } from '@slipway/databases-domain';
 import { DockerClient } from '@slipway/docker';
 import { SecretBox } from '@slipway/secrets';
 import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
@@ -13,6 +13,8 @@ const PROJECT_EVENTS = ['slipway.events.projects.ProjectUpdated'];
 function publicData(_type: string, data: unknown): unknown {
   if (!data || typeof data !== 'object') return data;
   const copy = { ...(data as Record<string, unknown>) };
+  // A destination's S3 secret access key (ciphertext) stays in the service's own store.
+  delete copy.secret;
   if (copy.credentials && typeof copy.credentials === 'object') {
     const { password: _password, ...rest } = copy.credentials as Record<string, unknown>;
     copy.credentials = rest;
@@ -24,6 +26,7 @@ function publicData(_type: string, data: unknown): unknown {
 @Injectable()
 class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private reconciler?: DatabaseReconciler;
+  private destinations?: BackupDestinations;
 
   constructor(
     @Inject(RUNTIME) private readonly runtime: ServiceRuntime,
@@ -32,9 +35,17 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     await this.app.start();
-    const operations = new BackupOperations(this.app, this.runtime.instance, (m) => this.runtime.log(m));
+    this.destinations = new BackupDestinations(this.app);
+    const destinations = this.destinations;
+    const operations = new BackupOperations(this.app, destinations, this.runtime.instance, (m) => this.runtime.log(m));
     await operations.start();
     const { bus } = this.runtime;
+    bus.serve(DestinationsApi.create, (req, c) => destinations.create(req, requestContextOf(c.headers)));
+    bus.serve(DestinationsApi.update, (req, c) => destinations.update(req, requestContextOf(c.headers)));
+    bus.serve(DestinationsApi.delete, (req, c) => destinations.delete(req, requestContextOf(c.headers)));
+    bus.serve(DestinationsApi.test, (req) => destinations.test(req));
+    bus.serve(DestinationsApi.get, (req) => destinations.get(req));
+    bus.serve(DestinationsApi.list, (req) => destinations.list(req));
     bus.serve(DatabasesApi.backup, (req, c) => operations.requestBackup(req, requestContextOf(c.headers)));
     bus.serve(DatabasesApi.restore, (req, c) => operations.requestRestore(req, requestContextOf(c.headers)));
     bus.serve(DatabasesApi.deleteBackup, (req, c) => operations.deleteBackup(req, requestContextOf(c.headers)));
@@ -75,6 +86,7 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
     await this.runtime.quiesce();
     await this.reconciler?.stop();
     await this.app.stop();
+    this.destinations?.close();
     this.app.docker.close();
   }
 

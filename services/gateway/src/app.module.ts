@@ -26,13 +26,14 @@ import { DeploymentsController } from './deployments/deployments.controller';
 import { DatabasesController } from './databases/databases.controller';
 import { ProjectDatabasesController } from './databases/project-databases.controller';
 import { BackupsController } from './databases/backups.controller';
+import { DestinationsController } from './databases/destinations.controller';
 
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { ApplicationWebhooksController } from './webhooks/application-webhooks.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, HealthController, WebhooksController, ApplicationWebhooksController],
+    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },

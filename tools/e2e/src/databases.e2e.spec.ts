@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import type { DockerClient } from '@slipway/docker';
 import { startTestPlatform, type TestPlatform } from './harness';
-import { engine, until } from './docker-fixtures';
+import { TEST_BASE_IMAGE, cleanEngine, engine, until } from './docker-fixtures';
 import { TEST_DATABASE_IMAGES, cleanDatabases, freeHostPort, requireDatabaseImages } from './database-fixtures';
 
 /**
@@ -35,6 +35,7 @@ beforeAll(async () => {
 // The platform stops first: its reconciler would recreate services removed under it.
 afterAll(async () => {
   await t?.stop();
+  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   if (t) await cleanDatabases(docker, t.instance).catch(() => undefined);
   docker?.close();
   rmSync(backupDir, { recursive: true, force: true });
@@ -356,6 +357,30 @@ describe('the project network and a crash mid-backup', () => {
     );
     expect(out.trim()).toBe('42');
   });
+
+  it('is reached by its internalHost from an application of the same project (the deployments service joins the project network)', async () => {
+    const created = await api('POST', '/api/applications', {
+      name: 'db-client',
+      projectId,
+      image: TEST_BASE_IMAGE,
+      command: ['sh', '-c', `while true; do if nc -w 2 ${db.internalHost} 5432 </dev/null; then echo "probe: database reachable"; else echo "probe: database DOWN"; fi; sleep 1; done`],
+    });
+    expect(created.status).toBe(201);
+    const appId = created.body.id;
+    const accepted = await api('POST', `/api/applications/${appId}/deploy`, {});
+    expect(accepted.status).toBe(202);
+    const deployment = await until('the deployment to finish', async () => {
+      const d = (await api('GET', `/api/deployments/${accepted.body.deploymentId}`)).body;
+      return ['success', 'failed', 'cancelled'].includes(d.status) ? d : undefined;
+    }, 120_000, 300);
+    expect(deployment).toMatchObject({ status: 'success' });
+    const logs = await until('the application to reach the database', async () => {
+      const r = await api('GET', `/api/applications/${appId}/logs?tail=50`);
+      return r.body.logs?.some((l: any) => l.message.includes('probe: database reachable')) ? r.body.logs : undefined;
+    }, 60_000, 500);
+    expect(logs.some((l: any) => l.message.includes('probe: database reachable'))).toBe(true);
+    expect((await api('DELETE', `/api/applications/${appId}`)).status).toBeLessThan(300);
+  }, 180_000);
 
   it('leaves no backup running for ever when the databases service is killed (kill -9) mid-backup', async () => {
     const client = await pgClient(port, password);

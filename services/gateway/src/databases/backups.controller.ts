@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AppError } from '@slipway/core';
 import { DatabasesApi, type BackupView, type RestoreView } from '@slipway/databases-contracts';
 import { AccessService } from '../access/access.service';
 import { CurrentUser } from '../auth/public.decorator';
@@ -33,11 +32,8 @@ export class BackupsController {
   @ApiResponse({ status: 202, type: AcceptedBackupDto })
   @ApiErrors(400, 401, 403, 404, 409, 415)
   async backup(@Param('id') id: string, @Body() body: BackupDto, @CurrentUser() user: Principal, @Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
-    if (body.destinationId !== undefined && body.destinationId !== 'local') {
-      throw new AppError('INVALID_INPUT', 'Only the local backup destination exists so far; leave destinationId out', { field: 'destinationId' });
-    }
     const scope = await this.guard.authorize(user, id, 'database:backup', req);
-    const accepted = await this.downstream.request(DatabasesApi.backup, { actorId: user.userId, scope, databaseId: id, name: body.name, compress: body.compress ?? true }, headersOf(req));
+    const accepted = await this.downstream.request(DatabasesApi.backup, { actorId: user.userId, scope, databaseId: id, name: body.name, compress: body.compress ?? true, destinationId: body.destinationId }, headersOf(req));
     reply.header('Location', `/api/databases/${id}/backups/${accepted.backupId}`);
     return { ...accepted, _links: backupLinks(id, accepted.backupId) };
   }

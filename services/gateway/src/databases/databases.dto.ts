@@ -87,6 +87,12 @@ export class BackupScheduleDto {
   @IsOptional()
   @IsBoolean({ message: 'compress must be true or false' })
   compress?: boolean;
+
+  @ApiPropertyOptional({ default: 'local', description: "A backup destination of the database's team; retention deletes from it" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  destinationId?: string;
 }
 
 export class CreateDatabaseDto {
