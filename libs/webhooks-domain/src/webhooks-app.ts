@@ -11,6 +11,7 @@ import type {
 } from '@slipway/webhooks-contracts';
 import { deliveryDecider, deliveryStreamId } from './delivery.decider';
 import { deliveryListProjection } from './deliveries.projection';
+import { endpointListProjection } from './endpoints.projection';
 import { parseGithub, parseGitlab, type ParsedDelivery } from './payloads';
 import { uuidFromName, verifyGithubSignature, verifyGitlabToken } from './signature';
 
@@ -38,7 +39,7 @@ export class WebhooksApplication {
     private readonly store: EventStore,
     private readonly deployments: DeploymentsPort,
   ) {
-    this.runner = new ProjectionRunner(store, [deliveryListProjection(store.schema)]);
+    this.runner = new ProjectionRunner(store, [deliveryListProjection(store.schema), endpointListProjection(store.schema)]);
   }
 
   async start(): Promise<void> {

@@ -29,10 +29,11 @@ import { BackupsController } from './databases/backups.controller';
 
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { ApplicationWebhooksController } from './webhooks/application-webhooks.controller';
+import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, HealthController, WebhooksController, ApplicationWebhooksController],
+    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },

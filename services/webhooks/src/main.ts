@@ -9,8 +9,9 @@ import {
 } from '@nestjs/common';
 import { ServiceClient } from '@slipway/messaging';
 import { DeploymentsApi, DEPLOYMENTS_SERVICE } from '@slipway/deployments-contracts';
-import { WebhooksApi } from '@slipway/webhooks-contracts';
-import { WebhooksApplication, type DeploymentsPort } from '@slipway/webhooks-domain';
+import { SecretBox } from '@slipway/secrets';
+import { EndpointsApi, WebhooksApi } from '@slipway/webhooks-contracts';
+import { EndpointsApplication, WebhooksApplication, type DeploymentsPort } from '@slipway/webhooks-domain';
 import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
 
 const REQUEST_TIMEOUT_MS = Number(process.env.REQUEST_TIMEOUT_MS ?? 10_000);
@@ -30,12 +31,20 @@ function deploymentsPort(rt: ServiceRuntime): DeploymentsPort {
   };
 }
 
+/** Endpoint events carry the signing secret (encrypted); other services never see even that. */
+function withoutSecret(_type: string, data: unknown): unknown {
+  if (data === null || typeof data !== 'object' || !('secret' in data)) return data;
+  const { secret: _secret, ...rest } = data as Record<string, unknown>;
+  return rest;
+}
+
 /** The webhooks service's transport: NATS subjects → application. */
 @Injectable()
 class WebhooksTransport implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(RUNTIME) private readonly runtime: ServiceRuntime,
     @Inject(WebhooksApplication) private readonly app: WebhooksApplication,
+    @Inject(EndpointsApplication) private readonly endpoints: EndpointsApplication,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -43,6 +52,13 @@ class WebhooksTransport implements OnApplicationBootstrap, BeforeApplicationShut
     const { bus } = this.runtime;
     bus.serve(WebhooksApi.receive, (req, c) => this.app.receive(req, requestContextOf(c.headers)));
     bus.serve(WebhooksApi.listDeliveries, (req) => this.app.listDeliveries(req));
+    const ep = this.endpoints;
+    bus.serve(EndpointsApi.create, (req, c) => ep.create(req, requestContextOf(c.headers)));
+    bus.serve(EndpointsApi.update, (req, c) => ep.update(req, requestContextOf(c.headers)));
+    bus.serve(EndpointsApi.rotateSecret, (req, c) => ep.rotateSecret(req, requestContextOf(c.headers)));
+    bus.serve(EndpointsApi.delete, (req, c) => ep.delete(req, requestContextOf(c.headers)));
+    bus.serve(EndpointsApi.get, (req) => ep.get(req));
+    bus.serve(EndpointsApi.list, (req) => ep.list(req));
     this.runtime.serveHealth(WebhooksApi.health);
     this.runtime.log(`ready (${this.runtime.instance})`);
   }
@@ -59,8 +75,13 @@ class WebhooksTransport implements OnApplicationBootstrap, BeforeApplicationShut
 
 @Module({
   providers: [
-    runtimeProvider({ service: 'webhooks' }),
+    runtimeProvider({ service: 'webhooks', publicData: withoutSecret }),
     { provide: WebhooksApplication, useFactory: (rt: ServiceRuntime) => new WebhooksApplication(rt.store, deploymentsPort(rt)), inject: [RUNTIME] },
+    {
+      provide: EndpointsApplication,
+      useFactory: (rt: ServiceRuntime, app: WebhooksApplication) => new EndpointsApplication(rt.store, app.runner, SecretBox.fromKey(process.env.SLIPWAY_SECRETS_KEY)),
+      inject: [RUNTIME, WebhooksApplication],
+    },
     WebhooksTransport,
   ],
 })
