@@ -18,15 +18,19 @@ export type CreateEndpoint = Command<'CreateEndpoint', EndpointScope & EndpointS
 export type UpdateEndpoint = Command<'UpdateEndpoint', Partial<EndpointSettings>>;
 export type RotateEndpointSecret = Command<'RotateEndpointSecret', { secret: string }>;
 export type DeleteEndpoint = Command<'DeleteEndpoint', Record<string, never>>;
-export type EndpointCommand = CreateEndpoint | UpdateEndpoint | RotateEndpointSecret | DeleteEndpoint;
+/** The sender gives up on an endpoint that keeps failing. */
+export type DisableEndpoint = Command<'DisableEndpoint', { reason: string }>;
+export type EndpointCommand = CreateEndpoint | UpdateEndpoint | RotateEndpointSecret | DeleteEndpoint | DisableEndpoint;
 
 export type EndpointCreated = Event<'EndpointCreated', EndpointScope & EndpointSettings & { endpointId: string; secret: string; createdAt: string }>;
 export type EndpointUpdated = Event<'EndpointUpdated', Partial<EndpointSettings> & { endpointId: string; updatedAt: string }>;
 export type EndpointSecretRotated = Event<'EndpointSecretRotated', { endpointId: string; secret: string; rotatedAt: string }>;
 export type EndpointDeleted = Event<'EndpointDeleted', { endpointId: string; deletedAt: string }>;
-export type EndpointEvent = EndpointCreated | EndpointUpdated | EndpointSecretRotated | EndpointDeleted;
+/** Public (`webhook.endpoint.disabled`): scope fields let it reach the team's other endpoints. */
+export type EndpointDisabled = Event<'EndpointDisabled', EndpointScope & { endpointId: string; url: string; reason: string; disabledAt: string }>;
+export type EndpointEvent = EndpointCreated | EndpointUpdated | EndpointSecretRotated | EndpointDeleted | EndpointDisabled;
 
-export const ENDPOINT_EVENT_TYPES = ['EndpointCreated', 'EndpointUpdated', 'EndpointSecretRotated', 'EndpointDeleted'] as const;
+export const ENDPOINT_EVENT_TYPES = ['EndpointCreated', 'EndpointUpdated', 'EndpointSecretRotated', 'EndpointDeleted', 'EndpointDisabled'] as const;
 
 /** An endpoint as reads and lists show it: never the secret. */
 export interface EndpointView extends EndpointScope, EndpointSettings {
@@ -38,4 +42,16 @@ export interface EndpointView extends EndpointScope, EndpointSettings {
 /** Create and rotate-secret answers: the only time the plaintext `whsec_…` secret is shown. */
 export interface EndpointWithSecret extends EndpointView {
   secret: string;
+}
+
+/** One outgoing delivery (an event to an endpoint) and every attempt at it. */
+export interface OutgoingDeliveryView {
+  id: string;
+  eventId: string;
+  type: string;
+  status: 'pending' | 'delivered' | 'failed';
+  /** Each attempt: the answer's status (null: no answer), how long it took, the first bytes of the answer or the error. */
+  attempts: Array<{ attemptedAt: string; statusCode: number | null; durationMs: number; excerpt: string }>;
+  nextAttemptAt: string | null;
+  createdAt: string;
 }

@@ -1,7 +1,7 @@
 import type { HealthResponse } from '@slipway/core';
 import { defineRequest } from '@slipway/messaging';
 import type { DeliveryOutcome, WebhookAnswer, WebhookProvider } from './events';
-import type { EndpointView, EndpointWithSecret } from './endpoints';
+import type { EndpointView, EndpointWithSecret, OutgoingDeliveryView } from './endpoints';
 
 export const WEBHOOKS_SERVICE = 'webhooks';
 
@@ -73,4 +73,8 @@ export const EndpointsApi = {
   delete: defineRequest<EndpointRef & { actorId: string }, Record<string, never>>(WEBHOOKS_SERVICE, 'webhooks.cmd.delete-endpoint'),
   get: defineRequest<EndpointRef, EndpointView>(WEBHOOKS_SERVICE, 'webhooks.query.get-endpoint'),
   list: defineRequest<ListEndpointsRequest, { data: EndpointView[] }>(WEBHOOKS_SERVICE, 'webhooks.query.list-endpoints'),
+  /** Queues a `webhook.ping` to the endpoint (sent like any event, signed, retried). */
+  test: defineRequest<EndpointRef & { actorId: string }, { deliveryId: string; eventId: string }>(WEBHOOKS_SERVICE, 'webhooks.cmd.test-endpoint'),
+  deliveries: defineRequest<EndpointRef & { limit: number }, { data: OutgoingDeliveryView[] }>(WEBHOOKS_SERVICE, 'webhooks.query.endpoint-deliveries'),
+  retry: defineRequest<EndpointRef & { deliveryId: string; actorId: string }, { deliveryId: string; status: 'pending' }>(WEBHOOKS_SERVICE, 'webhooks.cmd.retry-delivery'),
 } as const;

@@ -38,6 +38,15 @@ describe('endpoint decider', () => {
     expect(() => decideEndpoint({ type: 'RotateEndpointSecret', data: { secret: 's' }, metadata: meta('t5') }, initialEndpointState())).toThrow(/not found/);
   });
 
+  it('given an enabled endpoint, when disabled by the sender, then EndpointDisabled with its scope; when already off, nothing', () => {
+    const state = run([create]);
+    const events = decideEndpoint({ type: 'DisableEndpoint', data: { reason: 'r' }, metadata: meta('t6') }, state);
+    expect(events).toEqual([{ type: 'EndpointDisabled', data: { endpointId: 'e-1', teamId: 't-1', projectId: null, url: 'https://h.example.com', reason: 'r', disabledAt: 't6' } }]);
+    const off = evolveEndpoint(state, events[0]);
+    expect(off).toMatchObject({ enabled: false });
+    expect(decideEndpoint({ type: 'DisableEndpoint', data: { reason: 'r' }, metadata: meta('t7') }, off)).toEqual([]);
+  });
+
   it('given an existing endpoint, when created again, then a conflict', () => {
     expect(() => decideEndpoint(create, run([create]))).toThrow(/exists/);
   });

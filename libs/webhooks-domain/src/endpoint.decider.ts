@@ -35,6 +35,15 @@ export function decideEndpoint(command: EndpointCommand, state: EndpointState): 
       if (state.status === 'deleted') return [];
       if (state.status !== 'active') throw notFound();
       return [{ type: 'EndpointDeleted', data: { endpointId: state.endpointId, deletedAt: now } }];
+    case 'DisableEndpoint':
+      // Already off (by a user, or disabled before): nothing to say.
+      if (state.status !== 'active' || !state.enabled) return [];
+      return [
+        {
+          type: 'EndpointDisabled',
+          data: { endpointId: state.endpointId, teamId: state.teamId, projectId: state.projectId, url: state.url, reason: command.data.reason, disabledAt: now },
+        },
+      ];
     default:
       return assertNever(command, 'command');
   }
@@ -53,6 +62,8 @@ export function evolveEndpoint(state: EndpointState, event: EndpointEvent): Endp
       return state.status === 'active' ? { ...state, secret: event.data.secret, updatedAt: event.data.rotatedAt } : state;
     case 'EndpointDeleted':
       return { status: 'deleted', endpointId: event.data.endpointId };
+    case 'EndpointDisabled':
+      return state.status === 'active' ? { ...state, enabled: false, updatedAt: event.data.disabledAt } : state;
     default:
       return assertNever(event, 'event');
   }

@@ -10,9 +10,13 @@ import {
   type EndpointView,
   type EndpointWithSecret,
   type ListEndpointsRequest,
+  type OutgoingDeliveryView,
   type UpdateEndpointRequest,
 } from '@slipway/webhooks-contracts';
 import { endpointDecider, endpointStreamId } from './endpoint.decider';
+import type { OutgoingDeliveries } from './outgoing-deliveries';
+import { uuidFromName } from './signature';
+import { webhookBody } from './outgoing-signature';
 
 const MAX_URL = 2048;
 const MAX_PATTERNS = 50;
@@ -89,7 +93,38 @@ export class EndpointsApplication {
     private readonly store: EventStore,
     private readonly runner: ProjectionRunner,
     private readonly secrets: SecretBox,
+    private readonly outgoing: OutgoingDeliveries,
   ) {}
+
+  /** Tells the dispatcher there is something to send now. */
+  onQueued: () => void = () => undefined;
+
+  async test(req: EndpointRef & { actorId: string }): Promise<{ deliveryId: string; eventId: string }> {
+    const endpoint = await this.get(req);
+    const eventId = randomUUID();
+    const now = new Date();
+    await this.outgoing.enqueue(endpoint.id, eventId, 'webhook.ping', webhookBody(eventId, 'webhook.ping', now.toISOString(), { endpointId: endpoint.id, message: 'Slipway test ping' }), now);
+    this.onQueued();
+    return { deliveryId: uuidFromName(`outgoing:${endpoint.id}:${eventId}`), eventId };
+  }
+
+  async deliveries(req: EndpointRef & { limit: number }): Promise<{ data: OutgoingDeliveryView[] }> {
+    const endpoint = await this.get(req);
+    return { data: await this.outgoing.list(endpoint.id, Math.min(Math.max(Number(req.limit) || 20, 1), 100)) };
+  }
+
+  async retry(req: EndpointRef & { deliveryId: string }): Promise<{ deliveryId: string; status: 'pending' }> {
+    const endpoint = await this.get(req);
+    const found = typeof req.deliveryId === 'string' && UUID.test(req.deliveryId) && (await this.outgoing.retryNow(endpoint.id, req.deliveryId, new Date()));
+    if (!found) throw AppError.notFound('delivery', String(req.deliveryId));
+    this.onQueued();
+    return { deliveryId: req.deliveryId, status: 'pending' };
+  }
+
+  /** The sender's decision: the endpoint keeps failing (EndpointDisabled is public). */
+  async disable(endpointId: string, reason: string): Promise<void> {
+    await this.run(endpointId, { commandId: randomUUID() }, 'system:webhooks', { type: 'DisableEndpoint', data: { reason } });
+  }
 
   async create(req: CreateEndpointRequest, ctx: RequestContext): Promise<EndpointWithSecret> {
     const issues = endpointIssues(req, false);

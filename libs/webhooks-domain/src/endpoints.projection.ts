@@ -8,7 +8,7 @@ export function endpointListProjection(schema: string): Projection {
   const table = `"${schema}".endpoints`;
   return {
     name: ENDPOINT_LIST,
-    handles: ['EndpointCreated', 'EndpointUpdated', 'EndpointSecretRotated', 'EndpointDeleted'],
+    handles: ['EndpointCreated', 'EndpointUpdated', 'EndpointSecretRotated', 'EndpointDeleted', 'EndpointDisabled'],
     async init(tx) {
       await tx.query(`
         CREATE TABLE IF NOT EXISTS ${table} (
@@ -46,6 +46,9 @@ export function endpointListProjection(schema: string): Projection {
         }
         case 'EndpointSecretRotated':
           await tx.query(`UPDATE ${table} SET secret = $2, updated_at = $3 WHERE id = $1`, [event.data.endpointId, event.data.secret, event.data.rotatedAt]);
+          return;
+        case 'EndpointDisabled':
+          await tx.query(`UPDATE ${table} SET enabled = false, updated_at = $2 WHERE id = $1`, [event.data.endpointId, event.data.disabledAt]);
           return;
         case 'EndpointDeleted':
           await tx.query(`DELETE FROM ${table} WHERE id = $1`, [event.data.endpointId]);

@@ -11,10 +11,26 @@ import { ServiceClient } from '@slipway/messaging';
 import { DeploymentsApi, DEPLOYMENTS_SERVICE } from '@slipway/deployments-contracts';
 import { SecretBox } from '@slipway/secrets';
 import { EndpointsApi, WebhooksApi } from '@slipway/webhooks-contracts';
-import { EndpointsApplication, WebhooksApplication, type DeploymentsPort } from '@slipway/webhooks-domain';
+import {
+  EndpointsApplication,
+  OutgoingDeliveries,
+  OutgoingDispatcher,
+  WebhooksApplication,
+  parseBackoff,
+  type DeploymentsPort,
+} from '@slipway/webhooks-domain';
 import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
 
 const REQUEST_TIMEOUT_MS = Number(process.env.REQUEST_TIMEOUT_MS ?? 10_000);
+const env = process.env;
+const DISPATCHER_CONFIG = {
+  backoffMs: parseBackoff(env.SLIPWAY_WEBHOOK_BACKOFF_MS),
+  timeoutMs: Number(env.SLIPWAY_WEBHOOK_TIMEOUT_MS ?? 10_000),
+  allowPrivate: env.SLIPWAY_WEBHOOK_ALLOW_PRIVATE === 'true',
+  pollMs: Number(env.SLIPWAY_WEBHOOK_POLL_MS ?? 1000),
+  disableAfter: Number(env.SLIPWAY_WEBHOOK_DISABLE_AFTER ?? 15),
+  concurrency: 16,
+};
 
 /** The deployments service through its contracts, behind a breaker: a dead one is a fast 503. */
 function deploymentsPort(rt: ServiceRuntime): DeploymentsPort {
@@ -45,10 +61,13 @@ class WebhooksTransport implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(RUNTIME) private readonly runtime: ServiceRuntime,
     @Inject(WebhooksApplication) private readonly app: WebhooksApplication,
     @Inject(EndpointsApplication) private readonly endpoints: EndpointsApplication,
+    @Inject(OutgoingDeliveries) private readonly outgoing: OutgoingDeliveries,
+    @Inject(OutgoingDispatcher) private readonly dispatcher: OutgoingDispatcher,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.app.start();
+    await this.outgoing.init();
     const { bus } = this.runtime;
     bus.serve(WebhooksApi.receive, (req, c) => this.app.receive(req, requestContextOf(c.headers)));
     bus.serve(WebhooksApi.listDeliveries, (req) => this.app.listDeliveries(req));
@@ -59,12 +78,25 @@ class WebhooksTransport implements OnApplicationBootstrap, BeforeApplicationShut
     bus.serve(EndpointsApi.delete, (req, c) => ep.delete(req, requestContextOf(c.headers)));
     bus.serve(EndpointsApi.get, (req) => ep.get(req));
     bus.serve(EndpointsApi.list, (req) => ep.list(req));
+    bus.serve(EndpointsApi.test, (req) => ep.test(req));
+    bus.serve(EndpointsApi.deliveries, (req) => ep.deliveries(req));
+    bus.serve(EndpointsApi.retry, (req) => ep.retry(req));
+    // Every public event; the catalogue decides which become webhooks. In order (one in flight):
+    // the scope tables it keeps must see a project before that project's resources.
+    await this.runtime.subscribe('outgoing-webhooks', {
+      filterSubjects: ['slipway.events.>'],
+      handler: async (event) => {
+        if ((await this.outgoing.fanOut(event, new Date())) > 0) this.dispatcher.wake();
+      },
+    });
+    this.dispatcher.start();
     this.runtime.serveHealth(WebhooksApi.health);
     this.runtime.log(`ready (${this.runtime.instance})`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.runtime.quiesce();
+    await this.dispatcher.stop();
     await this.app.stop();
   }
 
@@ -77,10 +109,29 @@ class WebhooksTransport implements OnApplicationBootstrap, BeforeApplicationShut
   providers: [
     runtimeProvider({ service: 'webhooks', publicData: withoutSecret }),
     { provide: WebhooksApplication, useFactory: (rt: ServiceRuntime) => new WebhooksApplication(rt.store, deploymentsPort(rt)), inject: [RUNTIME] },
+    { provide: SecretBox, useFactory: () => SecretBox.fromKey(process.env.SLIPWAY_SECRETS_KEY) },
+    { provide: OutgoingDeliveries, useFactory: (rt: ServiceRuntime) => new OutgoingDeliveries(rt.dataSource, rt.store.schema), inject: [RUNTIME] },
     {
       provide: EndpointsApplication,
-      useFactory: (rt: ServiceRuntime, app: WebhooksApplication) => new EndpointsApplication(rt.store, app.runner, SecretBox.fromKey(process.env.SLIPWAY_SECRETS_KEY)),
-      inject: [RUNTIME, WebhooksApplication],
+      useFactory: (rt: ServiceRuntime, app: WebhooksApplication, secrets: SecretBox, outgoing: OutgoingDeliveries) =>
+        new EndpointsApplication(rt.store, app.runner, secrets, outgoing),
+      inject: [RUNTIME, WebhooksApplication, SecretBox, OutgoingDeliveries],
+    },
+    {
+      provide: OutgoingDispatcher,
+      useFactory: (rt: ServiceRuntime, endpoints: EndpointsApplication, secrets: SecretBox, outgoing: OutgoingDeliveries) => {
+        const dispatcher = new OutgoingDispatcher(DISPATCHER_CONFIG, {
+          deliveries: outgoing,
+          secrets,
+          lockDataSource: rt.dataSource,
+          schema: rt.store.schema,
+          disableEndpoint: (id, reason) => endpoints.disable(id, reason),
+          log: rt.log,
+        });
+        endpoints.onQueued = () => dispatcher.wake();
+        return dispatcher;
+      },
+      inject: [RUNTIME, EndpointsApplication, SecretBox, OutgoingDeliveries],
     },
     WebhooksTransport,
   ],

@@ -10,6 +10,7 @@ import { ApiErrors } from '../conventions/api-docs';
 import type { Principal, SlipwayRequest } from '../conventions/request';
 import { Downstream } from '../downstream';
 import { headersOf } from '../request-headers';
+import { ListDeliveriesQuery } from './application-webhooks.controller';
 
 const EVENTS_DOC = "Event-type patterns: '*', 'deployment.*' or an exact type such as 'deployment.succeeded' (GET /api/webhook-endpoints/event-types)";
 
@@ -178,6 +179,32 @@ export class WebhookEndpointsController {
   async remove(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest): Promise<void> {
     const endpoint = await this.authorized(id, user, req);
     await this.downstream.request(EndpointsApi.delete, { endpointId: id, teamIds: [endpoint.teamId], actorId: user.userId }, headersOf(req));
+  }
+
+  @Post(':id/test')
+  @HttpCode(202)
+  @ApiOperation({ summary: "Send a signed 'webhook.ping' to the endpoint (listed with its deliveries)" })
+  @ApiErrors(401, 403, 404)
+  async test(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
+    const endpoint = await this.authorized(id, user, req);
+    return this.downstream.request(EndpointsApi.test, { endpointId: id, teamIds: [endpoint.teamId], actorId: user.userId }, headersOf(req));
+  }
+
+  @Get(':id/deliveries')
+  @ApiOperation({ summary: 'Deliveries to this endpoint, newest first, with every attempt (status code, duration, answer excerpt) and the next retry' })
+  @ApiErrors(400, 401, 403, 404)
+  async deliveries(@Param('id') id: string, @Query() query: ListDeliveriesQuery, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
+    const endpoint = await this.authorized(id, user, req);
+    return this.downstream.request(EndpointsApi.deliveries, { endpointId: id, teamIds: [endpoint.teamId], limit: query.limit ?? 20 }, headersOf(req));
+  }
+
+  @Post(':id/deliveries/:deliveryId/retry')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send a delivery again now (also one that failed for good)' })
+  @ApiErrors(401, 403, 404)
+  async retry(@Param('id') id: string, @Param('deliveryId') deliveryId: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
+    const endpoint = await this.authorized(id, user, req);
+    return this.downstream.request(EndpointsApi.retry, { endpointId: id, teamIds: [endpoint.teamId], deliveryId, actorId: user.userId }, headersOf(req));
   }
 
   /** Found among the teams the caller reads (else 404), then `webhook:manage` on its team (else 403). */
