@@ -186,3 +186,41 @@ describe('outgoing webhooks', () => {
     }
   });
 });
+
+describe('an endpoint that keeps failing', () => {
+  let p: TestPlatform;
+  beforeAll(async () => {
+    // Its own platform: a short schedule spent in well under a second, and disabling after two events.
+    p = await startTestPlatform(logs, { SLIPWAY_WEBHOOK_BACKOFF_MS: '100,100', SLIPWAY_WEBHOOK_DISABLE_AFTER: '2', SLIPWAY_WEBHOOK_POLL_MS: '100' });
+  }, 180_000);
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('is disabled after the configured number of consecutive failed events, with a webhook.endpoint.disabled event', async () => {
+    const user = await p.user();
+    const call = (method: string, path: string, body?: unknown) => p.api(method, path, { token: user.token, body });
+    const failing = await new Receiver(() => 500).listen();
+    const watcher = await new Receiver().listen();
+    try {
+      const teamId = (await call('POST', '/api/teams', { name: 'Failing' })).body.id;
+      const bad = (await call('POST', '/api/webhook-endpoints', { url: failing.url, events: ['project.created'], teamId })).body;
+      failing.secret = bad.secret;
+      watcher.secret = (await call('POST', '/api/webhook-endpoints', { url: watcher.url, events: ['webhook.*'], teamId })).body.secret;
+      for (const name of ['one', 'two']) expect((await call('POST', '/api/projects', { name, teamId })).status).toBe(201);
+
+      await until('the failing endpoint is disabled', async () => (await call('GET', `/api/webhook-endpoints/${bad.id}`)).body.enabled === false, 60_000);
+      const deliveries = (await call('GET', `/api/webhook-endpoints/${bad.id}/deliveries`)).body.data;
+      expect(deliveries.map((d: any) => [d.status, d.attempts.length])).toEqual([
+        ['failed', 3],
+        ['failed', 3],
+      ]);
+      const disabled = await until('the team hears about it', async () => watcher.received.find((r) => r.payload.type === 'webhook.endpoint.disabled'), 60_000);
+      expect(disabled.payload.data).toMatchObject({ endpointId: bad.id, teamId, url: failing.url });
+      expect(disabled.payload.data).not.toHaveProperty('secret');
+    } finally {
+      await failing.close();
+      await watcher.close();
+    }
+  });
+});
