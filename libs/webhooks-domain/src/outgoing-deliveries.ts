@@ -119,7 +119,9 @@ export class OutgoingDeliveries {
     return this.dataSource.query(
       `SELECT d.id, d.endpoint_id, d.event_id, d.body, d.attempts, e.url, e.secret
          FROM ${this.t('outgoing_deliveries')} d JOIN ${this.t('endpoints')} e ON e.id = d.endpoint_id
-        WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND e.enabled
+        -- A disabled endpoint keeps its pending deliveries for when it is enabled again; a ping
+        -- still goes, so an admin can check the receiver before enabling it.
+        WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (e.enabled OR d.type = 'webhook.ping')
         ORDER BY d.next_attempt_at LIMIT $2`,
       [now.toISOString(), limit],
     );

@@ -42,6 +42,15 @@ describe('webhook endpoints', () => {
     expect(list.body.data.map((e: any) => e.id)).toContain(created.body.id);
     expect(JSON.stringify(list.body)).not.toContain(created.body.secret.slice(6));
     expect(logs.join('\n')).not.toContain(created.body.secret.slice(6));
+
+    // At rest: only ciphertext, in the events and in the read model.
+    const plain = `%${created.body.secret.slice(6)}%`;
+    const inEvents = await t.sql(`SELECT count(*)::int AS n FROM "${t.schemaPrefix}webhooks".events WHERE data::text LIKE $1`, [plain]);
+    expect(inEvents[0].n).toBe(0);
+    const stored = await t.sql(`SELECT secret FROM "${t.schemaPrefix}webhooks".endpoints WHERE id = $1`, [created.body.id]);
+    expect(stored[0].secret).toMatch(/^enc:v1:/);
+    const events = await t.sql(`SELECT type FROM "${t.schemaPrefix}webhooks".events WHERE stream_id = $1`, [`endpoint-${created.body.id}`]);
+    expect(events.map((e: any) => e.type)).toEqual(['EndpointCreated']);
   });
 
   it('scopes to a project (its team) and filters lists by project', async () => {
