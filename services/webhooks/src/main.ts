@@ -108,7 +108,7 @@ class WebhooksTransport implements OnApplicationBootstrap, BeforeApplicationShut
 @Module({
   providers: [
     runtimeProvider({ service: 'webhooks', publicData: withoutSecret }),
-    { provide: WebhooksApplication, useFactory: (rt: ServiceRuntime) => new WebhooksApplication(rt.store, deploymentsPort(rt)), inject: [RUNTIME] },
+    { provide: WebhooksApplication, useFactory: (rt: ServiceRuntime) => new WebhooksApplication(rt.store, deploymentsPort(rt), Number(env.SLIPWAY_WEBHOOK_APP_LIMIT_PER_HOUR ?? 1000)), inject: [RUNTIME] },
     { provide: SecretBox, useFactory: () => SecretBox.fromKey(process.env.SLIPWAY_SECRETS_KEY) },
     { provide: OutgoingDeliveries, useFactory: (rt: ServiceRuntime) => new OutgoingDeliveries(rt.dataSource, rt.store.schema), inject: [RUNTIME] },
     {
