@@ -23,10 +23,11 @@ export const ACTIONS = [
   'database:restore',
   'apikey:manage',
   'audit:read',
+  'webhook:manage',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
-/** viewers read; developers also manage and deploy applications and manage, back up and restore databases; admins also manage projects, members and API keys; owners everything. */
+/** viewers read; developers also manage and deploy applications and manage, back up and restore databases; admins also manage projects, members, API keys and outgoing webhook endpoints (they receive the team's events); owners everything. */
 export const PERMISSIONS: Record<TeamRole, readonly Action[]> = {
   viewer: ['team:read', 'project:read', 'application:read', 'database:read'],
   developer: ['team:read', 'project:read', 'application:read', 'application:write', 'application:deploy', 'database:read', 'database:write', 'database:backup', 'database:restore'],
@@ -44,6 +45,7 @@ export const PERMISSIONS: Record<TeamRole, readonly Action[]> = {
     'database:restore',
     'apikey:manage',
     'audit:read',
+    'webhook:manage',
   ],
   owner: [...ACTIONS],
 };

@@ -1,2 +1,4 @@
 export * from './events';
 export * from './requests';
+export * from './endpoints';
+export * from './event-catalogue';

@@ -11,6 +11,7 @@ import type {
 } from '@slipway/webhooks-contracts';
 import { deliveryDecider, deliveryStreamId } from './delivery.decider';
 import { deliveryListProjection } from './deliveries.projection';
+import { endpointListProjection } from './endpoints.projection';
 import { parseGithub, parseGitlab, type ParsedDelivery } from './payloads';
 import { uuidFromName, verifyGithubSignature, verifyGitlabToken } from './signature';
 
@@ -37,8 +38,10 @@ export class WebhooksApplication {
   constructor(
     private readonly store: EventStore,
     private readonly deployments: DeploymentsPort,
+    /** Verified deliveries per application per hour (`SLIPWAY_WEBHOOK_APP_LIMIT_PER_HOUR`); 0: no limit. */
+    private readonly perApplicationHourlyLimit = 1000,
   ) {
-    this.runner = new ProjectionRunner(store, [deliveryListProjection(store.schema)]);
+    this.runner = new ProjectionRunner(store, [deliveryListProjection(store.schema), endpointListProjection(store.schema)]);
   }
 
   async start(): Promise<void> {
@@ -69,6 +72,8 @@ export class WebhooksApplication {
       await this.record(randomUUID(), ctx, { ...this.recordOf(parsed, 'rejected', reason, targets.map((t) => t.applicationId), []), answer: { statusCode: 401, body: {} } });
       throw new AppError('UNAUTHORIZED', reason);
     }
+
+    await this.enforceApplicationLimit(verified);
 
     const streamKey = parsed.deliveryId ? uuidFromName(`${parsed.provider}:${parsed.deliveryId}`) : randomUUID();
     const first = await this.store.readStream(deliveryStreamId(streamKey));
@@ -105,6 +110,33 @@ export class WebhooksApplication {
         deploymentIds: r.deployment_ids,
       })),
     };
+  }
+
+  /**
+   * Counted once the signature verifies, so forgeries cannot use up an
+   * application's budget; counted from the deliveries read model (recorded
+   * deliveries of the last hour, duplicates included), and a refused delivery
+   * is not recorded, so the sender's retry later is not taken for a duplicate.
+   */
+  private async enforceApplicationLimit(verified: WebhookTarget[]): Promise<void> {
+    const limit = this.perApplicationHourlyLimit;
+    if (!(limit > 0)) return;
+    await this.runner.waitFor(this.lastAppended);
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    for (const t of verified) {
+      const rows: { n: number }[] = await this.store.dataSource.query(
+        `SELECT count(*)::int AS n FROM (SELECT 1 FROM "${this.store.schema}".deliveries
+          WHERE application_id = $1 AND outcome <> 'rejected' AND received_at > $2 LIMIT $3) recent`,
+        [t.applicationId, since, limit],
+      );
+      if (rows[0].n >= limit) {
+        throw new AppError('RATE_LIMIT_EXCEEDED', `Application ${t.applicationId} received ${limit} webhook deliveries in the last hour; try again later`, {
+          applicationId: t.applicationId,
+          limit,
+          windowSeconds: 3600,
+        });
+      }
+    }
   }
 
   private async targetsFor(parsed: ParsedDelivery): Promise<WebhookTarget[]> {

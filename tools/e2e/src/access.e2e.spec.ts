@@ -273,6 +273,11 @@ describe('permission matrix', () => {
       run: async (h) => (await t.api('POST', `/api/teams/${teamId}/members`, { headers: h, body: { userId: members.viewer.userId, role: 'viewer' } })).status,
     },
     { group: 'read audit', action: 'audit:read', run: async (h) => (await t.api('GET', `/api/audit?teamId=${teamId}`, { headers: h })).status },
+    {
+      group: 'create webhook endpoint',
+      action: 'webhook:manage',
+      run: async (h) => (await t.api('POST', '/api/webhook-endpoints', { headers: h, body: { url: 'https://hooks.example.com/m', events: ['*'], teamId } })).status,
+    },
   ];
 
   const roles: TeamRole[] = ['owner', 'admin', 'developer', 'viewer'];

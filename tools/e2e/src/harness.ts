@@ -175,6 +175,8 @@ export async function startTestPlatform(logs: string[] = [], extraEnv: NodeJS.Pr
     // (a test passes `undefined` to see a default).
     SLIPWAY_REGISTRATION: 'open',
     SLIPWAY_GIT_ALLOW_LOCAL: 'true',
+    // Outgoing webhooks go to receivers on 127.0.0.1 in the tests.
+    SLIPWAY_WEBHOOK_ALLOW_PRIVATE: 'true',
     ...extraEnv,
   };
   const instance = resolveInstance(env);
