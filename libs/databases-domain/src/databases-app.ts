@@ -18,6 +18,7 @@ import {
   type DeleteDatabaseRequest,
   type ListDatabasesRequest,
   type UpdateDatabaseRequest,
+  LOCAL_DESTINATION_ID,
 } from '@slipway/databases-contracts';
 import type { DockerClient } from '@slipway/docker';
 import type { SecretBox } from '@slipway/secrets';
@@ -230,7 +231,12 @@ export class DatabasesApplication {
 
   /** A schedule's destination is one of the database's team (the read model of destination-<uuid> streams). */
   private async checkScheduleDestination(schedule: { destinationId?: string } | null, teamId: string, issues: Issues): Promise<void> {
-    if (!schedule?.destinationId) return;
+    if (!schedule?.destinationId || schedule.destinationId === LOCAL_DESTINATION_ID) return;
+    if (!isUuid(schedule.destinationId)) {
+      // Ids of destinations are uuids (or the built-in 'local'): anything else names none, and must not reach a uuid column.
+      issues.add('backupSchedule.destinationId', `No backup destination '${schedule.destinationId}' in this database's team; see GET /api/backup-destinations`, 'exists', schedule.destinationId);
+      return;
+    }
     await this.runner.waitFor(this.lastAppended);
     const rows: unknown[] = await this.store.dataSource.query(`SELECT 1 FROM ${this.table('backup_destinations')} WHERE id = $1 AND team_id = $2 AND NOT deleted`, [
       schedule.destinationId,
