@@ -10,6 +10,8 @@ const RESTART_DELAY_MS = 1000;
 /** Bounds on remembered writes; past them the oldest are forgotten (a forgotten caller reads like any other). */
 const MAX_REMEMBERED_CALLERS = 10_000;
 const MAX_PENDING_PER_CALLER = 64;
+/** Writes acknowledged through this replica that the model may not hold yet, whoever made them. */
+const MAX_PENDING_ON_REPLICA = 4096;
 
 /** A write the caller must see: the project at this version or later (-1: deleted). */
 export interface ProjectWrite {
@@ -34,6 +36,13 @@ export class ProjectReadModel implements OnApplicationBootstrap, OnApplicationSh
   private waiters = new Set<() => void>();
   /** Per caller, writes through this replica not yet seen in the model (concurrent writes finish in any order). */
   private readonly pendingWrites = new Map<string, ProjectWrite[]>();
+  /**
+   * Every write acknowledged through this replica until the model holds it: a
+   * read by anyone waits for them (bounded), so what this gateway has answered
+   * 201 to is what every reader on it sees — as when the service answered
+   * reads itself. Across replicas other callers are eventually consistent.
+   */
+  private replicaWrites: ProjectWrite[] = [];
 
   constructor(@Inject(Downstream) private readonly downstream: Downstream) {}
 
@@ -114,6 +123,9 @@ export class ProjectReadModel implements OnApplicationBootstrap, OnApplicationSh
   noteWrite(callerId: string, write: ProjectWrite): void {
     const pending = (this.pendingWrites.get(callerId) ?? []).filter((w) => !this.reflects(w));
     pending.push(write);
+    this.replicaWrites = this.replicaWrites.filter((w) => !this.reflects(w));
+    this.replicaWrites.push(write);
+    if (this.replicaWrites.length > MAX_PENDING_ON_REPLICA) this.replicaWrites.shift();
     this.pendingWrites.delete(callerId);
     this.pendingWrites.set(callerId, pending.slice(-MAX_PENDING_PER_CALLER));
     if (this.pendingWrites.size > MAX_REMEMBERED_CALLERS) this.pendingWrites.delete(this.pendingWrites.keys().next().value!);
@@ -135,6 +147,10 @@ export class ProjectReadModel implements OnApplicationBootstrap, OnApplicationSh
         if (left.length === 0) this.pendingWrites.delete(callerId);
         else if (left.length < pending.length) this.pendingWrites.set(callerId, left);
         if (left.length > 0) return false;
+      }
+      if (this.replicaWrites.length > 0) {
+        this.replicaWrites = this.replicaWrites.filter((w) => !this.reflects(w));
+        if (this.replicaWrites.length > 0) return false;
       }
       return !after || this.reflects(after);
     };
