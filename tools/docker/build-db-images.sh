@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds local stand-ins for the official database images from Debian's
 # packages (no registry is reachable here): slipway-test/postgres:15,
-# slipway-test/mariadb:10.11 and slipway-test/redis:7. Each is a rootfs made
+# slipway-test/mariadb:10.11, slipway-test/redis:7 and slipway-test/nats:2. Each is a rootfs made
 # of `apt-get download` + `dpkg-deb -x` of the engine and its libraries (no
 # perl, no package manager), imported with `docker import`, with an entrypoint
 # that honours the official images' conventions: POSTGRES_USER/PASSWORD/DB and
@@ -77,6 +77,7 @@ PASSWD
     postgres.sh) cmd='["postgres"]' ;;
     mariadb.sh) cmd='["mariadbd"]' ;;
     redis.sh) cmd='["redis-server"]' ;;
+    nats.sh) cmd='["nats-server", "-js", "-sd", "/data"]' ;;
   esac
   tar -C "$rootfs" -c . | docker import \
     --change "ENV $path" \
@@ -91,3 +92,5 @@ PASSWD
 build slipway-test/postgres:15 postgres.sh postgresql-15 postgresql-client-15
 build slipway-test/mariadb:10.11 mariadb.sh mariadb-server-core mariadb-client
 build slipway-test/redis:7 redis.sh redis-server redis-tools
+# The control plane's own NATS, for `npm start` on a host without one (tools/cli/src/backing-services.ts).
+build slipway-test/nats:2 nats.sh nats-server

@@ -6,15 +6,30 @@ import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL } from '@slipway/service-host';
 import { ensureDatabase } from './database';
 import { migrateAll } from './migrate';
 import { ensureOwner } from './owner';
+import { ensureBackingServices, NoDockerError, stopBackingServices } from './backing-services';
 import { Platform, ROOT } from './platform';
+import { checkSwarm } from './swarm';
 
 /** Nest's line per module and route at boot: dozens of lines nobody starting Slipway needs (the routes are in /api/docs). */
 const NEST_BOOT_CHATTER = /\[(?:InstanceLoader|RoutesResolver|RouterExplorer|NestFactory)\]/;
 
+/** Where generated secrets and logs live: `.slipway/` in the clone (ignored by git), or SLIPWAY_STATE_DIR. */
+export function stateDir(): string {
+  return process.env.SLIPWAY_STATE_DIR || join(ROOT, '.slipway');
+}
+
+function secretsFile(): string {
+  return join(stateDir(), 'secrets.env');
+}
+
+function saveSecret(name: string, value: string): void {
+  appendFileSync(secretsFile(), `${name}=${value}\n`, { mode: 0o600 });
+}
+
 /** Secrets generated on first start and kept out of git (.slipway/ is ignored). */
 function loadOrCreateSecrets(): Record<string, string> {
-  const dir = join(ROOT, '.slipway');
-  const file = join(dir, 'secrets.env');
+  const dir = stateDir();
+  const file = secretsFile();
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(file, `JWT_SECRET=${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 });
@@ -33,19 +48,37 @@ function loadOrCreateSecrets(): Record<string, string> {
   return env;
 }
 
+const mask = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]+@/, '//$1:***@');
+
 async function main(): Promise<void> {
-  const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-  const natsUrl = process.env.NATS_URL ?? DEFAULT_NATS_URL;
+  const configuredDb = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const instance = resolveInstance({ ...process.env, DATABASE_URL: configuredDb });
+  if (process.argv.includes('--stop-services')) {
+    await stopBackingServices(instance, (line) => console.log(line));
+    return;
+  }
   const port = Number(process.env.PORT ?? 3000);
   const secrets = loadOrCreateSecrets();
 
-  const instance = resolveInstance({ ...process.env, DATABASE_URL: databaseUrl });
-  console.log(`Slipway '${instance}': database ${databaseUrl.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@')}, NATS ${natsUrl}`);
+  const backing = await ensureBackingServices({
+    instance,
+    env: { ...process.env, DATABASE_URL: configuredDb, NATS_URL: process.env.NATS_URL ?? DEFAULT_NATS_URL },
+    secrets,
+    saveSecret,
+    log: (line) => console.log(line),
+  });
+  const databaseUrl = backing.urls.DATABASE_URL!;
+  const natsUrl = backing.urls.NATS_URL!;
+  const redisEnv = backing.urls.REDIS_URL ? { REDIS_URL: backing.urls.REDIS_URL } : {};
+  if (backing.reused.length) console.log(`Reusing this instance's containers: ${backing.reused.join(', ')}`);
+  await checkSwarm(process.env, (line) => console.log(line));
+
+  console.log(`Slipway '${instance}': database ${mask(databaseUrl)}, NATS ${natsUrl}`);
   await ensureDatabase(databaseUrl);
   await migrateAll(databaseUrl);
 
   const platform = new Platform({
-    env: { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, JWT_SECRET: secrets.JWT_SECRET, SLIPWAY_SECRETS_KEY: secrets.SLIPWAY_SECRETS_KEY, ...process.env },
+    env: { JWT_SECRET: secrets.JWT_SECRET, SLIPWAY_SECRETS_KEY: secrets.SLIPWAY_SECRETS_KEY, ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, ...redisEnv },
     port,
     output: (service, line) => {
       if (!NEST_BOOT_CHATTER.test(line)) process.stdout.write(`[${service}] ${line}\n`);
@@ -69,6 +102,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (err instanceof NoDockerError) {
+    console.error(err.message);
+    process.exit(1);
+  }
   console.error(`Slipway failed to start: ${(err as Error).message}`);
   console.error('Check that PostgreSQL (DATABASE_URL) and NATS with JetStream (NATS_URL) are reachable.');
   process.exit(1);
