@@ -21,6 +21,6 @@ export {
   type BatchResult,
 } from './projection-runner';
 export { UpcasterChain } from './upcasting';
-export { migrate, LATEST_MIGRATION } from './migrations';
+export { migrate, LATEST_MIGRATION, NewerStoreError } from './migrations';
 export { quoteIdent, assertSchemaName, isValidSchemaName, SCHEMA_NAME_PATTERN, eventsChannel } from './sql';
 export { keysetPage, type KeysetQuery, type Queryable } from './keyset-page';

@@ -146,6 +146,21 @@ export const LATEST_MIGRATION = MIGRATIONS[MIGRATIONS.length - 1]!.id;
  * fails on the catalog's unique index), so a transaction-scoped advisory lock
  * serialises migrators; the loser finds everything applied and does nothing.
  */
+/** The store was migrated by a newer Slipway: this version must not run on it. */
+export class NewerStoreError extends Error {
+  constructor(
+    readonly schema: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `Schema '${schema}' was migrated by a newer Slipway (event-store migration ${found}; this version knows up to ${known}). ` +
+        'Start the newer version again, or restore a control-plane backup made by this version (README: "Upgrades and rollbacks").',
+    );
+    this.name = 'NewerStoreError';
+  }
+}
+
 export async function migrate(dataSource: DataSource, schema: string): Promise<number[]> {
   assertSchemaName(schema);
   const s = quoteIdent(schema);
@@ -159,6 +174,11 @@ export async function migrate(dataSource: DataSource, schema: string): Promise<n
     )`);
     const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM ${s}.event_store_migrations`);
     const done = new Set(rows.map((r) => r.id));
+    const newest = Math.max(0, ...done);
+    if (newest > LATEST_MIGRATION) {
+      // Running older code on a newer store would write events and rows the newer code does not expect.
+      throw new NewerStoreError(schema, newest, LATEST_MIGRATION);
+    }
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (done.has(migration.id)) continue;

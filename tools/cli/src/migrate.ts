@@ -15,12 +15,16 @@ export const PROJECTIONS: Record<string, (schema: string) => Projection[]> = {
   webhooks: (schema) => [deliveryListProjection(schema)],
 };
 
-/** Creates every service's schema, event-store tables and read-model tables (idempotent). */
-export async function migrateAll(databaseUrl: string): Promise<void> {
+/**
+ * Creates every service's schema, event-store tables and read-model tables (idempotent),
+ * and brings a store written by an older Slipway forward; refuses (NewerStoreError) a
+ * store migrated by a newer one.
+ */
+export async function migrateAll(databaseUrl: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const dataSource = await createDataSource(databaseUrl, { poolSize: 2, applicationName: 'slipway-migrate' });
   try {
     for (const [service, projections] of Object.entries(PROJECTIONS)) {
-      const store = await EventStore.open({ dataSource, schema: schemaFor(service) });
+      const store = await EventStore.open({ dataSource, schema: schemaFor(service, env) });
       for (const projection of projections(store.schema)) await store.withTransaction((tx) => projection.init(tx));
     }
   } finally {
