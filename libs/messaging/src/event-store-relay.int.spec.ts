@@ -84,7 +84,7 @@ describe('OutboxRelay with @slipway/event-store', () => {
     expect(received[0].metadata).not.toHaveProperty('sessionSecret');
 
     expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1);
-    const rows = await dataSource.query(`SELECT position FROM "${schema}".checkpoints WHERE name = 'outbox-relay'`);
+    const rows = await dataSource.query(`SELECT position FROM "${schema}".checkpoints WHERE name LIKE 'outbox-relay@%'`);
     expect(Number(rows[0].position)).toBe(recorded[2].globalPosition);
     expect((await jsm.streams.info(streamName)).state.messages).toBe(3);
   });

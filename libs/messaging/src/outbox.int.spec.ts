@@ -70,6 +70,9 @@ describe('OutboxRelay (event log → JetStream)', () => {
     return out;
   }
 
+  /** The relay keeps its checkpoint per stream incarnation. */
+  const checkpointName = async (): Promise<string> => `outbox-relay@${(await jsm.streams.info(streamName)).created}`;
+
   const messageCount = async (): Promise<number> => (await jsm.streams.info(streamName)).state.messages;
 
   function expectExactlyOnce(messages: StoredMsg[], eventIds: string[]): void {
@@ -136,7 +139,36 @@ describe('OutboxRelay (event log → JetStream)', () => {
         metadata: { commandId: `cmd-${i}`, actorId: 'u1', requestId: `r-${i}`, now: '2024-01-01T00:00:00.000Z' },
       });
     });
-    expect(await new EventStoreOutboxSource(log).loadCheckpoint('outbox-relay')).toBe(appended[6].globalPosition);
+    expect(await new EventStoreOutboxSource(log).loadCheckpoint(await checkpointName())).toBe(appended[6].globalPosition);
+  });
+
+  it('a stream the log never filled (NATS lost its data, or a restored database) gets every event again', async () => {
+    const log = await newLog();
+    const events: OutboxEvent[] = [];
+    for (let i = 0; i < 4; i++) events.push(await log.append('s-1', 'ProjectCreated', { i }));
+    const before = newRelay(log);
+    await expect(before.publishPending()).resolves.toBe(4);
+    await before.stop();
+    // The stream is gone and made anew: same name, nothing in it.
+    await jsm.streams.delete(streamName);
+    await sleep(10);
+    await ensureEventsStream(jsm, { name: streamName, subjectPrefix: prefix, duplicateWindowMs: 60_000, storage: StorageType.Memory });
+    const after = newRelay(log);
+    await expect(after.publishPending()).resolves.toBe(4);
+    expectExactlyOnce(await storedMessages(), events.map((e) => e.eventId));
+  });
+
+  it('adopts the checkpoint an older relay kept under the bare name once, so an upgrade re-sends nothing', async () => {
+    const log = await newLog();
+    const source = new EventStoreOutboxSource(log);
+    const events: OutboxEvent[] = [];
+    for (let i = 0; i < 5; i++) events.push(await log.append('s-1', 'ProjectCreated', { i }));
+    // As the relay before per-stream checkpoints left it: three events published.
+    await source.saveCheckpoint('outbox-relay', events[2].globalPosition);
+    const relay = newRelay(log);
+    await expect(relay.publishPending()).resolves.toBe(2);
+    expect(await source.loadCheckpoint('outbox-relay')).toBe(-1);
+    expect(await source.loadCheckpoint(await checkpointName())).toBe(events[4].globalPosition);
   });
 
   it('resumes from the checkpoint after a crash; re-sent events are dropped as duplicates', async () => {
@@ -150,7 +182,7 @@ describe('OutboxRelay (event log → JetStream)', () => {
     await crashed.stop();
 
     // A crash between PubAck and checkpoint write leaves the checkpoint behind what JetStream has.
-    await source.saveCheckpoint('outbox-relay', events[1].globalPosition);
+    await source.saveCheckpoint(await checkpointName(), events[1].globalPosition);
     for (let i = 5; i < 8; i++) events.push(await log.append('s-1', 'ProjectUpdated', { i }));
 
     const restarted = newRelay(log, { batchSize: 2 });
@@ -184,7 +216,7 @@ describe('OutboxRelay (event log → JetStream)', () => {
     await first.stop();
     const afterStop = await messageCount();
     expect(afterStop).toBeLessThan(60);
-    const checkpoint = await new EventStoreOutboxSource(log).loadCheckpoint('outbox-relay');
+    const checkpoint = await new EventStoreOutboxSource(log).loadCheckpoint(await checkpointName());
     // stop() awaited the in-flight publish and saved its progress.
     expect(checkpoint).toBe(afterStop > 0 ? events[afterStop - 1].globalPosition : 0);
 

@@ -1,4 +1,4 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { PublicEvent } from './contract';
@@ -131,6 +131,8 @@ export function publicEventSubject(prefix: string, service: string, type: string
 export class OutboxRelay {
   private readonly source: OutboxSource;
   private readonly js: JetStreamClient;
+  private readonly nc: NatsConnection;
+  private streamCheckpoint?: { name: string; checkedAt: number };
   private readonly service: string;
   private readonly streamName: string;
   private readonly prefix: string;
@@ -159,6 +161,7 @@ export class OutboxRelay {
   constructor(opts: OutboxRelayOptions) {
     this.source = opts.source;
     this.js = jetstream(opts.nc);
+    this.nc = opts.nc;
     this.service = opts.service;
     const instance = opts.instance ?? currentInstance();
     this.streamName = opts.streamName ?? eventsStreamName(instance);
@@ -224,7 +227,8 @@ export class OutboxRelay {
   private async publishPass(): Promise<number> {
     if (this.stopping || !(await this.ensureLeader())) return 0;
     let total = 0;
-    let checkpoint = await this.source.loadCheckpoint(this.checkpointName);
+    const checkpointName = await this.checkpointFor();
+    let checkpoint = await this.source.loadCheckpoint(checkpointName);
     this.checkpoint = checkpoint;
     while (!this.stopping) {
       const batch = await this.source.readAll({ after: checkpoint, limit: this.batchSize });
@@ -244,7 +248,7 @@ export class OutboxRelay {
       } finally {
         // Also on failure: keeps the re-send after a restart as small as possible.
         if (acked > checkpoint) {
-          await this.source.saveCheckpoint(this.checkpointName, acked);
+          await this.source.saveCheckpoint(checkpointName, acked);
           checkpoint = acked;
           this.checkpoint = acked;
         }
@@ -267,6 +271,29 @@ export class OutboxRelay {
       // Fails loudly if the subject is captured by some other stream.
       expect: { streamName: this.streamName },
     });
+  }
+
+  /**
+   * The checkpoint is kept per stream (`<name>@<stream created>`): a stream
+   * this log has never filled (NATS lost its JetStream data, or the
+   * database was restored next to a new NATS) gets every event again, so
+   * consumers that rebuild from the stream (the gateway's read models) never
+   * see less than the log holds. NATS is never the source of truth.
+   */
+  private async checkpointFor(): Promise<string> {
+    const cached = this.streamCheckpoint;
+    if (cached && Date.now() - cached.checkedAt < 30_000) return cached.name;
+    const info = await (await jetstreamManager(this.nc)).streams.info(this.streamName);
+    const name = `${this.checkpointName}@${info.created}`;
+    if (cached?.name !== name && (await this.source.loadCheckpoint(name)) === 0) {
+      // Before checkpoints were kept per stream there was one, under the bare name: it
+      // belongs to the stream in use at the upgrade, adopted once, then marked (-1) as done.
+      const legacy = await this.source.loadCheckpoint(this.checkpointName);
+      if (legacy > 0) await this.source.saveCheckpoint(name, legacy);
+      if (legacy !== -1) await this.source.saveCheckpoint(this.checkpointName, -1);
+    }
+    this.streamCheckpoint = { name, checkedAt: Date.now() };
+    return name;
   }
 
   private async ensureLeader(): Promise<boolean> {

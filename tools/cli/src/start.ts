@@ -9,6 +9,9 @@ import { ensureOwner } from './owner';
 import { ensureBackingServices, NoDockerError, stopBackingServices } from './backing-services';
 import { Platform, ROOT } from './platform';
 import { checkSwarm } from './swarm';
+import { Cron } from 'croner';
+import { runControlPlaneBackup } from './control-plane';
+import { backupKeyFrom } from './control-plane-backup';
 
 /** Nest's line per module and route at boot: dozens of lines nobody starting Slipway needs (the routes are in /api/docs). */
 const NEST_BOOT_CHATTER = /\[(?:InstanceLoader|RoutesResolver|RouterExplorer|NestFactory)\]/;
@@ -46,6 +49,26 @@ function loadOrCreateSecrets(): Record<string, string> {
     appendFileSync(file, `SLIPWAY_SECRETS_KEY=${env.SLIPWAY_SECRETS_KEY}\n`, { mode: 0o600 });
   }
   return env;
+}
+
+/** SLIPWAY_CONTROL_BACKUP_SCHEDULE (cron): Slipway's own state, sealed with SLIPWAY_CONTROL_BACKUP_KEY, to SLIPWAY_CONTROL_BACKUP_DESTINATION. */
+function scheduleControlPlaneBackups(env: NodeJS.ProcessEnv): void {
+  const schedule = env.SLIPWAY_CONTROL_BACKUP_SCHEDULE?.trim();
+  if (!schedule) return;
+  backupKeyFrom(env); // fail at start, not at 3 a.m.
+  let running = false;
+  const job = new Cron(schedule, { protect: true }, async () => {
+    if (running) return;
+    running = true;
+    try {
+      await runControlPlaneBackup(env, (line) => console.log(`[control-plane backup] ${line}`));
+    } catch (e) {
+      console.error(`[control-plane backup] FAILED: ${(e as Error).message}`);
+    } finally {
+      running = false;
+    }
+  });
+  console.log(`Control-plane backups: ${schedule}, next at ${job.nextRun()?.toISOString() ?? 'never'}`);
 }
 
 const mask = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]+@/, '//$1:***@');
@@ -97,6 +120,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   await platform.start(120_000);
+  scheduleControlPlaneBackups({ ...process.env, DATABASE_URL: databaseUrl, SLIPWAY_STATE_DIR: stateDir() });
   await ensureOwner(natsUrl, instance);
   console.log(`Slipway is up: ${platform.baseUrl}/api (Swagger UI ${platform.baseUrl}/api/docs, ReDoc ${platform.baseUrl}/api/redoc). Ctrl-C stops it.`);
 }

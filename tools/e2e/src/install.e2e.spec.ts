@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
@@ -119,6 +119,15 @@ describe('npm start on a host without PostgreSQL, NATS and Redis', () => {
       // The owner made by the first start is still there: the data survived.
       expect(run.output()).not.toMatch(/Owner account created/);
       expect((await fetch(`http://127.0.0.1:${gatewayPort}/api/health`)).status).toBe(200);
+      // Its own state backs up with the tools inside its own PostgreSQL container (no client needed on the host).
+      const backup = await new Promise<{ code: number; out: string }>((resolve) =>
+        execFile(process.execPath, [join(ROOT, 'tools/cli/dist/control-plane.js'), 'backup'], { env: { ...env, SLIPWAY_CONTROL_BACKUP_KEY: 'k'.repeat(32), PATH: '/nonexistent' } }, (e, so, se) =>
+          resolve({ code: e ? 1 : 0, out: `${so}${se}` }),
+        ),
+      );
+      expect(backup.out).toMatch(/Control-plane backup slipway-control-plane-.*\.scp written to/);
+      expect(backup.code).toBe(0);
+      expect(readdirSync(join(stateDir, 'control-plane-backups')).filter((f) => f.endsWith('.scp'))).toHaveLength(1);
     } finally {
       await stop(run);
     }
