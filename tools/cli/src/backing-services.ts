@@ -17,6 +17,8 @@ interface Spec {
   envName: 'DATABASE_URL' | 'NATS_URL' | 'REDIS_URL';
   imageEnv: string;
   defaultImage: string;
+  /** Built from Debian's packages by tools/docker/build-db-images.sh, for hosts that reach no registry. */
+  standIn: string;
   containerPort: number;
   dataDir: string;
   /** Debian/Ubuntu packages that provide the service without Docker. */
@@ -24,9 +26,9 @@ interface Spec {
 }
 
 const SPECS: Record<BackingKind, Spec> = {
-  postgres: { kind: 'postgres', envName: 'DATABASE_URL', imageEnv: 'SLIPWAY_POSTGRES_IMAGE', defaultImage: 'postgres:16', containerPort: 5432, dataDir: '/var/lib/postgresql/data', packages: ['postgresql'] },
-  nats: { kind: 'nats', envName: 'NATS_URL', imageEnv: 'SLIPWAY_NATS_IMAGE', defaultImage: 'nats:2', containerPort: 4222, dataDir: '/data', packages: ['nats-server'] },
-  redis: { kind: 'redis', envName: 'REDIS_URL', imageEnv: 'SLIPWAY_REDIS_IMAGE', defaultImage: 'redis:7', containerPort: 6379, dataDir: '/data', packages: ['redis-server'] },
+  postgres: { kind: 'postgres', envName: 'DATABASE_URL', imageEnv: 'SLIPWAY_POSTGRES_IMAGE', defaultImage: 'postgres:16', standIn: 'slipway-test/postgres:15', containerPort: 5432, dataDir: '/var/lib/postgresql/data', packages: ['postgresql'] },
+  nats: { kind: 'nats', envName: 'NATS_URL', imageEnv: 'SLIPWAY_NATS_IMAGE', defaultImage: 'nats:2', standIn: 'slipway-test/nats:2', containerPort: 4222, dataDir: '/data', packages: ['nats-server'] },
+  redis: { kind: 'redis', envName: 'REDIS_URL', imageEnv: 'SLIPWAY_REDIS_IMAGE', defaultImage: 'redis:7', standIn: 'slipway-test/redis:7', containerPort: 6379, dataDir: '/data', packages: ['redis-server'] },
 };
 
 export const BACKING_LABEL = 'slipway.backing';
@@ -188,7 +190,7 @@ export async function ensureBackingServices(opts: BackingOptions): Promise<Backi
   await ensureNetwork(docker, opts.instance);
   for (const { kind, url } of missing) {
     const password = kind === 'nats' ? undefined : passwordFor(kind, url, opts);
-    const image = opts.env[SPECS[kind].imageEnv] || SPECS[kind].defaultImage;
+    const image = await chooseImage(docker, kind, opts.env[SPECS[kind].imageEnv], opts.log);
     const reused = await runContainer(docker, opts, kind, url, image, password);
     (reused ? result.reused : result.started).push(kind);
     opts.log(`${SPECS[kind].envName}: nothing answered at ${url.hostname}:${portOf(kind, url)}; ${reused ? 'restarted' : 'started'} container ${containerName(opts.instance, kind)} (${image}, volume ${volumeName(opts.instance, kind)})`);
@@ -253,6 +255,26 @@ async function runContainer(docker: Dockerode, opts: BackingOptions, kind: Backi
   });
   await container.start();
   return false;
+}
+
+/**
+ * The configured image, else the official one; where that cannot be pulled
+ * (no registry reachable) the local stand-in, when it was built here.
+ */
+async function chooseImage(docker: Dockerode, kind: BackingKind, configured: string | undefined, log: (line: string) => void): Promise<string> {
+  if (configured) return configured;
+  const official = SPECS[kind].defaultImage;
+  try {
+    await ensureImage(docker, official, kind);
+    return official;
+  } catch (e) {
+    const standIn = SPECS[kind].standIn;
+    if (await docker.getImage(standIn).inspect().then(() => true, () => false)) {
+      log(`${official} is not available (${(e as Error).message.split(' (')[0]}); using the local stand-in ${standIn}`);
+      return standIn;
+    }
+    throw new Error(`${(e as Error).message} On a Debian host without registry access, tools/docker/build-db-images.sh builds stand-ins from Debian's packages.`);
+  }
 }
 
 async function ensureImage(docker: Dockerode, image: string, kind: BackingKind): Promise<void> {

@@ -151,3 +151,28 @@ describe('npm start on a host without PostgreSQL, NATS and Redis', () => {
     expect(run.output()).toMatch(/sudo apt-get install -y postgresql nats-server redis-server/);
   });
 });
+
+describe('images', () => {
+  const other = `inst${randomBytes(3).toString('hex')}`;
+  afterAll(async () => {
+    const list = await docker.listContainers({ all: true, filters: { label: [`slipway.scope=${other}`] } });
+    for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    const { Volumes } = await docker.listVolumes({ filters: { label: [`slipway.scope=${other}`] } });
+    for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+    await docker.getNetwork(`slipway-${other}-backing`).remove().catch(() => undefined);
+  });
+
+  it('without SLIPWAY_NATS_IMAGE: the official image, or where no registry answers the local stand-in', async () => {
+    const natsPort = await freePort();
+    const run = launch([], { SLIPWAY_INSTANCE: other, NATS_URL: `nats://127.0.0.1:${natsPort}`, SLIPWAY_NATS_IMAGE: '', DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', SLIPWAY_SCHEMA_PREFIX: `${other}_`, REDIS_URL: '' });
+    try {
+      await waitFor(run, new RegExp(`started container slipway-${other}-nats \\((nats:2|slipway-test/nats:2)`), 60_000);
+      const [container] = await docker.listContainers({ filters: { label: [`slipway.scope=${other}`, 'slipway.backing=nats'] } });
+      const official = await docker.getImage('nats:2').inspect().then(() => true, () => false);
+      expect(container?.Image).toBe(official ? 'nats:2' : 'slipway-test/nats:2');
+      if (!official) expect(run.output()).toMatch(/nats:2 is not available .*; using the local stand-in slipway-test\/nats:2/);
+    } finally {
+      await stop(run);
+    }
+  });
+});
