@@ -145,6 +145,18 @@ describe('environments', () => {
     expect((await api('GET', `/api/projects/${project.id}`)).body.statistics).toMatchObject({ applicationCount: 2, databaseCount: 2 });
   });
 
+  it('answers project → environments → services with ?include=services', async () => {
+    const tree = await api('GET', `/api/projects/${project.id}/environments?include=services`);
+    expect(tree.status).toBe(200);
+    expect(tree.body.data.map((e: any) => [e.name, e.applications.map((a: any) => a.name), e.databases.map((d: any) => d.name)])).toEqual([
+      ['production', ['web'], ['main']],
+      ['staging', ['api'], ['cache']],
+    ]);
+    // Databases as every other read shows them: passwords masked.
+    expect(JSON.stringify(tree.body)).not.toMatch(/"password":"(?!\*\*\*)/);
+    expect((await api('GET', `/api/projects/${project.id}/environments?include=everything`)).status).toBe(400);
+  });
+
   it('refuses to delete an environment that holds services (409, naming them) and the default one', async () => {
     const refused = await api('DELETE', `/api/environments/${staging.id}`);
     expect(refused.status).toBe(409);
