@@ -8,7 +8,7 @@ import { DEFAULT_DATABASE_URL, schemaFor } from '@slipway/service-host';
 import { BACKING_LABEL, portOf } from './backing-services';
 import { backupControlPlane, backupKeyFrom, containerPgTool, controlPlaneTarget, hostPgTool, restoreControlPlane, type PgTool } from './control-plane-backup';
 import { ensureDatabase } from './database';
-import { migrateAll, PROJECTIONS } from './migrate';
+import { migrateAll, PROJECTIONS, UPCASTERS } from './migrate';
 import { ROOT } from './platform';
 
 /** `.slipway/` in the clone, or SLIPWAY_STATE_DIR (as `npm start` uses). */
@@ -92,7 +92,7 @@ export async function runControlPlaneRestore(key: string, env: NodeJS.ProcessEnv
   const dataSource = await createDataSource(url, { poolSize: 2, applicationName: 'slipway-restore' });
   try {
     for (const [service, projections] of Object.entries(PROJECTIONS)) {
-      const store = await EventStore.open({ dataSource, schema: schemaFor(service, env) });
+      const store = await EventStore.open({ dataSource, schema: schemaFor(service, env), upcasters: UPCASTERS[service] });
       for (const projection of projections(store.schema)) {
         await rebuildProjection(store, projection);
         log(`Rebuilt ${service}/${projection.name} from its events`);
