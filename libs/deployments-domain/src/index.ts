@@ -1,5 +1,6 @@
 export * from './application.decider';
 export * from './deployment.decider';
+export * from './progress';
 export * from './validation';
 export * from './secrets';
 export * from './service-spec';

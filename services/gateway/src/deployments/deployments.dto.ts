@@ -76,6 +76,7 @@ export class DeploymentDto {
   @ApiProperty() force!: boolean;
   @ApiProperty({ type: 'string', nullable: true }) previousDeploymentId!: string | null;
   @ApiProperty({ type: [StageDto] }) stages!: StageDto[];
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 100, description: 'From the stages: build steps done of total, tasks running of wanted; 100 on success; never goes down' }) progress!: number;
   @ApiProperty({ type: 'string', nullable: true, description: 'Why it failed or was cancelled' }) error!: string | null;
   @ApiProperty({ type: 'integer', nullable: true, description: '1 = next to start; null once started' }) queuePosition!: number | null;
   @ApiProperty({ description: 'Starts so far (a resume after a dead worker counts)' }) attempt!: number;
