@@ -33,7 +33,7 @@ const EVENT_SUBJECTS = ['slipway.events.deployments.DeploymentProgressed', 'slip
 @Injectable()
 export class RealtimeService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Realtime');
-  private readonly settings: RealtimeSettings = realtimeSettings();
+  readonly settings: RealtimeSettings = realtimeSettings();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024, perMessageDeflate: false });
   private readonly connections = new Set<Connection>();
   private readonly index = new Map<string, Set<Subscription>>();

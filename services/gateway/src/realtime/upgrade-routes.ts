@@ -41,3 +41,11 @@ export function streamLink(headers: Record<string, string | string[] | undefined
   const host = (typeof headers['x-forwarded-host'] === 'string' ? headers['x-forwarded-host'] : headers.host) ?? 'localhost';
   return `${secure ? 'wss' : 'ws'}://${host}${path}?follow=true`;
 }
+
+/** A Last-Event-ID header, if it is one this stream hands out: a seq, or an engine timestamp. */
+export function lastEventId(header: string | string[] | undefined, kind: 'seq' | 'timestamp'): string | undefined {
+  const value = typeof header === 'string' ? header.trim() : undefined;
+  if (!value || value.length > 40) return undefined;
+  if (kind === 'seq') return /^\d{1,10}$/.test(value) ? value : undefined;
+  return /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/.test(value) ? value : undefined;
+}
