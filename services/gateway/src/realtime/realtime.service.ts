@@ -318,14 +318,20 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
       if (typeof value !== 'string') continue;
       const subs = this.index.get(`${routed.channel}|${key}:${value}`);
       if (!subs) continue;
-      for (const sub of subs) this.deliver(sub, routed.channel, routed.data);
+      // One serialisation per event, not per client: 500 subscribers cost 500 string joins.
+      const data = JSON.stringify(routed.data);
+      for (const sub of subs) this.deliverRaw(sub, routed.channel, data);
     }
   }
 
   private deliver(sub: Subscription, channel: string, data: unknown): void {
+    this.deliverRaw(sub, channel, JSON.stringify(data));
+  }
+
+  private deliverRaw(sub: Subscription, channel: string, json: string): void {
     if (sub.conn.closed) return;
     if (this.access.model.decide(sub.conn.principal, 'application:read', sub.teamId) !== 'allow') return;
-    sub.conn.send({ type: channel, subscription: sub.id, data });
+    sub.conn.sender.send(`{"type":${JSON.stringify(channel)},"subscription":${JSON.stringify(sub.id)},"data":${json}}`);
   }
 }
 
