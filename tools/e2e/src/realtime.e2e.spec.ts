@@ -50,8 +50,8 @@ class Client {
     ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
   }
 
-  static async open(path: string, headers: Record<string, string> = {}): Promise<Client> {
-    const ws = new WebSocket(`${t.baseUrl.replace(/^http/, 'ws')}${path}`, { headers });
+  static async open(path: string, headers: Record<string, string> = {}, baseUrl = t.baseUrl): Promise<Client> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}${path}`, { headers });
     const client = new Client(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -132,12 +132,18 @@ describe('deployment.status', () => {
     const appId = await createApp({ name: 'staged', gitSource: { repoUrl: repo.dir, branch: 'main' }, ports: [{ containerPort: 8080 }] });
     const client = await Client.open(`/api/ws?token=${alice.token}`);
     expect(await client.subscribe('app', 'deployment.status', { applicationId: appId })).toMatchObject({ type: 'subscribed', channel: 'deployment.status', filter: { applicationId: appId } });
+    // Another gateway replica serves its own clients from the same events.
+    const replica = await t.startGateway();
+    const elsewhere = await Client.open(`/api/ws?token=${alice.token}`, {}, replica.baseUrl);
+    expect(await elsewhere.subscribe('p', 'deployment.status', { projectId })).toMatchObject({ type: 'subscribed' });
     const accepted = await t.api('POST', `/api/applications/${appId}/deploy`, { token: alice.token, body: {} });
     expect(accepted.status).toBe(202);
     const done = await finished(accepted.body.deploymentId);
     expect(done.status).toBe('success');
     expect(done.progress).toBe(100);
     await client.next((m) => m.type === 'deployment.status' && m.data.status === 'success', 'the success message');
+    const there = await elsewhere.next((m) => m.type === 'deployment.status' && m.data.status === 'success', 'the success message on the other replica');
+    expect(there).toMatchObject({ subscription: 'p', data: { deploymentId: accepted.body.deploymentId, progress: 100 } });
     const statuses = client.messages.filter((m) => m.type === 'deployment.status').map((m) => m.data);
     for (const s of statuses) {
       expect(s).toMatchObject({ deploymentId: accepted.body.deploymentId, applicationId: appId });
