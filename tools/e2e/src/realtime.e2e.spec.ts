@@ -198,10 +198,16 @@ describe('revocation', () => {
     const client = await Client.open(`/api/ws?token=${key.body.key}`);
     expect(client.messages[0].type).toBe('welcome');
     expect(await client.subscribe('p', 'deployment.status', { projectId })).toMatchObject({ type: 'subscribed' });
+    // A log stream over HTTP with the same key ends too.
+    const appId = await createApp({ name: 'watched', image: TEST_BASE_IMAGE, replicas: 0 });
+    let opened = false;
+    const sse = readSse(`/api/applications/${appId}/logs?follow=true`, key.body.key, (_e, comments) => ((opened = comments.length > 0), false));
+    await until('the stream to open', async () => opened);
     expect((await t.api('DELETE', `/api/api-keys/${key.body.id}`, { token: alice.token })).status).toBe(204);
     await until('the disconnect', async () => client.closed);
     expect(client.closed!.code).toBe(4403);
     expect(client.messages.at(-1)).toMatchObject({ type: 'error', error: { code: 'INVALID_TOKEN' } });
+    expect((await sse).events.at(-1)).toMatchObject({ event: 'error', data: { code: 'INVALID_TOKEN' } });
 
     const carol = await t.user();
     const session = await Client.open(`/api/ws?token=${carol.token}`);

@@ -256,7 +256,11 @@ export class ApplicationsController {
         (line) => stream.send('log', line.cursor, { applicationId: id, timestamp: line.timestamp, level: line.level, message: line.message, container: line.container }),
         (err) => stream.end({ event: 'error', data: { message: err.message } }),
       );
-      stream.onClose(stop);
+      const unwatch = this.realtime.watchStream(user, (reason) => stream.end({ event: 'error', data: { code: 'INVALID_TOKEN', message: reason } }));
+      stream.onClose(() => {
+        stop();
+        unwatch();
+      });
       return stream.file;
     }
     const result = await this.downstream.request(

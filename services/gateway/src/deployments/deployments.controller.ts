@@ -98,7 +98,11 @@ export class DeploymentsController {
         },
         (why) => stream.end({ event: 'end', data: { deploymentId: id, reason: why } }),
       );
-      stream.onClose(stop);
+      const unwatch = this.realtime.watchStream(user, (reason) => stream.end({ event: 'error', data: { code: 'INVALID_TOKEN', message: reason } }));
+      stream.onClose(() => {
+        stop();
+        unwatch();
+      });
       return stream.file;
     }
     const result = await this.downstream.request(DeploymentsApi.deploymentLogs, { scope, deploymentId: id, after: query.after, limit: query.limit }, headersOf(req));

@@ -36,6 +36,8 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
   readonly settings: RealtimeSettings = realtimeSettings();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024, perMessageDeflate: false });
   private readonly connections = new Set<Connection>();
+  /** Event streams (logs?follow=true) of principals, ended like connections when their credential is. */
+  private readonly streams = new Set<{ principal: Principal; end: (reason: string) => void }>();
   private readonly index = new Map<string, Set<Subscription>>();
   private readonly guard: ApplicationAccess;
   private readonly natsSubscriptions: Array<{ unsubscribe(): void }> = [];
@@ -173,7 +175,27 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
+  /** Ends `end` when the principal's key is revoked or its session ends; returns the unregistration. */
+  watchStream(principal: Principal, end: (reason: string) => void): () => void {
+    const entry = { principal, end };
+    this.streams.add(entry);
+    return () => this.streams.delete(entry);
+  }
+
+  private principalEnded(principal: Principal, now = Date.now()): string | null {
+    if (principal.keyId) return this.access.model.keyEnded(principal.keyId, now) ? 'The API key was revoked or expired' : null;
+    if (principal.sessionId && this.access.isSessionRevoked(principal.sessionId)) return 'The session ended (logged out)';
+    return null;
+  }
+
   private recheckAll(): void {
+    for (const stream of [...this.streams]) {
+      const reason = this.principalEnded(stream.principal);
+      if (reason) {
+        this.streams.delete(stream);
+        stream.end(reason);
+      }
+    }
     for (const conn of this.connections) {
       const reason = this.revokedReason(conn);
       if (reason) {
