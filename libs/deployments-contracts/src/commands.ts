@@ -83,6 +83,8 @@ export type RecordCommit = Command<
   { deploymentId: string; branch: string | null; commitSha: string; commitMessage: string | null; author: string | null }
 >;
 export type RecordImage = Command<'RecordImage', { deploymentId: string; image: string; imageId: string }>;
+/** Steps done of steps total inside the running stage (build steps, tasks running of tasks wanted). */
+export type RecordProgress = Command<'RecordProgress', { deploymentId: string; stage: StageName; done: number; total: number }>;
 /** Completes the deploying stage too, when it is still running. */
 export type SucceedDeployment = Command<'SucceedDeployment', { deploymentId: string; image: string }>;
 export type FailDeployment = Command<'FailDeployment', { deploymentId: string; reason: string }>;
@@ -101,6 +103,7 @@ export type DeploymentCommand =
   | SkipStage
   | RecordCommit
   | RecordImage
+  | RecordProgress
   | SucceedDeployment
   | FailDeployment
   | RequestCancel

@@ -2,6 +2,7 @@ import { defaultEnvironmentId, type Event } from '@slipway/core';
 import type {
   ApplicationStatus,
   DeploymentKind,
+  DeploymentStatus,
   EnvVar,
   GitSourceSpec,
   HealthCheckSpec,
@@ -261,6 +262,28 @@ export type DeploymentCancelled = Event<
   }
 >;
 
+/**
+ * What a person watching the deployment sees: appended by the decider after
+ * any event that changes its status or progress (0-100, monotonic, 100 on
+ * success; see deploymentProgress in the domain). The WebSocket's
+ * `deployment.status` is this event.
+ */
+export type DeploymentProgressed = Event<
+  'DeploymentProgressed',
+  {
+    deploymentId: string;
+    applicationId: string;
+    projectId: string;
+    status: DeploymentStatus;
+    stage: StageName | null;
+    progress: number;
+    /** Steps done of total in the running stage, when it counts them. */
+    steps: { done: number; total: number } | null;
+    message: string;
+    at: string;
+  }
+>;
+
 export type DeploymentEvent =
   | DeploymentCreated
   | DeploymentStarted
@@ -274,7 +297,8 @@ export type DeploymentEvent =
   | DeploymentSucceeded
   | DeploymentFailed
   | DeploymentCancelRequested
-  | DeploymentCancelled;
+  | DeploymentCancelled
+  | DeploymentProgressed;
 
 export const DEPLOYMENT_EVENT_TYPES = [
   'DeploymentCreated',
@@ -290,6 +314,7 @@ export const DEPLOYMENT_EVENT_TYPES = [
   'DeploymentFailed',
   'DeploymentCancelRequested',
   'DeploymentCancelled',
+  'DeploymentProgressed',
 ] as const satisfies readonly DeploymentEvent['type'][];
 
 /**

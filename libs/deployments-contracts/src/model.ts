@@ -193,6 +193,8 @@ export interface DeploymentView {
   /** Rollbacks: the deployment whose image runs again. */
   previousDeploymentId: string | null;
   stages: DeploymentStage[];
+  /** 0-100 from the stages (build steps done of total, tasks running of wanted); 100 on success. */
+  progress: number;
   /** Why it failed or was cancelled. */
   error: string | null;
   /** 1 = next to start; null once started. */

@@ -164,6 +164,19 @@ export interface ApplicationLogsRequest extends ApplicationRef {
   since?: number;
 }
 
+/**
+ * Follow an application's output: the deployments service publishes each new
+ * line (an ApplicationLogLine) to `subject` until the follower publishes
+ * `stop` to `<subject>.ctl`, or stops renewing (`renew` there) for `leaseMs`.
+ */
+export interface FollowApplicationLogsRequest extends ApplicationRef {
+  subject: string;
+  tail: number;
+  /** Unix seconds. */
+  since?: number;
+  leaseMs: number;
+}
+
 export interface ApplicationLogLine {
   timestamp: string;
   level: 'info' | 'warn' | 'error' | 'debug';
@@ -264,6 +277,7 @@ export const DeploymentsApi = {
   getApplication: defineRequest<ApplicationRef, ApplicationView>(DEPLOYMENTS_SERVICE, 'deployments.query.get-application'),
   listApplications: defineRequest<ListApplicationsRequest, Page<ApplicationView>>(DEPLOYMENTS_SERVICE, 'deployments.query.list-applications'),
   applicationLogs: defineRequest<ApplicationLogsRequest, { logs: ApplicationLogLine[] }>(DEPLOYMENTS_SERVICE, 'deployments.query.application-logs'),
+  followApplicationLogs: defineRequest<FollowApplicationLogsRequest, { following: true }>(DEPLOYMENTS_SERVICE, 'deployments.query.follow-application-logs'),
   applicationMetrics: defineRequest<ApplicationMetricsRequest, ApplicationMetricsResponse>(DEPLOYMENTS_SERVICE, 'deployments.query.application-metrics'),
   getDeployment: defineRequest<DeploymentRef, DeploymentView>(DEPLOYMENTS_SERVICE, 'deployments.query.get-deployment'),
   listDeployments: defineRequest<ListDeploymentsRequest, Page<DeploymentView>>(DEPLOYMENTS_SERVICE, 'deployments.query.list-deployments'),

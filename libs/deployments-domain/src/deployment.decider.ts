@@ -11,6 +11,7 @@ import {
   type StageName,
   type StageStatus,
 } from '@slipway/deployments-contracts';
+import { deploymentProgress, progressMessage, type StageSteps } from './progress';
 import { Issues, checkCommitSha, checkImage, normalizeGitSource } from './validation';
 
 export interface StageState {
@@ -39,6 +40,10 @@ export interface DeploymentData {
   resumes: number;
   cancelRequested: boolean;
   stages: Record<StageName, StageState>;
+  /** 0-100, the highest figure shown so far (absent from states stored before progress existed). */
+  progress: number;
+  /** Steps counted in the running stage. */
+  steps: StageSteps | null;
   error: string | null;
   createdAt: string;
   startedAt: string | null;
@@ -90,7 +95,52 @@ function validateSource(source: DeploymentSource, issues: Issues): void {
   }
 }
 
+/**
+ * The decision, followed by a DeploymentProgressed whenever it changes what a
+ * watcher sees (status or progress): the figure comes from the stages and the
+ * steps counted in the running one, never from a clock, and never goes down.
+ */
 export function decideDeployment(command: DeploymentCommand, state: DeploymentState): DeploymentEvent[] {
+  if (command.type === 'RecordProgress') {
+    const s = requireActive(state, command.data.deploymentId, 'record progress');
+    const { stage, done, total } = command.data;
+    if (s.stages[stage].status !== 'running') throw AppError.conflict(`Stage '${stage}' is ${s.stages[stage].status}, not running`);
+    const steps: StageSteps = { stage, done: Math.max(0, Math.min(done, total)), total: Math.max(0, total) };
+    return progressed(s, { ...s, steps }, command.metadata.now, true);
+  }
+  const events = decideCore(command, state);
+  if (events.length === 0) return events;
+  const after = events.reduce(evolveDeployment, state);
+  if (after.status === 'absent') return events;
+  return [...events, ...progressed(state, after, command.metadata.now, false)];
+}
+
+function progressed(before: DeploymentState, after: Existing, now: string, onlyIfHigher: boolean): DeploymentEvent[] {
+  const shown = before.status === 'absent' ? -1 : (before.progress ?? 0);
+  const steps = after.steps && after.stages[after.steps.stage].status === 'running' ? after.steps : null;
+  const progress = Math.max(shown, deploymentProgress(after.status, after.stages, steps));
+  const statusChanged = before.status !== after.status;
+  if (progress <= shown && (onlyIfHigher || !statusChanged)) return [];
+  const stage = runningStage(after) ?? (isFinished(after.status) || after.status === 'pending' ? null : (after.status as StageName));
+  return [
+    {
+      type: 'DeploymentProgressed',
+      data: {
+        deploymentId: after.deploymentId,
+        applicationId: after.applicationId,
+        projectId: after.projectId,
+        status: after.status,
+        stage,
+        progress,
+        steps: steps ? { done: steps.done, total: steps.total } : null,
+        message: progressMessage(after.status, stage, steps, after.error),
+        at: now,
+      },
+    },
+  ];
+}
+
+function decideCore(command: Exclude<DeploymentCommand, { type: 'RecordProgress' }>, state: DeploymentState): DeploymentEvent[] {
   const { now, actorId } = command.metadata;
   const id = command.data.deploymentId;
   switch (command.type) {
@@ -108,9 +158,9 @@ export function decideDeployment(command: DeploymentCommand, state: DeploymentSt
         { type: 'DeploymentStarted', data: { deploymentId: id, applicationId: s.applicationId, workerId: command.data.workerId, attempt: s.attempt + 1, startedAt: now } },
       ];
       // The same rules as SkipStage and StartStage, applied one after the other.
-      const follow = (next: DeploymentCommand) => {
+      const follow = (next: Exclude<DeploymentCommand, { type: 'RecordProgress' }>) => {
         const current = events.reduce(evolveDeployment, state);
-        events.push(...decideDeployment(next, current));
+        events.push(...decideCore(next, current));
       };
       for (const { stage, reason } of command.data.skip ?? []) follow({ type: 'SkipStage', data: { deploymentId: id, stage, reason }, metadata: command.metadata });
       if (command.data.enter) follow({ type: 'StartStage', data: { deploymentId: id, stage: command.data.enter }, metadata: command.metadata });
@@ -257,6 +307,8 @@ export function evolveDeployment(state: DeploymentState, event: DeploymentEvent)
       resumes: 0,
       cancelRequested: false,
       stages: freshStages(),
+      progress: 0,
+      steps: null,
       error: null,
       createdAt: d.createdAt,
       startedAt: null,
@@ -308,6 +360,12 @@ export function evolveDeployment(state: DeploymentState, event: DeploymentEvent)
         stages: closeStage(state.stages, event.data.stage, 'cancelled', event.data.finishedAt),
         error: event.data.reason,
         finishedAt: event.data.finishedAt,
+      };
+    case 'DeploymentProgressed':
+      return {
+        ...state,
+        progress: Math.max(state.progress ?? 0, event.data.progress),
+        steps: event.data.steps && event.data.stage ? { stage: event.data.stage, ...event.data.steps } : state.steps,
       };
     default:
       return assertNever(event, 'deployment event');

@@ -863,7 +863,7 @@ function scopeSql(scope: AccessScope, params: unknown[], alias: string): string 
   return sql;
 }
 
-function levelOf(message: string, stream: 'stdout' | 'stderr'): ApplicationLogLine['level'] {
+export function levelOf(message: string, stream: 'stdout' | 'stderr'): ApplicationLogLine['level'] {
   if (/\b(error|fatal|panic|exception)\b/i.test(message)) return 'error';
   if (/\bwarn(ing)?\b/i.test(message)) return 'warn';
   if (/\bdebug\b/i.test(message)) return 'debug';

@@ -1,5 +1,6 @@
 export * from './application.decider';
 export * from './deployment.decider';
+export * from './progress';
 export * from './validation';
 export * from './secrets';
 export * from './service-spec';
@@ -18,3 +19,4 @@ export * from './reconciler';
 export * from './agent';
 export * from './webhook-targets';
 export * from './public-data';
+export * from './log-follow';

@@ -2,6 +2,7 @@ import { defaultEnvironmentId } from '@slipway/core';
 import { STAGES, type ApplicationView, type DeploymentStatus, type DeploymentView } from '@slipway/deployments-contracts';
 import type { ApplicationData } from './application.decider';
 import type { DeploymentData } from './deployment.decider';
+import { deploymentProgress } from './progress';
 import { maskEnvVars } from './secrets';
 import { isNamedVolume, volumeName } from './service-spec';
 
@@ -108,6 +109,7 @@ export function deploymentView(
       finishedAt: state.stages[name].finishedAt,
       duration: seconds(state.stages[name].durationMs),
     })),
+    progress: state.progress ?? deploymentProgress(state.status, state.stages, null),
     error: state.error,
     queuePosition: state.status === 'pending' ? extras.queuePosition : null,
     attempt: state.attempt,

@@ -17,6 +17,7 @@ import type { DeploymentsApplication } from './deployments-app';
 import { GitError, cloneRepository } from './git';
 import { lastTaskFailure, publishedPorts, runningTasks } from './runtime';
 import { LABELS, buildServiceSpec } from './service-spec';
+import { parseBuildStep } from './progress';
 
 type Deployment = { status: string } & DeploymentData;
 
@@ -214,6 +215,25 @@ export class DeploymentWorker {
     }
   }
 
+  /** Progress appends of each deployment, one after the other (a stage's end awaits them). */
+  private readonly progressChains = new Map<string, Promise<void>>();
+
+  /** Steps done of total in a stage; refused ones (the stage ended meanwhile) are of no interest. */
+  private recordProgress(deploymentId: string, stage: StageName, done: number, total: number): void {
+    const previous = this.progressChains.get(deploymentId) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.command(deploymentId, { type: 'RecordProgress', data: { deploymentId, stage, done, total } }))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+    this.progressChains.set(deploymentId, next);
+  }
+
+  private async progressSettled(deploymentId: string): Promise<void> {
+    await this.progressChains.get(deploymentId);
+  }
+
   private command(deploymentId: string, command: Omit<DeploymentCommand, 'metadata'>): Promise<Deployment> {
     return this.aggregates.executeDeployment(deploymentId, {}, this.aggregates.system(command.type, command.data as never));
   }
@@ -251,6 +271,7 @@ export class DeploymentWorker {
       stage = name;
       const result = await fn();
       await log.flush();
+      await this.progressSettled(id);
       if (complete) current = await this.command(id, { type: 'CompleteStage', data: { deploymentId: id, stage: name } });
       return result;
     };
@@ -299,7 +320,11 @@ export class DeploymentWorker {
               tag: image,
               noCache: d.force,
               labels: { [LABELS.managed]: 'true', [LABELS.scope]: this.app.engineScope, [LABELS.application]: d.applicationId, [LABELS.deployment]: id },
-              onLine: (line, level) => log.add('building', level, line),
+              onLine: (line, level) => {
+                log.add('building', level, line);
+                const step = parseBuildStep(line);
+                if (step) this.recordProgress(id, 'building', step.done, step.total);
+              },
               signal: AbortSignal.any([signal, timeout]),
             });
             log.info('building', `Built ${image} (${built.imageId.slice(0, 19)})`);
@@ -330,12 +355,15 @@ export class DeploymentWorker {
       }));
       log.info('deploying', `Deployment succeeded: ${outcome.runningTasks} task(s) running ${image}`);
       await log.flush();
+      await this.progressSettled(id);
       // Completes the deploying stage and the deployment in one append.
       await this.command(id, { type: 'SucceedDeployment', data: { deploymentId: id, image } });
     } catch (err) {
       await this.finishAfterError(id, loaded.applicationId, err, signal, stage, log, secrets);
     } finally {
       if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      await this.progressSettled(id);
+      this.progressChains.delete(id);
     }
   }
 
@@ -450,6 +478,7 @@ export class DeploymentWorker {
     const health = app.config.healthCheck ? ' and healthy' : '';
     let convergedAt: number | undefined;
     let convergedOn = '';
+    let countedRunning = -1;
     for (;;) {
       if (signal.aborted) throw abortError();
       const tasks = await this.app.docker.listTasks({ service: [app.serviceName] });
@@ -464,6 +493,10 @@ export class DeploymentWorker {
         if (failure) failed.add(t.ID);
       }
       const running = runningTasks(tasks, deploymentId);
+      if (running.length !== countedRunning) {
+        countedRunning = running.length;
+        this.recordProgress(deploymentId, 'deploying', Math.min(running.length, replicas), replicas);
+      }
       const last = lastTaskFailure(mine);
       if (failed.size >= this.config.maxTaskFailures) {
         throw new DeployFailedError(`${failed.size} task(s) of this deployment failed to start${last ? `; the last: ${last}` : ''}`);

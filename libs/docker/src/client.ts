@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import Dockerode from 'dockerode';
 import CircuitBreaker from 'opossum';
 import { engineMessage, engineStatus, engineUnavailable, isEngineUnreachable } from './errors';
-import { JsonLinesParser, LineSplitter, demuxDockerStream } from './streams';
+import { FrameDemuxer, JsonLinesParser, LineSplitter, demuxDockerStream } from './streams';
 import { usageFromStats, type ContainerUsage } from './usage';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -266,6 +266,45 @@ export class DockerClient {
       }
     }
     return lines;
+  }
+
+  /**
+   * Follows a service's output (the engine's logs with follow=true), calling
+   * `onLine` for every complete line, until `signal` aborts or the engine ends
+   * the stream (the service was removed). Resolves then; the body is destroyed.
+   */
+  async followServiceLogs(idOrName: string, opts: { tail?: number; since?: number }, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const stream = (await this.call('follow service logs', (d) =>
+      (d.getService(idOrName).logs as (o: object) => Promise<unknown>)({
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        details: true,
+        follow: true,
+        ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+        ...(opts.since !== undefined ? { since: opts.since } : {}),
+      }),
+    )) as NodeJS.ReadableStream & { destroy?: () => void };
+    const demux = new FrameDemuxer();
+    const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+    await new Promise<void>((resolve) => {
+      const end = () => {
+        signal.removeEventListener('abort', end);
+        stream.destroy?.();
+        resolve();
+      };
+      signal.addEventListener('abort', end, { once: true });
+      if (signal.aborted) return end();
+      stream.on('data', (chunk: Buffer) => {
+        for (const frame of demux.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))) {
+          for (const line of splitters[frame.stream].push(frame.text)) if (line.trim()) onLine(parseServiceLogLine(line, frame.stream));
+        }
+      });
+      stream.on('end', end);
+      stream.on('close', end);
+      stream.on('error', end);
+    });
   }
 
   // ------------------------------------------------------------ images

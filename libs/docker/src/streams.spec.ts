@@ -1,4 +1,4 @@
-import { JsonLinesParser, LineSplitter, demuxDockerStream } from './streams';
+import { FrameDemuxer, JsonLinesParser, LineSplitter, demuxDockerStream } from './streams';
 
 describe('LineSplitter', () => {
   it('joins lines split across chunks and keeps the rest for later', () => {
@@ -49,5 +49,25 @@ describe('demuxDockerStream', () => {
     const buf = Buffer.concat([frame(1, 'whole\n'), frame(1, 'cut off').subarray(0, 10)]);
     expect(demuxDockerStream(buf)).toEqual([{ stream: 'stdout', text: 'whole\n' }]);
     expect(demuxDockerStream(Buffer.from('plain tty text\n'))).toEqual([{ stream: 'stdout', text: 'plain tty text\n' }]);
+  });
+});
+
+describe('FrameDemuxer', () => {
+  const header = (type: number, size: number) => {
+    const h = Buffer.alloc(8);
+    h[0] = type;
+    h.writeUInt32BE(size, 4);
+    return h;
+  };
+  it('holds frames split across chunks until they are whole, keeping stdout and stderr apart', () => {
+    const all = Buffer.concat([header(1, 6), Buffer.from('hello\n'), header(2, 4), Buffer.from('oops')]);
+    const d = new FrameDemuxer();
+    expect(d.push(all.subarray(0, 5))).toEqual([]);
+    expect(d.push(all.subarray(5, 16))).toEqual([{ stream: 'stdout', text: 'hello\n' }]);
+    expect(d.push(all.subarray(16))).toEqual([{ stream: 'stderr', text: 'oops' }]);
+  });
+  it('passes a TTY body through as stdout', () => {
+    const d = new FrameDemuxer();
+    expect(d.push(Buffer.from('plain text here\n'))).toEqual([{ stream: 'stdout', text: 'plain text here\n' }]);
   });
 });

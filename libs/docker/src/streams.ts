@@ -85,3 +85,38 @@ export function demuxDockerStream(buffer: Buffer): DemuxedChunk[] {
   }
   return out;
 }
+
+/**
+ * demuxDockerStream for a followed body, chunk by chunk: frames split across
+ * chunks are held until complete. A body that does not start with a frame
+ * header (a TTY service) is passed through as stdout.
+ */
+export class FrameDemuxer {
+  private pending: Buffer = Buffer.alloc(0);
+  private framed: boolean | undefined;
+
+  push(chunk: Buffer): DemuxedChunk[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.framed === undefined) {
+      if (this.pending.length < 8) return [];
+      const b = this.pending;
+      this.framed = b[0] <= 2 && b[1] === 0 && b[2] === 0 && b[3] === 0;
+    }
+    if (!this.framed) {
+      const text = this.pending.toString('utf8');
+      this.pending = Buffer.alloc(0);
+      return [{ stream: 'stdout', text }];
+    }
+    const out: DemuxedChunk[] = [];
+    let offset = 0;
+    while (offset + 8 <= this.pending.length) {
+      const size = this.pending.readUInt32BE(offset + 4);
+      const start = offset + 8;
+      if (start + size > this.pending.length) break;
+      out.push({ stream: this.pending[offset] === 2 ? 'stderr' : 'stdout', text: this.pending.subarray(start, start + size).toString('utf8') });
+      offset = start + size;
+    }
+    this.pending = this.pending.subarray(offset);
+    return out;
+  }
+}

@@ -88,4 +88,35 @@ describe('OutboxRelay with @slipway/event-store', () => {
     expect(Number(rows[0].position)).toBe(recorded[2].globalPosition);
     expect((await jsm.streams.info(streamName)).state.messages).toBe(3);
   });
+
+  it('publishes an event hidden behind an older transaction once that settles, without waiting for the poll', async () => {
+    const received: PublicEvent[] = [];
+    const late = await subscribeEvents(nc, {
+      streamName,
+      durable: `es_late_${id}`,
+      filterSubjects: [`${prefix}.projects.ProjectNoted`],
+      handler: async (e) => { received.push(e); },
+    });
+    // A poll that never comes within the test: only the relay's re-check can publish the event.
+    const r = new OutboxRelay({ source: new EventStoreOutboxSource(store), nc, service: 'projects', streamName, subjectPrefix: prefix, pollIntervalMs: 600_000, lockRetryMs: 100, onError: () => undefined });
+    relays.push(r);
+    await Promise.all(relays.filter((x) => x !== r).map((x) => x.stop()));
+    await r.start();
+    await waitFor(() => r.isLeader, 'the relay to lead');
+    // Any older open transaction of the server hides newer rows from the relay (the snapshot-xmin rule).
+    const older = dataSource.createQueryRunner();
+    await older.connect();
+    await older.startTransaction();
+    await older.query('SELECT txid_current()');
+    try {
+      await store.append('project-2', 'no_stream', [{ type: 'ProjectNoted', data: {} }]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(received).toHaveLength(0);
+    } finally {
+      await older.commitTransaction();
+      await older.release();
+    }
+    await waitFor(() => received.length === 1, 'the hidden event, once the older transaction committed');
+    await late.stop();
+  });
 });

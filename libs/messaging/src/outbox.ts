@@ -152,6 +152,8 @@ export class OutboxRelay {
   private loop?: Promise<void>;
   private unlisten?: () => Promise<void> | void;
   private wakeRequested = false;
+  /** Append notifications since the loop last looked (see run). */
+  private notifications = 0;
   private wake?: () => void;
   private pass: Promise<unknown> = Promise.resolve();
   private checkpoint = 0;
@@ -326,9 +328,12 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let recheckMs = 0;
     while (!this.stopping) {
+      const notified = this.notifications;
+      let published = 0;
       try {
-        await this.publishPending();
+        published = await this.publishPending();
         failures = 0;
       } catch (err) {
         failures++;
@@ -336,13 +341,21 @@ export class OutboxRelay {
       }
       if (this.stopping) break;
       const base = this.leader ? this.pollIntervalMs : this.lockRetryMs;
+      // An append was announced but nothing became readable: the reader hides rows
+      // until every older transaction of the cluster has settled (any schema's, on a
+      // shared server), and that settling sends us no notification. Look again soon,
+      // backing off, rather than at the next poll.
+      const waiting = notified > 0 || (recheckMs > 0 && recheckMs < base);
+      recheckMs = this.leader && failures === 0 && waiting && published === 0 ? Math.min(recheckMs ? recheckMs * 2 : 5, base) : 0;
+      this.notifications -= notified;
       // Back off on repeated failures (NATS or PostgreSQL down) instead of spinning.
-      const delay = failures ? Math.min(base * 2 ** Math.min(failures - 1, 5), 30_000) : base;
+      const delay = failures ? Math.min(base * 2 ** Math.min(failures - 1, 5), 30_000) : recheckMs || base;
       await this.sleep(delay, failures === 0 && this.leader);
     }
   }
 
   private requestWake(): void {
+    this.notifications++;
     this.wakeRequested = true;
     this.wake?.();
   }

@@ -7,11 +7,14 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { APPLICATION_UPCASTERS, DeploymentsApi } from '@slipway/deployments-contracts';
+import { AppError } from '@slipway/core';
+import { APPLICATION_UPCASTERS, DeploymentsApi, type FollowApplicationLogsRequest } from '@slipway/deployments-contracts';
+import { requestSubject } from '@slipway/messaging';
 import {
   DeploymentsApplication,
   EngineAgent,
   SecretBox,
+  followApplicationLogs,
   loadDeploymentsConfig,
   publicEventData,
   rotateWebhookSecret,
@@ -20,6 +23,8 @@ import {
 import { DockerClient } from '@slipway/docker';
 import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
 
+const MAX_FOLLOWERS = 1000;
+
 /** Projects that change teams take their applications along. */
 const PROJECT_EVENTS = ['slipway.events.projects.ProjectUpdated'];
 
@@ -27,6 +32,8 @@ const PROJECT_EVENTS = ['slipway.events.projects.ProjectUpdated'];
 @Injectable()
 class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private agent?: EngineAgent;
+  /** Log followers of the gateways, each ended by its `stop`, its lease running out, or shutdown. */
+  private readonly followers = new Set<AbortController>();
 
   constructor(
     @Inject(RUNTIME) private readonly runtime: ServiceRuntime,
@@ -49,6 +56,7 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     bus.serve(DeploymentsApi.getApplication, (req) => this.app.getApplication(req));
     bus.serve(DeploymentsApi.listApplications, (req) => this.app.listApplications(req));
     bus.serve(DeploymentsApi.applicationLogs, (req) => this.app.applicationLogs(req));
+    bus.serve(DeploymentsApi.followApplicationLogs, (req) => this.followLogs(req));
     bus.serve(DeploymentsApi.applicationMetrics, (req) => this.app.applicationMetrics(req));
     bus.serve(DeploymentsApi.getDeployment, (req) => this.app.getDeployment(req));
     bus.serve(DeploymentsApi.listDeployments, (req) => this.app.listDeployments(req));
@@ -72,7 +80,45 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     this.runtime.log(`ready (${this.runtime.instance}, instance ${this.runtime.slipwayInstance}); Docker engine at ${this.app.docker.endpoint} ${engine}; publish mode ${this.app.config.publishMode}`);
   }
 
+  /**
+   * Starts following an application's output for a gateway: each line goes
+   * to the follower's own subject (core NATS: a line nobody hears is gone,
+   * which is what a live tail wants), at most FOLLOW_MAX_LINES_PER_SECOND.
+   */
+  private async followLogs(req: FollowApplicationLogsRequest): Promise<{ following: true }> {
+    const prefix = requestSubject('logs.follow.', this.runtime.slipwayInstance);
+    if (!req.subject.startsWith(prefix) || !/^[\w.-]+$/.test(req.subject) || req.subject.length > 200) {
+      throw new AppError('INVALID_INPUT', `subject must be under ${prefix}`, { field: 'subject' });
+    }
+    if (this.followers.size >= MAX_FOLLOWERS) throw new AppError('SERVICE_UNAVAILABLE', `Too many log followers (${MAX_FOLLOWERS}); retry later`);
+    const view = await this.app.getApplication(req);
+    const nc = this.runtime.bus.connection;
+    const controller = new AbortController();
+    this.followers.add(controller);
+    const leaseMs = Math.min(Math.max(req.leaseMs, 1000), 120_000);
+    let lease = setTimeout(() => controller.abort(), leaseMs);
+    const ctl = nc.subscribe(`${req.subject}.ctl`, {
+      callback: (err, msg) => {
+        if (err) return;
+        if (msg.string() === 'stop') return controller.abort();
+        clearTimeout(lease);
+        lease = setTimeout(() => controller.abort(), leaseMs);
+      },
+    });
+    void followApplicationLogs(this.app, req, view.serviceName, (line) => nc.publish(req.subject, JSON.stringify(line)), controller.signal)
+      .catch((err: unknown) => this.runtime.log(`log follower of ${req.applicationId}: ${(err as Error).message}`))
+      .finally(() => {
+        clearTimeout(lease);
+        ctl.unsubscribe();
+        this.followers.delete(controller);
+        // The follower hears the end (the application is gone) as an empty line on its control subject's sibling.
+        nc.publish(`${req.subject}.end`, '');
+      });
+    return { following: true };
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
+    for (const f of this.followers) f.abort();
     await this.runtime.quiesce();
     await this.agent?.stop();
     await this.app.stop();

@@ -6,6 +6,7 @@ import { InvitationsController } from './auth/invitations.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { OIDC_SERVICES, OidcController } from './auth/oidc/oidc.controller';
 import { AccessService } from './access/access.service';
+import { RealtimeService } from './realtime/realtime.service';
 import { TokensService } from './auth/tokens.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { AllExceptionsFilter } from './conventions/all-exceptions.filter';
@@ -44,6 +45,7 @@ export function createAppModule(config: GatewayConfig, bus: MessageBus) {
       ...OIDC_SERVICES,
       AccessService,
       ProjectReadModel,
+      RealtimeService,
       ...RATE_LIMIT_PROVIDERS,
       { provide: APP_GUARD, useClass: AuthGuard },
       // After AuthGuard (guards run in this order), so limits know the principal.

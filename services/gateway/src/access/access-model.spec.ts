@@ -117,7 +117,9 @@ describe('AccessModel', () => {
     expect(() => m.authenticateKey('slw_nope', Date.now())).toThrow(expect.objectContaining({ code: 'INVALID_TOKEN' }));
     expect(m.authenticateKey(`slw_${'0'.repeat(32)}_${secret}`, Date.now())).toBe('unknown');
 
+    expect(m.keyEnded(keyId, Date.now())).toBe(false);
     m.apply({ type: 'ApiKeyRevoked', data: { keyId, revokedAt: '2026-01-01T00:00:00Z' }, globalPosition: 11 });
+    expect(m.keyEnded(keyId, Date.now())).toBe(true);
     expect(() => m.authenticateKey(token, Date.now())).toThrow(expect.objectContaining({ code: 'INVALID_TOKEN', message: expect.stringContaining('revoked') }));
     // A late fetch of the key does not undo the revocation.
     m.putKey(snapshot().keys[0]);
@@ -127,5 +129,7 @@ describe('AccessModel', () => {
     expiring.load(snapshot('developer', { expiresAt: '2026-06-01T00:00:00.000Z' }));
     expect(expiring.authenticateKey(token, Date.parse('2026-05-31T00:00:00Z'))).toMatchObject({ keyId });
     expect(() => expiring.authenticateKey(token, Date.parse('2026-06-02T00:00:00Z'))).toThrow(expect.objectContaining({ message: expect.stringContaining('expired') }));
+    expect(expiring.keyEnded(keyId, Date.parse('2026-05-31T00:00:00Z'))).toBe(false);
+    expect(expiring.keyEnded(keyId, Date.parse('2026-06-02T00:00:00Z'))).toBe(true);
   });
 });

@@ -159,6 +159,13 @@ export class AccessModel {
     return record;
   }
 
+  /** Whether a key this replica knows was revoked or has expired (a long-lived stream re-checks its key by id). */
+  keyEnded(keyId: string, now: number): boolean {
+    const record = this.keys.get(keyId);
+    if (!record) return false;
+    return Boolean(record.revokedAt) || (record.expiresAt !== null && record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now);
+  }
+
   static keyIdOf(token: string): string | undefined {
     const match = API_KEY_PATTERN.exec(token);
     return match ? toUuid(match[1]) : undefined;

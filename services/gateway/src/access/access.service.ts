@@ -29,6 +29,7 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
   private buffer: PublicEvent[] | undefined = [];
   private timers: NodeJS.Timeout[] = [];
   private loaded = false;
+  private readonly listeners = new Set<(event: PublicEvent) => void>();
 
   constructor(@Inject(Downstream) private readonly downstream: Downstream) {
     this.sessions = new SessionRegistry((sessionId) => this.downstream.request(IdentityApi.session, { sessionId }, {}));
@@ -75,6 +76,18 @@ export class AccessService implements OnApplicationBootstrap, OnApplicationShutd
     if (event.type === 'SessionStarted') this.rememberSession(d.sessionId, d.userId, d.expiresAt);
     if (event.type === 'ApiKeyCreated') void this.fetchKey(d.keyId).catch(() => undefined);
     this.model.apply(event);
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Called after every identity event is applied (the WebSocket re-checks its connections). */
+  onIdentityEvent(listener: (event: PublicEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Whether a JWT's session was ended (logout, password change): synchronous, from what this replica heard. */
+  isSessionRevoked(sessionId: string): boolean {
+    return this.sessions.isRevoked(sessionId);
   }
 
   private async syncUntilLoaded(): Promise<void> {

@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AppError } from '@slipway/core';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { DeploymentsApi, type ApplicationView, type DeployResponse } from '@slipway/deployments-contracts';
 import { ProjectsApi } from '@slipway/projects-contracts';
 import { EnvironmentLookup } from '../projects/environment-lookup';
@@ -14,6 +13,9 @@ import { DeploymentListDto, ListAppDeploymentsQuery } from '../deployments/deplo
 import { presentDeployment } from '../deployments/deployments.controller';
 import { Downstream } from '../downstream';
 import { headersOf } from '../request-headers';
+import { openEventStream } from '../realtime/event-stream';
+import { RealtimeService } from '../realtime/realtime.service';
+import { lastEventId, streamLink } from '../realtime/upgrade-routes';
 import { ApplicationAccess } from './application-access';
 import {
   ActionAcceptedDto,
@@ -48,6 +50,7 @@ export class ApplicationsController {
     @Inject(Downstream) private readonly downstream: Downstream,
     @Inject(AccessService) private readonly access: AccessService,
     @Inject(ProjectReadModel) readModel: ProjectReadModel,
+    @Inject(RealtimeService) private readonly realtime: RealtimeService,
   ) {
     this.guard = new ApplicationAccess(downstream, access);
     this.environments = new EnvironmentLookup(downstream, access, readModel);
@@ -230,21 +233,49 @@ export class ApplicationsController {
   }
 
   @Get(':id/logs')
-  @ApiOperation({ summary: 'The application\'s container output (all tasks), newest last' })
+  @ApiOperation({
+    summary:
+      "The application's container output (all tasks), newest last; follow=true streams it as text/event-stream (heartbeats while quiet, Last-Event-ID resumes), or as a WebSocket when the client asks to upgrade",
+  })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'With follow=true: resume after this line (the id of the last event received)' })
   @ApiResponse({ status: 200, type: ApplicationLogsDto })
   @ApiErrors(400, 401, 403, 404)
-  async logs(@Param('id') id: string, @Query() query: ApplicationLogsQuery, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
-    if (query.follow) {
-      throw new AppError('INVALID_INPUT', 'Streaming logs (follow=true) is not available yet; poll with since=<last timestamp>', { field: 'follow' });
-    }
+  async logs(
+    @Param('id') id: string,
+    @Query() query: ApplicationLogsQuery,
+    @CurrentUser() user: Principal,
+    @Req() req: SlipwayRequest,
+    @Res({ passthrough: true }) reply: SlipwayReply,
+  ) {
     await this.guard.readApplication(user, id, req);
+    const path = `/api/applications/${id}/logs`;
+    const scope = this.guard.scope(user, 'application:read');
     const since = query.since === undefined ? undefined : /^\d+$/.test(query.since) ? Number(query.since) : Math.floor(Date.parse(query.since) / 1000);
+    if (query.follow) {
+      const stream = openEventStream(req, reply, this.realtime.settings.sseHeartbeatMs);
+      const after = lastEventId(req.headers['last-event-id'], 'timestamp');
+      const stop = this.realtime.logs.followApplication(
+        user,
+        id,
+        scope,
+        { ...(query.tail !== undefined ? { tail: query.tail } : {}), ...(since !== undefined ? { since: new Date(since * 1000).toISOString() } : {}), ...(after ? { after } : {}) },
+        (line) => stream.send('log', line.cursor, { applicationId: id, timestamp: line.timestamp, level: line.level, message: line.message, container: line.container }),
+        (err) => stream.end({ event: 'error', data: { message: err.message } }),
+      );
+      const unwatch = this.realtime.watchStream(user, (reason) => stream.end({ event: 'error', data: { code: 'INVALID_TOKEN', message: reason } }));
+      stream.onClose(() => {
+        stop();
+        unwatch();
+      });
+      return stream.file;
+    }
     const result = await this.downstream.request(
       DeploymentsApi.applicationLogs,
-      { scope: this.guard.scope(user, 'application:read'), applicationId: id, tail: query.tail ?? 100, ...(since !== undefined ? { since } : {}) },
+      { scope, applicationId: id, tail: query.tail ?? 100, ...(since !== undefined ? { since } : {}) },
       headersOf(req),
     );
-    return { ...result, _links: { self: `/api/applications/${id}/logs` } };
+    return { ...result, _links: { self: path, stream: streamLink(req.headers, req.protocol, path) } };
   }
 
   @Get(':id/metrics')

@@ -472,7 +472,11 @@ export class ApplicationLogsQuery {
   @Matches(/^(\d{1,12}|\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2}))$/, { message: 'since must be an ISO-8601 timestamp or Unix seconds' })
   since?: string;
 
-  @ApiPropertyOptional({ type: 'boolean', default: false, description: 'Streaming is not available yet: poll with `since`' })
+  @ApiPropertyOptional({
+    type: 'boolean',
+    default: false,
+    description: 'Stream the output as it is printed: text/event-stream (resume with Last-Event-ID), or a WebSocket when the client asks to upgrade (_links.stream)',
+  })
   @IsOptional()
   @Transform(toBoolean)
   @IsBoolean({ message: 'follow must be true or false' })
@@ -659,6 +663,7 @@ class ApplicationLogLineDto {
 
 class LogsLinksDto {
   @ApiProperty() self!: string;
+  @ApiProperty({ example: 'ws://slipway.example.com/api/applications/app-123/logs?follow=true', description: 'The same lines live, as a WebSocket' }) stream!: string;
 }
 
 export class ApplicationLogsDto {

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { DeploymentsApi, type DeploymentView } from '@slipway/deployments-contracts';
 import { AccessService } from '../access/access.service';
 import { ApplicationAccess } from '../applications/application-access';
@@ -9,6 +9,9 @@ import { ApiErrors } from '../conventions/api-docs';
 import type { Principal, SlipwayReply, SlipwayRequest } from '../conventions/request';
 import { Downstream } from '../downstream';
 import { headersOf } from '../request-headers';
+import { openEventStream } from '../realtime/event-stream';
+import { RealtimeService } from '../realtime/realtime.service';
+import { lastEventId, streamLink } from '../realtime/upgrade-routes';
 import { CancelResultDto, DeploymentDto, DeploymentListDto, DeploymentLogsDto, DeploymentLogsQuery, ListDeploymentsQuery } from './deployments.dto';
 
 @ApiTags('deployments')
@@ -21,6 +24,7 @@ export class DeploymentsController {
   constructor(
     @Inject(Downstream) private readonly downstream: Downstream,
     @Inject(AccessService) access: AccessService,
+    @Inject(RealtimeService) private readonly realtime: RealtimeService,
   ) {
     this.guard = new ApplicationAccess(downstream, access);
   }
@@ -54,16 +58,57 @@ export class DeploymentsController {
   }
 
   @Get(':id/logs')
-  @ApiOperation({ summary: 'A deployment\'s output line by line (clone, build, rollout), as it happens' })
+  @ApiOperation({
+    summary:
+      "A deployment's output line by line (clone, build, rollout); follow=true streams it until the deployment ends, as text/event-stream (Last-Event-ID = seq resumes) or a WebSocket when the client asks to upgrade",
+  })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'With follow=true: resume after this seq' })
   @ApiResponse({ status: 200, type: DeploymentLogsDto })
   @ApiErrors(400, 401, 403, 404)
-  async logs(@Param('id') id: string, @Query() query: DeploymentLogsQuery, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
+  async logs(
+    @Param('id') id: string,
+    @Query() query: DeploymentLogsQuery,
+    @CurrentUser() user: Principal,
+    @Req() req: SlipwayRequest,
+    @Res({ passthrough: true }) reply: SlipwayReply,
+  ) {
     await this.guard.readDeployment(user, id, req);
-    return this.downstream.request(
-      DeploymentsApi.deploymentLogs,
-      { scope: this.guard.scope(user, 'application:read'), deploymentId: id, after: query.after, limit: query.limit },
-      headersOf(req),
-    );
+    const scope = this.guard.scope(user, 'application:read');
+    const path = `/api/deployments/${id}/logs`;
+    const sinceMs = query.since ? Date.parse(query.since) : undefined;
+    if (query.follow) {
+      const stream = openEventStream(req, reply, this.realtime.settings.sseHeartbeatMs);
+      const resume = lastEventId(req.headers['last-event-id'], 'seq');
+      let after = resume ?? (query.after !== undefined ? String(query.after) : undefined);
+      if (!resume && query.tail !== undefined) {
+        // The last `tail` lines first: find where they start.
+        const all = await this.downstream.request(DeploymentsApi.deploymentLogs, { scope, deploymentId: id, after: query.after, limit: 10000 }, headersOf(req));
+        const kept = all.logs.length > query.tail ? all.logs[all.logs.length - query.tail - 1] : undefined;
+        if (kept) after = String(kept.seq);
+      }
+      const stop = this.realtime.logs.followDeployment(
+        user,
+        id,
+        scope,
+        after ? { after } : {},
+        (line) => {
+          if (sinceMs !== undefined && Date.parse(line.timestamp) < sinceMs) return;
+          stream.send('log', line.cursor, { deploymentId: id, applicationId: line.applicationId, seq: Number(line.cursor), timestamp: line.timestamp, stage: line.stage, level: line.level, message: line.message });
+        },
+        (why) => stream.end({ event: 'end', data: { deploymentId: id, reason: why } }),
+      );
+      const unwatch = this.realtime.watchStream(user, (reason) => stream.end({ event: 'error', data: { code: 'INVALID_TOKEN', message: reason } }));
+      stream.onClose(() => {
+        stop();
+        unwatch();
+      });
+      return stream.file;
+    }
+    const result = await this.downstream.request(DeploymentsApi.deploymentLogs, { scope, deploymentId: id, after: query.after, limit: query.limit }, headersOf(req));
+    let logs = sinceMs !== undefined ? result.logs.filter((l) => Date.parse(l.timestamp) >= sinceMs) : result.logs;
+    if (query.tail !== undefined) logs = query.tail === 0 ? [] : logs.slice(-query.tail);
+    return { ...result, logs, _links: { self: path, stream: streamLink(req.headers, req.protocol, path) } };
   }
 
   @Post(':id/rollback')

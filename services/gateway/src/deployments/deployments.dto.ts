@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { DEPLOYMENT_STATUSES, STAGES, type DeploymentStatus } from '@slipway/deployments-contracts';
 import { PaginationDoc } from '../conventions/api-docs';
 import { PG_INT_MAX } from '../conventions/bounds';
@@ -41,6 +41,31 @@ export class DeploymentLogsQuery {
   @Min(1, { message: 'limit must be an integer between 1 and 10000' })
   @Max(10000, { message: 'limit must be an integer between 1 and 10000' })
   limit?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 10000, description: 'Only the last N lines (of those after `after` and since `since`)' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'tail must be an integer between 0 and 10000' })
+  @Min(0, { message: 'tail must be an integer between 0 and 10000' })
+  @Max(10000, { message: 'tail must be an integer between 0 and 10000' })
+  tail?: number;
+
+  @ApiPropertyOptional({ example: '2026-01-01T10:00:00Z', description: 'Only lines since this instant (ISO-8601)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  @Matches(/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/, { message: 'since must be an ISO-8601 timestamp' })
+  since?: string;
+
+  @ApiPropertyOptional({
+    type: 'boolean',
+    default: false,
+    description: 'Stream the output until the deployment ends: text/event-stream (resume with Last-Event-ID = seq), or a WebSocket when the client asks to upgrade',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'follow must be true or false' })
+  follow?: boolean;
 }
 
 class StageDto {
@@ -76,6 +101,7 @@ export class DeploymentDto {
   @ApiProperty() force!: boolean;
   @ApiProperty({ type: 'string', nullable: true }) previousDeploymentId!: string | null;
   @ApiProperty({ type: [StageDto] }) stages!: StageDto[];
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 100, description: 'From the stages: build steps done of total, tasks running of wanted; 100 on success; never goes down' }) progress!: number;
   @ApiProperty({ type: 'string', nullable: true, description: 'Why it failed or was cancelled' }) error!: string | null;
   @ApiProperty({ type: 'integer', nullable: true, description: '1 = next to start; null once started' }) queuePosition!: number | null;
   @ApiProperty({ description: 'Starts so far (a resume after a dead worker counts)' }) attempt!: number;
@@ -100,10 +126,16 @@ class DeploymentLogLineDto {
   @ApiProperty({ example: 'Cloning repository...' }) message!: string;
 }
 
+class DeploymentLogsLinksDto {
+  @ApiProperty() self!: string;
+  @ApiProperty({ example: 'ws://slipway.example.com/api/deployments/d-1/logs?follow=true', description: 'The same lines live, as a WebSocket' }) stream!: string;
+}
+
 export class DeploymentLogsDto {
   @ApiProperty({ format: 'uuid' }) deploymentId!: string;
   @ApiProperty({ enum: DEPLOYMENT_STATUSES }) status!: string;
   @ApiProperty({ type: [DeploymentLogLineDto] }) logs!: DeploymentLogLineDto[];
+  @ApiProperty({ type: DeploymentLogsLinksDto }) _links!: DeploymentLogsLinksDto;
 }
 
 export class CancelResultDto {

@@ -17,11 +17,17 @@ export function send(baseUrl: string, method: string, path: string, headers: Rec
     const req = request(
       { host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) } },
       (res) => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+        // A followed log stream (follow=true) never ends by itself: its status and headers are the answer.
+        if (/^text\/event-stream/i.test(h.get('content-type') ?? '')) {
+          resolve({ status: res.statusCode ?? 0, headers: h, text: '' });
+          req.destroy();
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const h = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
           resolve({ status: res.statusCode ?? 0, headers: h, text: Buffer.concat(chunks).toString('utf8') });
         });
         res.on('error', reject);
