@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '@slipway/core';
-import { sendError } from './all-exceptions.filter';
+import { hasOwnErrorFormat, sendError } from './all-exceptions.filter';
 import { codeForStatus, errorBody } from './error-body';
 import { assertSafeInput, echo, parseJsonBody } from './input-guard';
 import type { SlipwayRequest } from './request';
@@ -91,7 +91,7 @@ export function installHttpBoundary(fastify: FastifyInstance): void {
   });
 
   fastify.addHook('onSend', async (req, reply, payload) => {
-    if (reply.statusCode < 400 || isErrorEnvelope(payload)) return payload;
+    if (reply.statusCode < 400 || isErrorEnvelope(payload) || hasOwnErrorFormat(req.url)) return payload;
     if (payload !== null && payload !== undefined && typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
     const text = payload === null || payload === undefined ? '' : payload.toString();
     const status = reply.statusCode;
