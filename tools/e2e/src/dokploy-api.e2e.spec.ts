@@ -134,7 +134,7 @@ describe('errors', () => {
 
     const badBody = await fetch(`${t.baseUrl}/api/trpc/project.create`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: '{"json":' });
     expect(badBody.status).toBe(400);
-    expect((await badBody.json()).error.json.data).toMatchObject({ code: 'BAD_REQUEST', httpStatus: 400 });
+    expect(((await badBody.json()) as any).error.json.data).toMatchObject({ code: 'BAD_REQUEST', httpStatus: 400 });
 
     const openapi = await call('GET', `/api/project.one?projectId=00000000-0000-4000-8000-000000000000`);
     expect(openapi.status).toBe(404);
