@@ -7,6 +7,7 @@ export type CreateDatabase = Command<
   DatabaseConfig & {
     databaseId: string;
     projectId: string;
+    environmentId: string;
     teamId: string;
     ownerId: string;
     name: string;

@@ -1,4 +1,4 @@
-import type { Event } from '@slipway/core';
+import { defaultEnvironmentId, type Event } from '@slipway/core';
 import type { DatabaseConfiguration, DatabaseCredentials, DatabaseResources, DatabaseStatus, DatabaseType } from './model';
 
 /** Scheduled backups: a cron expression (5 fields, or 6 with seconds), how many scheduled archives to keep. */
@@ -33,6 +33,8 @@ export type DatabaseCreated = Event<
   DatabaseConfig & {
     databaseId: string;
     projectId: string;
+    /** Schema v2: the environment of its project it belongs to (v1 events: the project's default, by the upcaster). */
+    environmentId: string;
     teamId: string;
     ownerId: string;
     name: string;
@@ -56,7 +58,7 @@ export type DatabaseCredentialsRevealed = Event<'DatabaseCredentialsRevealed', {
 export type DatabaseMoved = Event<'DatabaseMoved', { databaseId: string; projectId: string; teamId: string; movedAt: string }>;
 export type DatabaseDeleted = Event<
   'DatabaseDeleted',
-  { databaseId: string; projectId: string; ownerId: string; deleteVolumes: boolean; deleteBackups: boolean; deletedAt: string }
+  { databaseId: string; projectId: string; /** Schema v2 (v1: the project's default). */ environmentId: string; ownerId: string; deleteVolumes: boolean; deleteBackups: boolean; deletedAt: string }
 >;
 
 export type DatabaseEvent =
@@ -81,3 +83,17 @@ export const DATABASE_EVENT_TYPES = [
   'DatabaseMoved',
   'DatabaseDeleted',
 ] as const satisfies ReadonlyArray<DatabaseEvent['type']>;
+
+/**
+ * DatabaseCreated and DatabaseDeleted v1 were written before environments:
+ * every database then was in its project's default environment, whose id is
+ * derived from the project id (no lookup).
+ */
+export const DATABASE_UPCASTERS = [
+  { type: 'DatabaseCreated', fromVersion: 1, upcast: withDefaultEnvironment },
+  { type: 'DatabaseDeleted', fromVersion: 1, upcast: withDefaultEnvironment },
+];
+
+function withDefaultEnvironment(data: { projectId: string; environmentId?: string }) {
+  return { ...data, environmentId: data.environmentId ?? defaultEnvironmentId(data.projectId) };
+}

@@ -44,6 +44,8 @@ export interface DatabaseCredentials {
 
 export interface DatabaseView {
   id: string;
+  /** The environment of its project it belongs to. */
+  environmentId: string;
   name: string;
   type: DatabaseType;
   version: string;

@@ -21,6 +21,8 @@ export interface CreateDatabaseRequest {
   projectId: string;
   /** The project's team; the gateway has checked the caller may write databases there. */
   teamId: string;
+  /** Checked by the gateway to be an environment of the project; absent: the project's default. */
+  environmentId?: string;
   name: string;
   type: DatabaseType;
   version: string;
@@ -68,6 +70,8 @@ export interface DeleteDatabaseRequest extends DatabaseAction {
 export interface ListDatabasesRequest {
   scope: AccessScope;
   projectId?: string;
+  /** Only those in this environment. */
+  environmentId?: string;
   type?: DatabaseType;
   status?: DatabaseStatus;
   limit: number;

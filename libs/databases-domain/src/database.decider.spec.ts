@@ -7,6 +7,7 @@ const id = '6f1c0a2b-0000-4000-8000-000000000001';
 const create: CreateDatabase['data'] = {
   databaseId: id,
   projectId: 'p1',
+  environmentId: 'e1',
   teamId: 't1',
   ownerId: 'u1',
   name: 'main-db',
@@ -60,7 +61,7 @@ describe('database decider', () => {
 
   it('deletes once with projectId (for the project counts); a second delete records nothing; then it does not exist', () => {
     const [deleted] = spec.given([created]).when({ type: 'DeleteDatabase', data: { databaseId: id, deleteVolumes: true, deleteBackups: false }, metadata: meta() }).events();
-    expect(deleted).toMatchObject({ type: 'DatabaseDeleted', data: { databaseId: id, projectId: 'p1', deleteVolumes: true, deleteBackups: false } });
+    expect(deleted).toMatchObject({ type: 'DatabaseDeleted', data: { databaseId: id, projectId: 'p1', environmentId: 'e1', deleteVolumes: true, deleteBackups: false } });
     expect(spec.given([created, deleted]).when({ type: 'DeleteDatabase', data: { databaseId: id, deleteVolumes: true, deleteBackups: false }, metadata: meta() }).events()).toEqual([]);
     expect(spec.given([created, deleted]).when({ type: 'StopDatabase', data: { databaseId: id }, metadata: meta() }).error().code).toBe('RESOURCE_NOT_FOUND');
   });

@@ -1,4 +1,4 @@
-import { AppError, assertNever, type Decider } from '@slipway/core';
+import { AppError, assertNever, defaultEnvironmentId, type Decider } from '@slipway/core';
 import type {
   DatabaseCommand,
   DatabaseConfig,
@@ -15,6 +15,7 @@ export const SYSTEM_ACTOR = 'system:databases';
 export interface DatabaseData {
   databaseId: string;
   projectId: string;
+  environmentId: string;
   teamId: string;
   ownerId: string;
   name: string;
@@ -99,6 +100,7 @@ export function decideDatabase(command: DatabaseCommand, state: DatabaseState): 
           data: {
             databaseId: db.databaseId,
             projectId: db.projectId,
+            environmentId: db.environmentId,
             ownerId: db.ownerId,
             deleteVolumes: command.data.deleteVolumes,
             deleteBackups: command.data.deleteBackups,
@@ -120,11 +122,13 @@ export function decideDatabase(command: DatabaseCommand, state: DatabaseState): 
 
 export function evolveDatabase(state: DatabaseState, event: DatabaseEvent): DatabaseState {
   if (event.type === 'DatabaseCreated') {
-    const { createdAt, databaseId, projectId, teamId, ownerId, name, type, serviceName, credentials, ...config } = event.data;
+    const { createdAt, databaseId, projectId, environmentId, teamId, ownerId, name, type, serviceName, credentials, ...config } = event.data;
     return {
       status: 'active',
       databaseId,
       projectId,
+      // v1 events are upcast on read; the fallback keeps evolve total for raw data too.
+      environmentId: environmentId ?? defaultEnvironmentId(projectId),
       teamId,
       ownerId,
       name,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { AppError, commandMetadata, fold, type Page, type RequestContext } from '@slipway/core';
+import { AppError, commandMetadata, defaultEnvironmentId, fold, type Page, type RequestContext } from '@slipway/core';
 import { ProjectionRunner, handleCommand, keysetPage, type EventStore, type RecordedEvent } from '@slipway/event-store';
 import {
   databaseStreamId,
@@ -124,6 +124,7 @@ export class DatabasesApplication {
       data: {
         databaseId,
         projectId: req.projectId,
+        environmentId: req.environmentId ?? defaultEnvironmentId(req.projectId),
         teamId: req.teamId,
         ownerId: req.actorId,
         name: req.name,
@@ -263,7 +264,7 @@ export class DatabasesApplication {
     await this.runner.waitFor(this.lastAppended);
     const params: unknown[] = [];
     let filter = `t.deleted_at IS NULL AND ${scopeSql(req.scope, params)}`;
-    for (const [column, value] of [['project_id', req.projectId], ['type', req.type], ['status', req.status]] as const) {
+    for (const [column, value] of [['project_id', req.projectId], ['environment_id', req.environmentId], ['type', req.type], ['status', req.status]] as const) {
       if (value === undefined) continue;
       params.push(value);
       filter += ` AND t.${column} = $${params.length}`;

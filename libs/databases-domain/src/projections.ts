@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Projection, RecordedEvent } from '@slipway/event-store';
+import { backfillEnvironments } from './environment-backfill';
 import { BACKUP_EVENT_TYPES, DATABASE_EVENT_TYPES, RESTORE_EVENT_TYPES, type BackupEvent, type DatabaseEvent, type RestoreEvent } from '@slipway/databases-contracts';
 import { evolveDatabase, initialDatabaseState, type DatabaseState } from './database.decider';
 import { evolveBackup, evolveRestore, type BackupState, type RestoreState } from './operation.deciders';
@@ -43,6 +44,7 @@ export function databaseListProjection(schema: string): Projection {
       await tx.query(`CREATE INDEX IF NOT EXISTS databases_project ON ${table} (project_id) WHERE deleted_at IS NULL`);
       // One database per published host port (the engine would refuse the second anyway, later and less clearly).
       await tx.query(`CREATE INDEX IF NOT EXISTS databases_external_port ON ${table} (external_port) WHERE deleted_at IS NULL AND external_port IS NOT NULL`);
+      await backfillEnvironments(tx, table);
     },
     async apply(tx, recorded: RecordedEvent) {
       const event = { type: recorded.type, data: recorded.data } as DatabaseEvent;
@@ -52,9 +54,9 @@ export function databaseListProjection(schema: string): Projection {
       const state = evolveDatabase(row?.state ?? initialDatabaseState(), event);
       if (state.status === 'absent') return;
       await tx.query(
-        `INSERT INTO ${table} (id, owner_id, project_id, team_id, name, type, service_name, status, external_port, state, version, created_at, updated_at, deleted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (id) DO UPDATE SET team_id = $4, status = $8, external_port = $9, state = $10, version = $11, updated_at = $13, deleted_at = $14`,
+        `INSERT INTO ${table} (id, owner_id, project_id, team_id, name, type, service_name, status, external_port, state, version, created_at, updated_at, deleted_at, environment_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         ON CONFLICT (id) DO UPDATE SET team_id = $4, status = $8, external_port = $9, state = $10, version = $11, updated_at = $13, deleted_at = $14, environment_id = $15`,
         [
           id,
           state.ownerId,
@@ -70,6 +72,7 @@ export function databaseListProjection(schema: string): Projection {
           state.createdAt,
           state.updatedAt,
           state.status === 'deleted' ? state.updatedAt : null,
+          state.environmentId,
         ],
       );
     },

@@ -1,3 +1,4 @@
+import { defaultEnvironmentId } from '@slipway/core';
 import { PASSWORD_MASK, type DatabaseConnection, type DatabaseType, type DatabaseView } from '@slipway/databases-contracts';
 import { ENGINES } from './catalog';
 import type { DatabaseData } from './database.decider';
@@ -30,6 +31,8 @@ export function databaseView(db: DatabaseData, streamVersion: number): DatabaseV
     status: db.runtime.status,
     statusMessage: db.runtime.message,
     projectId: db.projectId,
+    // Rows folded before environments existed: the project's default, as the upcaster gives.
+    environmentId: db.environmentId ?? defaultEnvironmentId(db.projectId),
     teamId: db.teamId,
     ownerId: db.ownerId,
     serviceName: db.serviceName,

@@ -7,7 +7,7 @@ import type { ApplicationDeployed, ApplicationDeploymentFailed, ApplicationRunti
 
 export type CreateApplication = Command<
   'CreateApplication',
-  ApplicationConfig & { applicationId: string; projectId: string; teamId: string; ownerId: string; name: string; serviceName: string }
+  ApplicationConfig & { applicationId: string; projectId: string; environmentId: string; teamId: string; ownerId: string; name: string; serviceName: string }
 >;
 
 /** Only what is present changes; `envVarsSet` upserts by key, `envVarsRemoved` deletes keys. */

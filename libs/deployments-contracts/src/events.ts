@@ -1,4 +1,4 @@
-import type { Event } from '@slipway/core';
+import { defaultEnvironmentId, type Event } from '@slipway/core';
 import type {
   ApplicationStatus,
   DeploymentKind,
@@ -45,6 +45,8 @@ export type ApplicationCreated = Event<
   ApplicationConfig & {
     applicationId: string;
     projectId: string;
+    /** Schema v2: the environment of its project it belongs to (v1 events: the project's default, by the upcaster). */
+    environmentId: string;
     teamId: string;
     ownerId: string;
     name: string;
@@ -117,7 +119,7 @@ export type ApplicationMoved = Event<'ApplicationMoved', { applicationId: string
 
 export type ApplicationDeleted = Event<
   'ApplicationDeleted',
-  { applicationId: string; projectId: string; ownerId: string; deleteVolumes: boolean; deletedAt: string }
+  { applicationId: string; projectId: string; /** Schema v2 (v1: the project's default). */ environmentId: string; ownerId: string; deleteVolumes: boolean; deletedAt: string }
 >;
 
 export type ApplicationEvent =
@@ -289,3 +291,17 @@ export const DEPLOYMENT_EVENT_TYPES = [
   'DeploymentCancelRequested',
   'DeploymentCancelled',
 ] as const satisfies readonly DeploymentEvent['type'][];
+
+/**
+ * ApplicationCreated and ApplicationDeleted v1 were written before
+ * environments: every application then was in its project's default
+ * environment, whose id is derived from the project id (no lookup).
+ */
+export const APPLICATION_UPCASTERS = [
+  { type: 'ApplicationCreated', fromVersion: 1, upcast: withDefaultEnvironment },
+  { type: 'ApplicationDeleted', fromVersion: 1, upcast: withDefaultEnvironment },
+];
+
+function withDefaultEnvironment(data: { projectId: string; environmentId?: string }) {
+  return { ...data, environmentId: data.environmentId ?? defaultEnvironmentId(data.projectId) };
+}

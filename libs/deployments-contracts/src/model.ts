@@ -111,6 +111,8 @@ export interface ApplicationView {
   id: string;
   name: string;
   projectId: string;
+  /** The environment of its project it belongs to. */
+  environmentId: string;
   /** The team of its project (followed when the project moves to another team). */
   teamId: string;
   /** Who created it. */

@@ -46,6 +46,8 @@ export interface CreateApplicationRequest {
   projectId: string;
   /** The project's team; the gateway has checked the caller may write applications there. */
   teamId: string;
+  /** Checked by the gateway to be an environment of the project; absent: the project's default. */
+  environmentId?: string;
   name: string;
   image?: string;
   gitSource?: GitSourceInput;
@@ -108,6 +110,8 @@ export interface DeleteApplicationRequest extends ApplicationAction {
 export interface ListApplicationsRequest {
   scope: AccessScope;
   projectId?: string;
+  /** Only those in this environment. */
+  environmentId?: string;
   status?: ApplicationStatus;
   limit: number;
   cursor?: string;

@@ -18,7 +18,7 @@ const config = {
   healthCheck: null,
   resources: { memoryLimit: 256, cpuLimit: 0.5 },
 };
-const base = { applicationId: 'a-1', projectId: 'p-1', teamId: 't-1', ownerId: 'u-1', name: 'web', serviceName: 'web-a1' };
+const base = { applicationId: 'a-1', projectId: 'p-1', environmentId: 'e-1', teamId: 't-1', ownerId: 'u-1', name: 'web', serviceName: 'web-a1' };
 const created: ApplicationCreated = { type: 'ApplicationCreated', data: { ...base, ...config, createdAt: metadata.now } };
 const deployed: ApplicationEvent = {
   type: 'ApplicationDeployed',
@@ -137,7 +137,7 @@ describe('application decider', () => {
     expect(spec.given([]).when({ type: 'ScaleApplication', data: { applicationId: 'a-1', replicas: 2 }, metadata }).error()).toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
     const deleted: ApplicationEvent = {
       type: 'ApplicationDeleted',
-      data: { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', deleteVolumes: true, deletedAt: metadata.now },
+      data: { applicationId: 'a-1', projectId: 'p-1', environmentId: 'e-1', ownerId: 'u-1', deleteVolumes: true, deletedAt: metadata.now },
     };
     expect(spec.given([created]).when({ type: 'DeleteApplication', data: { applicationId: 'a-1', deleteVolumes: true }, metadata }).events()).toEqual([deleted]);
     expect(spec.given([created, deleted]).when({ type: 'StopApplication', data: { applicationId: 'a-1' }, metadata }).error()).toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
@@ -153,7 +153,7 @@ describe('application decider', () => {
   it('records a successful deployment, except for a deleted application', () => {
     const { deployedAt: _at, ...data } = deployed.data as any;
     expect(spec.given([created]).when({ type: 'RecordApplicationDeployed', data, metadata: system }).events()).toEqual([deployed]);
-    const deleted: ApplicationEvent = { type: 'ApplicationDeleted', data: { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', deleteVolumes: false, deletedAt: metadata.now } };
+    const deleted: ApplicationEvent = { type: 'ApplicationDeleted', data: { applicationId: 'a-1', projectId: 'p-1', environmentId: 'e-1', ownerId: 'u-1', deleteVolumes: false, deletedAt: metadata.now } };
     expect(spec.given([created, deleted]).when({ type: 'RecordApplicationDeployed', data, metadata: system }).events()).toEqual([]);
   });
 
@@ -181,7 +181,7 @@ describe('application decider', () => {
     expect(spec.given([created]).when({ type: 'RecordApplicationDeploymentFailed', data, metadata: system }).events()).toEqual([failed]);
     expect(fold(applicationDecider, [created, failed])).toMatchObject({ runtime: { status: 'error', healthStatus: 'unhealthy', message: data.reason } });
     expect(fold(applicationDecider, [created, deployed, failed])).toMatchObject({ runtime: { status: 'running', message: null }, current: { deploymentId: 'd-1' } });
-    const deleted: ApplicationEvent = { type: 'ApplicationDeleted', data: { applicationId: 'a-1', projectId: 'p-1', ownerId: 'u-1', deleteVolumes: false, deletedAt: metadata.now } };
+    const deleted: ApplicationEvent = { type: 'ApplicationDeleted', data: { applicationId: 'a-1', projectId: 'p-1', environmentId: 'e-1', ownerId: 'u-1', deleteVolumes: false, deletedAt: metadata.now } };
     expect(spec.given([created, deleted]).when({ type: 'RecordApplicationDeploymentFailed', data, metadata: system }).events()).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { AppError, assertNever, type Decider } from '@slipway/core';
+import { AppError, assertNever, defaultEnvironmentId, type Decider } from '@slipway/core';
 import type {
   ApplicationCommand,
   ApplicationConfig,
@@ -25,6 +25,7 @@ export interface RuntimeState {
 export interface ApplicationData {
   applicationId: string;
   projectId: string;
+  environmentId: string;
   teamId: string;
   /** Who created it. */
   ownerId: string;
@@ -124,7 +125,7 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
   switch (command.type) {
     case 'CreateApplication': {
       if (state.status !== 'absent') throw AppError.conflict(`Application '${command.data.applicationId}' already exists`);
-      const { applicationId: _a, projectId: _p, teamId: _t, ownerId: _o, name, serviceName: _s, ...config } = command.data;
+      const { applicationId: _a, projectId: _p, environmentId: _e, teamId: _t, ownerId: _o, name, serviceName: _s, ...config } = command.data;
       const issues = new Issues();
       checkName(name, issues);
       checkConfig(config, issues);
@@ -160,7 +161,7 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
       return [
         {
           type: 'ApplicationDeleted',
-          data: { applicationId: s.applicationId, projectId: s.projectId, ownerId: s.ownerId, deleteVolumes: command.data.deleteVolumes, deletedAt: now },
+          data: { applicationId: s.applicationId, projectId: s.projectId, environmentId: s.environmentId, ownerId: s.ownerId, deleteVolumes: command.data.deleteVolumes, deletedAt: now },
         },
       ];
     }
@@ -189,11 +190,13 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
 
 export function evolveApplication(state: ApplicationState, event: ApplicationEvent): ApplicationState {
   if (event.type === 'ApplicationCreated') {
-    const { applicationId, projectId, teamId, ownerId, name, serviceName, createdAt, ...config } = event.data;
+    const { applicationId, projectId, environmentId, teamId, ownerId, name, serviceName, createdAt, ...config } = event.data;
     return {
       status: 'active',
       applicationId,
       projectId,
+      // v1 events are upcast on read; the fallback keeps evolve total for raw data too.
+      environmentId: environmentId ?? defaultEnvironmentId(projectId),
       teamId,
       ownerId,
       name,

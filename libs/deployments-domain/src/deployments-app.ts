@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { AppError, commandMetadata, type Page, type RequestContext } from '@slipway/core';
+import { AppError, commandMetadata, defaultEnvironmentId, type Page, type RequestContext } from '@slipway/core';
 import { ProjectionRunner, keysetPage, type EventStore, type RecordedEvent } from '@slipway/event-store';
 import {
   SECRET_MASK,
@@ -227,6 +227,7 @@ export class DeploymentsApplication {
       data: {
         applicationId,
         projectId: req.projectId,
+        environmentId: req.environmentId ?? defaultEnvironmentId(req.projectId),
         teamId: req.teamId,
         ownerId: req.actorId,
         name: req.name,
@@ -418,6 +419,10 @@ export class DeploymentsApplication {
     if (req.projectId) {
       params.push(req.projectId);
       filter += ` AND t.project_id = $${params.length}`;
+    }
+    if (req.environmentId) {
+      params.push(req.environmentId);
+      filter += ` AND t.environment_id = $${params.length}`;
     }
     if (req.status) {
       params.push(req.status);

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Projection, RecordedEvent } from '@slipway/event-store';
+import { backfillEnvironments } from './environment-backfill';
 import { APPLICATION_EVENT_TYPES, DEPLOYMENT_EVENT_TYPES, type ApplicationEvent, type DeploymentEvent } from '@slipway/deployments-contracts';
 import { evolveApplication, initialApplicationState, type ApplicationState } from './application.decider';
 import { evolveDeployment, initialDeploymentState, type DeploymentState } from './deployment.decider';
@@ -49,6 +50,7 @@ export function applicationListProjection(schema: string): Projection {
       await tx.query(`CREATE INDEX IF NOT EXISTS applications_owner_name ON ${table} (owner_id, lower(name), id) WHERE deleted_at IS NULL`);
       await tx.query(`CREATE INDEX IF NOT EXISTS applications_project ON ${table} (project_id) WHERE deleted_at IS NULL`);
       await tx.query(`CREATE INDEX IF NOT EXISTS applications_team_created ON ${table} (team_id, created_at, id) WHERE deleted_at IS NULL`);
+      await backfillEnvironments(tx, table);
     },
     async apply(tx, recorded: RecordedEvent) {
       const event = { type: recorded.type, data: recorded.data } as ApplicationEvent;
@@ -58,9 +60,9 @@ export function applicationListProjection(schema: string): Projection {
       const state = evolveApplication(row?.state ?? initialApplicationState(), event);
       if (state.status === 'absent') return;
       await tx.query(
-        `INSERT INTO ${table} (id, owner_id, project_id, name, service_name, status, state, version, created_at, updated_at, deleted_at, team_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (id) DO UPDATE SET name = $4, status = $6, state = $7, version = $8, updated_at = $10, deleted_at = $11, team_id = $12`,
+        `INSERT INTO ${table} (id, owner_id, project_id, name, service_name, status, state, version, created_at, updated_at, deleted_at, team_id, environment_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (id) DO UPDATE SET name = $4, status = $6, state = $7, version = $8, updated_at = $10, deleted_at = $11, team_id = $12, environment_id = $13`,
         [
           id,
           state.ownerId,
@@ -74,6 +76,7 @@ export function applicationListProjection(schema: string): Projection {
           state.updatedAt,
           state.status === 'deleted' ? state.updatedAt : null,
           state.teamId,
+          state.environmentId,
         ],
       );
     },

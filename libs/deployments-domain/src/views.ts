@@ -1,3 +1,4 @@
+import { defaultEnvironmentId } from '@slipway/core';
 import { STAGES, type ApplicationView, type DeploymentStatus, type DeploymentView } from '@slipway/deployments-contracts';
 import type { ApplicationData } from './application.decider';
 import type { DeploymentData } from './deployment.decider';
@@ -24,6 +25,8 @@ export function applicationView(state: ApplicationData, version: number, extras:
     id: state.applicationId,
     name: state.name,
     projectId: state.projectId,
+    // Rows folded before environments existed: the project's default, as the upcaster gives.
+    environmentId: state.environmentId ?? defaultEnvironmentId(state.projectId),
     teamId: state.teamId,
     ownerId: state.ownerId,
     serviceName: state.serviceName,

@@ -1,4 +1,5 @@
 import type { Command } from '@slipway/core';
+import type { EnvironmentCommand } from './environments';
 
 export type CreateProject = Command<
   'CreateProject',
@@ -13,4 +14,4 @@ export type UpdateProject = Command<
 
 export type DeleteProject = Command<'DeleteProject', { projectId: string }>;
 
-export type ProjectCommand = CreateProject | UpdateProject | DeleteProject;
+export type ProjectCommand = CreateProject | UpdateProject | DeleteProject | EnvironmentCommand;

@@ -1,3 +1,5 @@
+import type { EnvironmentView } from './environments';
+
 /**
  * Project names: 3–50 characters; letters A–Z/a–z, digits, space, dot,
  * underscore and hyphen; must start and end with a letter or digit.
@@ -25,6 +27,8 @@ export interface ProjectView {
   ownerId: string;
   teamId: string;
   statistics: ProjectStatistics;
+  /** Its environments, the default first, then by name. */
+  environments: EnvironmentView[];
   /** Stream version; the gateway renders it as the ETag. */
   version: number;
   createdAt: string;

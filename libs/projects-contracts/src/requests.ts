@@ -1,6 +1,7 @@
 import type { HealthResponse, Page } from '@slipway/core';
 import { defineRequest } from '@slipway/messaging';
 import type { ProjectSortField, ProjectView } from './model';
+import type { EnvironmentView } from './environments';
 
 export interface DeleteProjectResponse {
   projectId: string;
@@ -72,3 +73,52 @@ export const ProjectsApi = {
   countByTeam: defineRequest<{ teamIds: string[] }, { counts: Record<string, number> }>(PROJECTS_SERVICE, 'projects.query.count-by-team'),
   health: defineRequest<Record<string, never>, HealthResponse>(PROJECTS_SERVICE, 'projects.query.health'),
 } as const;
+
+export interface CreateEnvironmentRequest {
+  actorId: string;
+  projectId: string;
+  /** Teams the caller may write in. */
+  scope: AccessScope;
+  name: string;
+  description?: string | null;
+}
+
+export interface UpdateEnvironmentRequest {
+  actorId: string;
+  environmentId: string;
+  scope: AccessScope;
+  name?: string;
+  description?: string | null;
+}
+
+export interface DeleteEnvironmentRequest {
+  actorId: string;
+  environmentId: string;
+  scope: AccessScope;
+}
+
+export interface GetEnvironmentRequest {
+  environmentId: string;
+  scope: AccessScope;
+}
+
+export interface ListEnvironmentsRequest {
+  projectId: string;
+  scope: AccessScope;
+}
+
+/** Environments of a project: `projects.cmd.environment.*`, `projects.query.environment.*`. */
+export const EnvironmentsApi = {
+  create: defineRequest<CreateEnvironmentRequest, EnvironmentView>(PROJECTS_SERVICE, 'projects.cmd.environment.create'),
+  update: defineRequest<UpdateEnvironmentRequest, EnvironmentView>(PROJECTS_SERVICE, 'projects.cmd.environment.update'),
+  delete: defineRequest<DeleteEnvironmentRequest, DeleteEnvironmentResponse>(PROJECTS_SERVICE, 'projects.cmd.environment.delete'),
+  get: defineRequest<GetEnvironmentRequest, EnvironmentView>(PROJECTS_SERVICE, 'projects.query.environment.get'),
+  list: defineRequest<ListEnvironmentsRequest, { data: EnvironmentView[] }>(PROJECTS_SERVICE, 'projects.query.environment.list'),
+} as const;
+
+export interface DeleteEnvironmentResponse {
+  environmentId: string;
+  projectId: string;
+  /** The project stream's version after the delete. */
+  version: number;
+}

@@ -76,6 +76,12 @@ export function projectListProjection(schema: string): Projection {
             event.data.deletedAt,
           ]);
           return;
+        case 'EnvironmentCreated':
+        case 'EnvironmentUpdated':
+        case 'EnvironmentDeleted':
+          // Environments share the project's stream: the row's version (the ETag for If-Match) follows it.
+          await tx.query(`UPDATE ${table} SET version = $2 WHERE id = $1 AND version < $2`, [event.data.projectId, version]);
+          return;
         default:
           // Types this projection does not know (newer producers) are skipped, not fatal.
           return;

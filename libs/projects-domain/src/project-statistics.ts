@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { ProjectStatistics } from '@slipway/projects-contracts';
+import { withDefaultEnvironment, type ProjectStatistics } from '@slipway/projects-contracts';
 import { STATISTICS_EVENTS } from '@slipway/projects-queries';
 
 /**
@@ -21,6 +21,8 @@ const COLUMNS: Record<keyof ProjectStatistics, string> = {
   deploymentCount: 'deployment_count',
 };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export async function initStatistics(tx: EntityManager, schema: string): Promise<void> {
   await tx.query(`
     CREATE TABLE IF NOT EXISTS "${schema}".project_statistics (
@@ -28,6 +30,13 @@ export async function initStatistics(tx: EntityManager, schema: string): Promise
       application_count integer NOT NULL DEFAULT 0,
       database_count integer NOT NULL DEFAULT 0,
       deployment_count integer NOT NULL DEFAULT 0
+    )`);
+  // Per environment, for the counts of applications and databases (the event's environmentId, or the default for older events).
+  await tx.query(`
+    CREATE TABLE IF NOT EXISTS "${schema}".environment_statistics (
+      environment_id uuid PRIMARY KEY,
+      application_count integer NOT NULL DEFAULT 0,
+      database_count integer NOT NULL DEFAULT 0
     )`);
   await tx.query(`
     CREATE TABLE IF NOT EXISTS "${schema}".processed_external_events (
@@ -56,5 +65,13 @@ export async function applyExternalEvent(
      ON CONFLICT (project_id) DO UPDATE SET ${column} = GREATEST("${schema}".project_statistics.${column} + $2, 0)`,
     [projectId, rule.delta],
   );
+  const { environmentId } = withDefaultEnvironment(event.data as { projectId: string; environmentId?: string });
+  if ((rule.counter === 'applicationCount' || rule.counter === 'databaseCount') && UUID.test(String(environmentId))) {
+    await tx.query(
+      `INSERT INTO "${schema}".environment_statistics (environment_id, ${column}) VALUES ($1, GREATEST($2, 0))
+       ON CONFLICT (environment_id) DO UPDATE SET ${column} = GREATEST("${schema}".environment_statistics.${column} + $2, 0)`,
+      [environmentId, rule.delta],
+    );
+  }
   return true;
 }

@@ -1,12 +1,12 @@
 import { deciderSpec } from '@slipway/core';
-import type { ProjectCommand, ProjectEvent } from '@slipway/projects-contracts';
+import { defaultEnvironmentOf, type ProjectCommand, type ProjectEvent } from '@slipway/projects-contracts';
 import { projectDecider } from './project.decider';
 
 const spec = deciderSpec(projectDecider);
 const metadata = { commandId: 'c-1', now: '2026-01-01T00:00:00.000Z', actorId: 'u-1', teamIds: ['t-1'] };
 const created: ProjectEvent = {
   type: 'ProjectCreated',
-  data: { projectId: 'p-1', name: 'web-shop', description: null, ownerId: 'u-1', teamId: 't-1', createdAt: metadata.now },
+  data: { projectId: 'p-1', name: 'web-shop', description: null, ownerId: 'u-1', teamId: 't-1', createdAt: metadata.now, defaultEnvironment: defaultEnvironmentOf('p-1') },
 };
 
 describe('project decider', () => {

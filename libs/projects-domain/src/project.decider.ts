@@ -3,9 +3,13 @@ import {
   PROJECT_DESCRIPTION_MAX,
   PROJECT_NAME_PATTERN,
   PROJECT_NAME_RULE,
+  defaultEnvironmentOf,
   type ProjectCommand,
   type ProjectEvent,
 } from '@slipway/projects-contracts';
+import { decideEnvironment, evolveEnvironment, type EnvironmentState } from './environment.decider';
+
+export type { EnvironmentState };
 
 export type ProjectState =
   | { status: 'absent' }
@@ -18,6 +22,8 @@ export type ProjectState =
       teamId: string;
       createdAt: string;
       updatedAt: string;
+      /** Live environments by id (a deleted one is gone, its name free again). */
+      environments: Record<string, EnvironmentState>;
     };
 
 export const initialState = (): ProjectState => ({ status: 'absent' });
@@ -49,7 +55,7 @@ function throwIfInvalid(issues: ValidationIssue[]): void {
  * `teamIds`); a project outside them does not exist for this caller (404, so
  * ids cannot be probed).
  */
-function requireActiveInScope(state: ProjectState, projectId: string, teamIds: unknown) {
+export function requireActiveInScope(state: ProjectState, projectId: string, teamIds: unknown) {
   const allowed = Array.isArray(teamIds) ? (teamIds as string[]) : [];
   if (state.status !== 'active' || !allowed.includes(state.teamId)) throw AppError.notFound('project', projectId);
   return state;
@@ -67,7 +73,12 @@ export function decide(command: ProjectCommand, state: ProjectState): ProjectEve
       return [
         {
           type: 'ProjectCreated',
-          data: { ...command.data, description: command.data.description ?? null, createdAt: now },
+          data: {
+            ...command.data,
+            description: command.data.description ?? null,
+            createdAt: now,
+            defaultEnvironment: defaultEnvironmentOf(command.data.projectId),
+          },
         },
       ];
     }
@@ -96,6 +107,10 @@ export function decide(command: ProjectCommand, state: ProjectState): ProjectEve
       const current = requireActiveInScope(state, command.data.projectId, teamIds);
       return [{ type: 'ProjectDeleted', data: { projectId: current.projectId, ownerId: current.ownerId, deletedAt: now } }];
     }
+    case 'CreateEnvironment':
+    case 'UpdateEnvironment':
+    case 'DeleteEnvironment':
+      return decideEnvironment(command, requireActiveInScope(state, command.data.projectId, teamIds));
     default:
       return assertNever(command, 'command');
   }
@@ -103,7 +118,9 @@ export function decide(command: ProjectCommand, state: ProjectState): ProjectEve
 
 export function evolve(state: ProjectState, event: ProjectEvent): ProjectState {
   switch (event.type) {
-    case 'ProjectCreated':
+    case 'ProjectCreated': {
+      // v1 events are upcast on read; the fallback keeps evolve total for raw data too.
+      const env = event.data.defaultEnvironment ?? defaultEnvironmentOf(event.data.projectId);
       return {
         status: 'active',
         projectId: event.data.projectId,
@@ -113,13 +130,29 @@ export function evolve(state: ProjectState, event: ProjectEvent): ProjectState {
         teamId: event.data.teamId,
         createdAt: event.data.createdAt,
         updatedAt: event.data.createdAt,
+        environments: {
+          [env.environmentId]: {
+            environmentId: env.environmentId,
+            name: env.name,
+            description: env.description,
+            isDefault: true,
+            createdAt: event.data.createdAt,
+            updatedAt: event.data.createdAt,
+          },
+        },
       };
+    }
     case 'ProjectUpdated':
       if (state.status === 'absent') return state;
       return { ...state, ...event.data.changes, updatedAt: event.data.updatedAt };
     case 'ProjectDeleted':
       if (state.status === 'absent') return state;
       return { ...state, status: 'deleted', updatedAt: event.data.deletedAt };
+    case 'EnvironmentCreated':
+    case 'EnvironmentUpdated':
+    case 'EnvironmentDeleted':
+      if (state.status === 'absent') return state;
+      return { ...state, environments: evolveEnvironment(state.environments, event) };
     default:
       return assertNever(event, 'event');
   }

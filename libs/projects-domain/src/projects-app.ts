@@ -12,7 +12,16 @@ import {
   type ProjectCommand,
   type ProjectView,
   type UpdateProjectRequest,
+  type CreateEnvironmentRequest,
+  type DeleteEnvironmentRequest,
+  type DeleteEnvironmentResponse,
+  type EnvironmentView,
+  type GetEnvironmentRequest,
+  type ListEnvironmentsRequest,
+  type UpdateEnvironmentRequest,
 } from '@slipway/projects-contracts';
+import { environmentListProjection } from './environment-list.projection';
+import { ENVIRONMENT_ORDER, environmentSelect, environmentView, type EnvironmentRow } from './environments-queries';
 import { projectDecider, type ProjectState } from './project.decider';
 import { projectListProjection } from './project-list.projection';
 import { applyExternalEvent, initStatistics } from './project-statistics';
@@ -47,7 +56,7 @@ export class ProjectsApplication {
   private lastAppended = 0;
 
   constructor(private readonly store: EventStore) {
-    this.runner = new ProjectionRunner(store, [projectListProjection(store.schema)]);
+    this.runner = new ProjectionRunner(store, [projectListProjection(store.schema), environmentListProjection(store.schema)]);
   }
 
   private get schema(): string {
@@ -89,7 +98,7 @@ export class ProjectsApplication {
       data: { projectId: req.projectId, name: req.name, description: req.description, teamId: req.teamId },
       metadata: this.metadata(ctx, req.actorId, req.scope.teamIds),
     });
-    return { ...view, statistics: await this.statistics(view.id) };
+    return { ...view, statistics: await this.statistics(view.id), environments: await this.environmentsOf([view.id]).then((m) => m.get(view.id) ?? []) };
   }
 
   async delete(req: DeleteProjectRequest, ctx: RequestContext): Promise<DeleteProjectResponse> {
@@ -109,7 +118,8 @@ export class ProjectsApplication {
       [req.projectId, req.scope.teamIds],
     );
     if (rows.length === 0) throw AppError.notFound('project', req.projectId);
-    return toView(rows[0]);
+    const environments = await this.environmentsOf([req.projectId]);
+    return toView(rows[0], environments.get(rows[0].id));
   }
 
   async countByTeam(teamIds: string[]): Promise<{ counts: Record<string, number> }> {
@@ -149,7 +159,94 @@ export class ProjectsApplication {
       cursor: req.cursor,
       order: req.order,
     });
-    return { data: rows.map(toView), pagination };
+    const environments = await this.environmentsOf(rows.map((r) => r.id));
+    return { data: rows.map((r) => toView(r, environments.get(r.id))), pagination };
+  }
+
+  // ------------------------------------------------------------ environments
+
+  async createEnvironment(req: CreateEnvironmentRequest, ctx: RequestContext): Promise<EnvironmentView> {
+    const environmentId = randomUUID();
+    return this.executeEnvironment(req.projectId, environmentId, ctx, {
+      type: 'CreateEnvironment',
+      data: { projectId: req.projectId, environmentId, name: req.name, description: req.description ?? null },
+      metadata: this.metadata(ctx, req.actorId, req.scope.teamIds),
+    });
+  }
+
+  async updateEnvironment(req: UpdateEnvironmentRequest, ctx: RequestContext): Promise<EnvironmentView> {
+    const current = await this.getEnvironment({ environmentId: req.environmentId, scope: req.scope });
+    const view = await this.executeEnvironment(current.projectId, req.environmentId, ctx, {
+      type: 'UpdateEnvironment',
+      data: { projectId: current.projectId, environmentId: req.environmentId, name: req.name, description: req.description },
+      metadata: this.metadata(ctx, req.actorId, req.scope.teamIds),
+    });
+    return { ...view, statistics: current.statistics };
+  }
+
+  /** The caller (gateway) has checked that no application or database is left in it. */
+  async deleteEnvironment(req: DeleteEnvironmentRequest, ctx: RequestContext): Promise<DeleteEnvironmentResponse> {
+    const current = await this.getEnvironment({ environmentId: req.environmentId, scope: req.scope });
+    const outcome = await this.run(current.projectId, ctx, undefined, {
+      type: 'DeleteEnvironment',
+      data: { projectId: current.projectId, environmentId: req.environmentId },
+      metadata: this.metadata(ctx, req.actorId, req.scope.teamIds),
+    }, (_state, _events, version) => ({ environmentId: req.environmentId, projectId: current.projectId, version }));
+    return outcome;
+  }
+
+  async getEnvironment(req: GetEnvironmentRequest): Promise<EnvironmentView> {
+    if (!isUuid(req.environmentId)) throw AppError.notFound('environment', req.environmentId);
+    await this.runner.waitFor(this.lastAppended);
+    const params: unknown[] = [req.environmentId, req.scope.teamIds];
+    let filter = `e.id = $1 AND e.deleted_at IS NULL AND p.team_id = ANY($2::text[])`;
+    if (req.scope.projectIds) {
+      params.push(req.scope.projectIds.filter(isUuid));
+      filter += ` AND p.id = ANY($3::uuid[])`;
+    }
+    const rows: EnvironmentRow[] = await this.store.pg.query(`${environmentSelect(this.schema)} WHERE ${filter}`, params);
+    if (rows.length === 0) throw AppError.notFound('environment', req.environmentId);
+    return environmentView(rows[0]!);
+  }
+
+  async listEnvironments(req: ListEnvironmentsRequest): Promise<{ data: EnvironmentView[] }> {
+    const project = await this.get({ projectId: req.projectId, scope: req.scope });
+    return { data: project.environments };
+  }
+
+  /** Live environments of live projects, grouped by project, in list order. */
+  private async environmentsOf(projectIds: string[]): Promise<Map<string, EnvironmentView[]>> {
+    const byProject = new Map<string, EnvironmentView[]>();
+    if (projectIds.length === 0) return byProject;
+    const rows: EnvironmentRow[] = await this.store.pg.query(
+      `${environmentSelect(this.schema)} WHERE e.project_id = ANY($1::uuid[]) AND e.deleted_at IS NULL ${ENVIRONMENT_ORDER}`,
+      [projectIds],
+    );
+    for (const row of rows) {
+      const list = byProject.get(row.project_id) ?? [];
+      list.push(environmentView(row));
+      byProject.set(row.project_id, list);
+    }
+    return byProject;
+  }
+
+  private async executeEnvironment(projectId: string, environmentId: string, ctx: RequestContext, command: ProjectCommand): Promise<EnvironmentView> {
+    return this.run(projectId, ctx, undefined, command, (state: ProjectState, _events, version) => {
+      if (state.status === 'absent') throw new Error('a command result was computed for a project that does not exist');
+      const env = state.environments[environmentId];
+      if (!env) throw new Error('a command result was computed for an environment that does not exist');
+      return {
+        id: env.environmentId,
+        projectId,
+        name: env.name,
+        description: env.description,
+        isDefault: env.isDefault,
+        statistics: { applicationCount: 0, databaseCount: 0 },
+        version,
+        createdAt: env.createdAt,
+        updatedAt: env.updatedAt,
+      };
+    });
   }
 
   /** Applies another service's public event to the statistics (idempotent by event id). */
@@ -181,15 +278,25 @@ export class ProjectsApplication {
     expectedVersion: number | undefined,
     command: ProjectCommand,
   ): Promise<ProjectView> {
+    return this.run(projectId, ctx, expectedVersion, command, (state: ProjectState, _events, version) => stateToView(state, version));
+  }
+
+  private async run<R>(
+    projectId: string,
+    ctx: RequestContext,
+    expectedVersion: number | undefined,
+    command: ProjectCommand,
+    result: (state: ProjectState, events: unknown, version: number) => R,
+  ): Promise<R> {
     if (!isUuid(projectId)) throw AppError.notFound('project', projectId);
     const outcome = await handleCommand(this.store, projectDecider, projectStreamId(projectId), command, {
       expectedVersion,
       requestHash: ctx.requestHash,
-      result: (state: ProjectState, _events, version) => stateToView(state, version),
+      result,
       inTransaction: (tx, recorded) => this.reserveNames(tx, recorded),
     });
     this.lastAppended = Math.max(this.lastAppended, outcome.position);
-    return outcome.result as ProjectView;
+    return outcome.result as R;
   }
 
   /**
@@ -252,14 +359,28 @@ function stateToView(state: ProjectState, version: number): ProjectView {
     ownerId: state.ownerId,
     teamId: state.teamId,
     statistics: statisticsOf(),
+    environments: Object.values(state.environments)
+      .sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((env) => ({
+        id: env.environmentId,
+        projectId: state.projectId,
+        name: env.name,
+        description: env.description,
+        isDefault: env.isDefault,
+        statistics: { applicationCount: 0, databaseCount: 0 },
+        version,
+        createdAt: env.createdAt,
+        updatedAt: env.updatedAt,
+      })),
     version,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
   };
 }
 
-function toView(row: ProjectRow): ProjectView {
+function toView(row: ProjectRow, environments: EnvironmentView[] = []): ProjectView {
   return {
+    environments,
     id: row.id,
     name: row.name,
     description: row.description,

@@ -1,5 +1,16 @@
 import { AppError, decodeCursor, encodeCursor, type Page } from '@slipway/core';
-import type { GetProjectRequest, ListProjectsRequest, ProjectEvent, ProjectStatistics, ProjectView } from '@slipway/projects-contracts';
+import {
+  upcastProjectCreated,
+  withDefaultEnvironment,
+  type EnvironmentStatistics,
+  type EnvironmentView,
+  type GetEnvironmentRequest,
+  type GetProjectRequest,
+  type ListProjectsRequest,
+  type ProjectEvent,
+  type ProjectStatistics,
+  type ProjectView,
+} from '@slipway/projects-contracts';
 import { STATISTICS_EVENTS } from './statistics';
 
 /** What the model needs of a public event (PublicEvent from @slipway/messaging has it all). */
@@ -12,8 +23,12 @@ export interface ModelEvent {
   data: unknown;
 }
 
+type EnvironmentRecord = Omit<EnvironmentView, 'statistics'>;
+
 interface ProjectRecord {
-  view: Omit<ProjectView, 'statistics'>;
+  view: Omit<ProjectView, 'statistics' | 'environments'>;
+  /** Live environments by id. */
+  environments: Map<string, EnvironmentRecord>;
   nameKey: string;
   createdMs: number;
   updatedMs: number;
@@ -37,6 +52,9 @@ export class ProjectQueryModel {
   private readonly projects = new Map<string, ProjectRecord>();
   private readonly byTeam = new Map<string, Set<string>>();
   private readonly statistics = new Map<string, ProjectStatistics>();
+  private readonly environmentStatistics = new Map<string, EnvironmentStatistics>();
+  /** Environment id → project id, for reads by environment id. */
+  private readonly environmentProject = new Map<string, string>();
   private readonly counted = new Set<string>();
   /** Highest global position of the projects service applied. */
   private projectsPosition = 0;
@@ -68,6 +86,12 @@ export class ProjectQueryModel {
     const current = this.statistics.get(projectId) ?? { ...ZERO };
     current[rule.counter] = Math.max(current[rule.counter] + rule.delta, 0);
     this.statistics.set(projectId, current);
+    if (rule.counter === 'applicationCount' || rule.counter === 'databaseCount') {
+      const { environmentId } = withDefaultEnvironment(event.data as { projectId: string; environmentId?: string });
+      const env = this.environmentStatistics.get(environmentId) ?? { applicationCount: 0, databaseCount: 0 };
+      env[rule.counter] = Math.max(env[rule.counter] + rule.delta, 0);
+      this.environmentStatistics.set(environmentId, env);
+    }
   }
 
   private applyProjectEvent(raw: ModelEvent): void {
@@ -76,9 +100,14 @@ export class ProjectQueryModel {
     const version = raw.streamPosition;
     switch (event.type) {
       case 'ProjectCreated': {
-        const d = event.data;
+        // Public events published before environments existed carry v1 data.
+        const d = upcastProjectCreated(event.data);
         if (this.projects.has(d.projectId)) return;
+        const env = d.defaultEnvironment;
         const record: ProjectRecord = {
+          environments: new Map([
+            [env.environmentId, { id: env.environmentId, projectId: d.projectId, name: env.name, description: env.description, isDefault: true, version, createdAt: d.createdAt, updatedAt: d.createdAt }],
+          ]),
           view: { id: d.projectId, name: d.name, description: d.description, ownerId: d.ownerId, teamId: d.teamId, version, createdAt: d.createdAt, updatedAt: d.createdAt },
           nameKey: d.name.toLowerCase(),
           createdMs: Date.parse(d.createdAt),
@@ -86,7 +115,29 @@ export class ProjectQueryModel {
           deleted: false,
         };
         this.projects.set(d.projectId, record);
+        this.environmentProject.set(env.environmentId, d.projectId);
         this.index(record);
+        return;
+      }
+      case 'EnvironmentCreated':
+      case 'EnvironmentUpdated':
+      case 'EnvironmentDeleted': {
+        const record = this.projects.get(event.data.projectId);
+        if (!record || record.view.version >= version) return;
+        const environments = new Map(record.environments);
+        const d = event.data;
+        if (event.type === 'EnvironmentCreated') {
+          const c = event.data;
+          environments.set(c.environmentId, { id: c.environmentId, projectId: c.projectId, name: c.name, description: c.description, isDefault: false, version, createdAt: c.createdAt, updatedAt: c.createdAt });
+          this.environmentProject.set(c.environmentId, c.projectId);
+        } else if (event.type === 'EnvironmentUpdated') {
+          const current = environments.get(d.environmentId);
+          if (current) environments.set(d.environmentId, { ...current, ...event.data.changes, version, updatedAt: event.data.updatedAt });
+        } else {
+          environments.delete(d.environmentId);
+        }
+        // The project's version (its ETag) follows its stream, environments included.
+        this.projects.set(record.view.id, { ...record, environments, view: { ...record.view, version } });
         return;
       }
       case 'ProjectUpdated': {
@@ -129,7 +180,24 @@ export class ProjectQueryModel {
   }
 
   private present(record: ProjectRecord): ProjectView {
-    return { ...record.view, statistics: { ...(this.statistics.get(record.view.id) ?? ZERO) } };
+    const environments = [...record.environments.values()]
+      .sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1))
+      .map((env) => this.presentEnvironment(env));
+    return { ...record.view, statistics: { ...(this.statistics.get(record.view.id) ?? ZERO) }, environments };
+  }
+
+  private presentEnvironment(env: EnvironmentRecord): EnvironmentView {
+    return { ...env, statistics: { ...(this.environmentStatistics.get(env.id) ?? { applicationCount: 0, databaseCount: 0 }) } };
+  }
+
+  /** The environment when this model holds it (a live one of a live project inside the scope); undefined otherwise. */
+  findEnvironment(req: GetEnvironmentRequest): EnvironmentView | undefined {
+    const id = UUID.test(req.environmentId) ? req.environmentId.toLowerCase() : undefined;
+    const projectId = id ? this.environmentProject.get(id) : undefined;
+    if (!id || !projectId) return undefined;
+    const project = this.find({ projectId, scope: { teamIds: req.scope.teamIds } });
+    if (!project || (req.scope.projectIds && !req.scope.projectIds.map((p) => p.toLowerCase()).includes(projectId))) return undefined;
+    return project.environments.find((e) => e.id === id);
   }
 
   /** As the service: 404 for anything outside the scope's teams, never a leak of existence. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { DependencyHealth, HealthResponse, RequestContext } from '@slipway/core';
-import { createDataSource, EventStore } from '@slipway/event-store';
+import { createDataSource, EventStore, type UpcasterRegistration } from '@slipway/event-store';
 import {
   DEFAULT_DATABASE_URL,
   EventStoreOutboxSource,
@@ -79,6 +79,8 @@ export interface RuntimeOptions {
   service: string;
   /** Shapes what other services may see of an event's data (strip private fields). */
   publicData?: (type: string, data: unknown) => unknown;
+  /** Upcasters of the service's event store (old schema versions read in the current shape). */
+  upcasters?: UpcasterRegistration[];
 }
 
 /**
@@ -98,7 +100,7 @@ export async function startServiceRuntime(opts: RuntimeOptions): Promise<Service
     // A database that does not answer is an outage to report, not a wait.
     connectTimeoutMs: 2000,
   });
-  const store = await EventStore.open({ dataSource, schema: schemaFor(opts.service) });
+  const store = await EventStore.open({ dataSource, schema: schemaFor(opts.service), upcasters: opts.upcasters });
   const deadLetters = new PgDeadLetters(dataSource, store.schema);
   await deadLetters.init();
   const bus = await MessageBus.connect({

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DatabasesApi, DestinationsApi } from '@slipway/databases-contracts';
+import { DATABASE_UPCASTERS, DatabasesApi, DestinationsApi } from '@slipway/databases-contracts';
 import { BackupDestinations, BackupOperations, BackupScheduler, DatabaseReconciler, DatabasesApplication, loadDatabasesConfig } from '@slipway/databases-domain';
 import { DockerClient } from '@slipway/docker';
 import { SecretBox } from '@slipway/secrets';
@@ -97,7 +97,7 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
 
 @Module({
   providers: [
-    runtimeProvider({ service: 'databases', publicData }),
+    runtimeProvider({ service: 'databases', publicData, upcasters: DATABASE_UPCASTERS }),
     {
       provide: DatabasesApplication,
       useFactory: (rt: ServiceRuntime) => {

@@ -7,7 +7,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DeploymentsApi } from '@slipway/deployments-contracts';
+import { APPLICATION_UPCASTERS, DeploymentsApi } from '@slipway/deployments-contracts';
 import {
   DeploymentsApplication,
   EngineAgent,
@@ -86,7 +86,7 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
 
 @Module({
   providers: [
-    runtimeProvider({ service: 'deployments', publicData: publicEventData }),
+    runtimeProvider({ service: 'deployments', publicData: publicEventData, upcasters: APPLICATION_UPCASTERS }),
     {
       provide: DeploymentsApplication,
       useFactory: (rt: ServiceRuntime) => {

@@ -15,6 +15,7 @@ import { createValidationPipe } from './conventions/validation.pipe';
 import { Downstream } from './downstream';
 import { HealthController } from './health.controller';
 import { ProjectsController } from './projects/projects.controller';
+import { EnvironmentsController } from './projects/environments.controller';
 import { ProjectReadModel } from './projects/project-read-model.service';
 import { RATE_LIMIT_PROVIDERS, RateLimitGuard } from './rate-limit/rate-limit.nest';
 import { TeamsController } from './teams/teams.controller';
@@ -35,7 +36,7 @@ import { DokployController } from './dokploy/dokploy.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController, DokployController],
+    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, EnvironmentsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController, DokployController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },

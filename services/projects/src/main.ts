@@ -7,7 +7,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { ProjectsApi } from '@slipway/projects-contracts';
+import { EnvironmentsApi, PROJECT_UPCASTERS, ProjectsApi } from '@slipway/projects-contracts';
 import { ProjectsApplication, STATISTICS_SUBJECTS } from '@slipway/projects-domain';
 import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
 
@@ -28,6 +28,11 @@ class ProjectsTransport implements OnApplicationBootstrap, BeforeApplicationShut
     bus.serve(ProjectsApi.get, (req) => this.app.get(req));
     bus.serve(ProjectsApi.list, (req) => this.app.list(req));
     bus.serve(ProjectsApi.countByTeam, (req) => this.app.countByTeam(req.teamIds));
+    bus.serve(EnvironmentsApi.create, (req, ctx) => this.app.createEnvironment(req, requestContextOf(ctx.headers)));
+    bus.serve(EnvironmentsApi.update, (req, ctx) => this.app.updateEnvironment(req, requestContextOf(ctx.headers)));
+    bus.serve(EnvironmentsApi.delete, (req, ctx) => this.app.deleteEnvironment(req, requestContextOf(ctx.headers)));
+    bus.serve(EnvironmentsApi.get, (req) => this.app.getEnvironment(req));
+    bus.serve(EnvironmentsApi.list, (req) => this.app.listEnvironments(req));
     this.runtime.serveHealth(ProjectsApi.health);
     await this.runtime.subscribe('statistics', {
       filterSubjects: STATISTICS_SUBJECTS,
@@ -50,7 +55,7 @@ class ProjectsTransport implements OnApplicationBootstrap, BeforeApplicationShut
 
 @Module({
   providers: [
-    runtimeProvider({ service: 'projects' }),
+    runtimeProvider({ service: 'projects', upcasters: PROJECT_UPCASTERS }),
     { provide: ProjectsApplication, useFactory: (rt: ServiceRuntime) => new ProjectsApplication(rt.store), inject: [RUNTIME] },
     ProjectsTransport,
   ],

@@ -1,4 +1,7 @@
+import type { DockerClient } from '@slipway/docker';
 import { startTestPlatform, type TestPlatform } from './harness';
+import { cleanEngine, engine } from './docker-fixtures';
+import { TEST_DATABASE_IMAGES, cleanDatabases } from './database-fixtures';
 
 /**
  * Dokploy's procedure API as a script written against Dokploy calls it:
@@ -7,6 +10,7 @@ import { startTestPlatform, type TestPlatform } from './harness';
  * Effects are checked through Slipway's own REST API.
  */
 let t: TestPlatform;
+let docker: DockerClient;
 let owner: { token: string; userId: string; username: string };
 let key: string;
 let readKey: string;
@@ -20,15 +24,20 @@ async function createKey(token: string, permission: 'read' | 'read-write'): Prom
 }
 
 beforeAll(async () => {
-  t = await startTestPlatform(logs);
+  docker = await engine();
+  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES });
   owner = await t.user();
   key = await createKey(owner.token, 'read-write');
   readKey = await createKey(owner.token, 'read');
 }, 120_000);
 
+// The platform stops first: its reconciler would recreate services removed under it.
 afterAll(async () => {
   await t?.stop();
-}, 60_000);
+  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
+  if (t) await cleanDatabases(docker, t.instance).catch(() => undefined);
+  docker?.close();
+}, 120_000);
 
 async function call(method: 'GET' | 'POST', path: string, opts: { body?: unknown; apiKey?: string | null; headers?: Record<string, string> } = {}) {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...(opts.headers ?? {}) };
@@ -90,6 +99,42 @@ describe('a script written against Dokploy', () => {
     const removed = await trpcPost('project.remove', { projectId: project.projectId });
     expect(removed.status).toBe(200);
     expect((await t.api('GET', `/api/projects/${project.projectId}`, { token: owner.token })).status).toBe(404);
+  });
+});
+
+describe('environments', () => {
+  it('are created, listed, filled and removed through environment.*, the same environments as REST', async () => {
+    const { project, environment: production } = (await trpcPost('project.create', { name: 'env-shop' })).body.result.data.json;
+    const staging = (await trpcPost('environment.create', { projectId: project.projectId, name: 'staging', description: 'pre-prod' })).body.result.data.json;
+    expect(staging).toMatchObject({ name: 'staging', isDefault: false, projectId: project.projectId });
+    const listed = await trpcGet('environment.byProjectId', { projectId: project.projectId });
+    expect(listed.body.result.data.json.map((e: any) => e.environmentId).sort()).toEqual([production.environmentId, staging.environmentId].sort());
+    const rest = await t.api('GET', `/api/projects/${project.projectId}/environments`, { token: owner.token });
+    expect(rest.body.data.map((e: any) => e.name).sort()).toEqual(['production', 'staging']);
+
+    const app = (await trpcPost('application.create', { name: 'api', environmentId: staging.environmentId })).body.result.data.json;
+    expect(app).toMatchObject({ environmentId: staging.environmentId, projectId: project.projectId });
+    expect((await t.api('GET', `/api/applications/${app.applicationId}`, { token: owner.token })).body.environmentId).toBe(staging.environmentId);
+    const db = (await trpcPost('redis.create', { name: 'cache', projectId: project.projectId, databasePassword: 'secret-pass-1' })).body.result.data.json;
+    expect(db.environmentId).toBe(production.environmentId);
+
+    const one = (await trpcGet('project.one', { projectId: project.projectId })).body.result.data.json;
+    expect(one.applications.map((a: any) => a.applicationId)).toEqual([app.applicationId]);
+    const byName = Object.fromEntries(one.environments.map((e: any) => [e.name, e]));
+    expect(byName.staging.applications.map((a: any) => a.applicationId)).toEqual([app.applicationId]);
+    expect(byName.production.applications).toEqual([]);
+    expect(byName.production.redis.map((r: any) => r.redisId)).toEqual([db.redisId]);
+    expect((await trpcGet('environment.one', { environmentId: staging.environmentId })).body.result.data.json.applications).toHaveLength(1);
+
+    const occupied = await trpcPost('environment.remove', { environmentId: staging.environmentId });
+    expect(occupied.status).toBe(409);
+    expect(occupied.body.error.json).toMatchObject({ code: -32009, data: { code: 'CONFLICT', details: { applications: [{ id: app.applicationId, name: 'api' }] } } });
+    expect((await trpcPost('application.delete', { applicationId: app.applicationId })).status).toBe(200);
+    const renamed = await trpcPost('environment.update', { environmentId: staging.environmentId, name: 'qa' });
+    expect(renamed.body.result.data.json.name).toBe('qa');
+    expect((await trpcPost('environment.remove', { environmentId: staging.environmentId })).status).toBe(200);
+    expect((await t.api('GET', `/api/environments/${staging.environmentId}`, { token: owner.token })).status).toBe(404);
+    expect((await trpcPost('redis.remove', { redisId: db.redisId })).status).toBe(200);
   });
 });
 

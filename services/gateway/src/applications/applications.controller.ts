@@ -3,6 +3,8 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTa
 import { AppError } from '@slipway/core';
 import { DeploymentsApi, type ApplicationView, type DeployResponse } from '@slipway/deployments-contracts';
 import { ProjectsApi } from '@slipway/projects-contracts';
+import { EnvironmentLookup } from '../projects/environment-lookup';
+import { ProjectReadModel } from '../projects/project-read-model.service';
 import { AccessService } from '../access/access.service';
 import { CurrentUser } from '../auth/public.decorator';
 import { ApiErrors } from '../conventions/api-docs';
@@ -40,12 +42,15 @@ const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', required: false, description:
 @Controller('applications')
 export class ApplicationsController {
   private readonly guard: ApplicationAccess;
+  private readonly environments: EnvironmentLookup;
 
   constructor(
     @Inject(Downstream) private readonly downstream: Downstream,
     @Inject(AccessService) private readonly access: AccessService,
+    @Inject(ProjectReadModel) readModel: ProjectReadModel,
   ) {
     this.guard = new ApplicationAccess(downstream, access);
+    this.environments = new EnvironmentLookup(downstream, access, readModel);
   }
 
   @Get()
@@ -58,6 +63,7 @@ export class ApplicationsController {
       {
         scope: this.guard.scope(user, 'application:read'),
         projectId: query.projectId,
+        environmentId: query.environmentId,
         status: query.status,
         limit: query.limit ?? 20,
         cursor: query.cursor,
@@ -84,10 +90,11 @@ export class ApplicationsController {
     );
     this.access.model.requireProjectInKeyScope(user, project.id);
     this.access.model.require(user, 'application:write', project.teamId, { type: 'project', id: project.id });
+    const environmentId = await this.environments.resolveEnvironment(user, project.id, body.environmentId, req);
     const { projectId, ...rest } = body;
     const view = await this.downstream.request(
       DeploymentsApi.createApplication,
-      { ...rest, actorId: user.userId, projectId, teamId: project.teamId },
+      { ...rest, actorId: user.userId, projectId, teamId: project.teamId, environmentId },
       headersOf(req),
     );
     reply.header('ETag', etagFor(view.version)).header('Location', `/api/applications/${view.id}`);
@@ -265,7 +272,7 @@ export const WEBHOOK_URLS = { github: '/api/webhooks/github', gitlab: '/api/webh
 export function presentApplication(view: ApplicationView) {
   const { version: _version, ...rest } = view;
   const gitSource = view.gitSource ? { ...view.gitSource, webhookUrls: WEBHOOK_URLS } : null;
-  return { ...rest, gitSource, _links: { ...links(view.id), project: `/api/projects/${view.projectId}` } };
+  return { ...rest, gitSource, _links: { ...links(view.id), project: `/api/projects/${view.projectId}`, environment: `/api/environments/${view.environmentId}` } };
 }
 
 export function presentAccepted(accepted: DeployResponse) {

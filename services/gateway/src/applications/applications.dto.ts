@@ -247,6 +247,11 @@ export class CreateApplicationDto {
   @IsUUID('all', { message: 'projectId must be a project id (uuid)' })
   projectId!: string;
 
+  @ApiPropertyOptional({ format: 'uuid', description: "An environment of the project; the project's default (production) when absent" })
+  @IsOptional()
+  @IsUUID('all', { message: 'environmentId must be an environment id (uuid)' })
+  environmentId?: string;
+
   @ApiPropertyOptional({ example: 'nginx:1.27', description: 'Run this image; give either image or gitSource' })
   @IsOptional()
   @IsString()
@@ -394,6 +399,11 @@ export class ListApplicationsQuery extends PageQueryDto {
   @IsOptional()
   @IsUUID('all', { message: 'projectId must be a project id (uuid)' })
   projectId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only those in this environment' })
+  @IsOptional()
+  @IsUUID('all', { message: 'environmentId must be an environment id (uuid)' })
+  environmentId?: string;
 
   @ApiPropertyOptional({ enum: APPLICATION_STATUSES })
   @IsOptional()
@@ -563,12 +573,14 @@ class ActionLinksDto {
 
 class ApplicationLinksDto extends ActionLinksDto {
   @ApiProperty({ example: '/api/projects/0b1e...' }) project!: string;
+  @ApiProperty({ example: '/api/environments/3d2a...' }) environment!: string;
 }
 
 export class ApplicationDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'web-shop' }) name!: string;
   @ApiProperty({ format: 'uuid' }) projectId!: string;
+  @ApiProperty({ format: 'uuid', description: 'The environment of its project it belongs to' }) environmentId!: string;
   @ApiProperty() teamId!: string;
   @ApiProperty() ownerId!: string;
   @ApiProperty({ example: 'web-shop-6f1c0b1e', description: 'The Swarm service' }) serviceName!: string;

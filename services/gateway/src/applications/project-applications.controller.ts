@@ -39,6 +39,7 @@ export class ProjectApplicationsController {
       {
         scope: this.guard.scope(user, 'application:read'),
         projectId: project.id,
+        environmentId: query.environmentId,
         status: query.status,
         limit: query.limit ?? 20,
         cursor: query.cursor,

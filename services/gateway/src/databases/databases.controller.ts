@@ -2,6 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Qu
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { DatabasesApi, type DatabaseView } from '@slipway/databases-contracts';
 import { ProjectsApi } from '@slipway/projects-contracts';
+import { EnvironmentLookup } from '../projects/environment-lookup';
+import { ProjectReadModel } from '../projects/project-read-model.service';
 import { AccessService } from '../access/access.service';
 import { CurrentUser } from '../auth/public.decorator';
 import { ApiErrors } from '../conventions/api-docs';
@@ -30,12 +32,15 @@ const IDEMPOTENCY_KEY = { name: 'Idempotency-Key', required: false, description:
 @Controller('databases')
 export class DatabasesController {
   private readonly guard: DatabaseAccess;
+  private readonly environments: EnvironmentLookup;
 
   constructor(
     @Inject(Downstream) private readonly downstream: Downstream,
     @Inject(AccessService) private readonly access: AccessService,
+    @Inject(ProjectReadModel) readModel: ProjectReadModel,
   ) {
     this.guard = new DatabaseAccess(downstream, access);
+    this.environments = new EnvironmentLookup(downstream, access, readModel);
   }
 
   @Get()
@@ -60,7 +65,8 @@ export class DatabasesController {
     );
     this.access.model.requireProjectInKeyScope(user, project.id);
     this.access.model.require(user, 'database:write', project.teamId, { type: 'project', id: project.id });
-    const view = await this.downstream.request(DatabasesApi.create, { ...body, actorId: user.userId, teamId: project.teamId }, headersOf(req));
+    const environmentId = await this.environments.resolveEnvironment(user, project.id, body.environmentId, req);
+    const view = await this.downstream.request(DatabasesApi.create, { ...body, actorId: user.userId, teamId: project.teamId, environmentId }, headersOf(req));
     reply.header('ETag', etagFor(view.streamVersion)).header('Location', `/api/databases/${view.id}`);
     return presentDatabase(view);
   }
@@ -163,6 +169,7 @@ export async function listDatabases(downstream: Downstream, guard: DatabaseAcces
     {
       scope: guard.scope(user, 'database:read'),
       projectId,
+      environmentId: query.environmentId,
       type: query.type,
       status: query.status,
       limit: query.limit ?? 20,
@@ -182,5 +189,5 @@ function links(id: string) {
 
 export function presentDatabase(view: DatabaseView) {
   const { streamVersion: _version, teamId: _team, ownerId: _owner, ...rest } = view;
-  return { ...rest, teamId: view.teamId, _links: { ...links(view.id), project: `/api/projects/${view.projectId}` } };
+  return { ...rest, teamId: view.teamId, _links: { ...links(view.id), project: `/api/projects/${view.projectId}`, environment: `/api/environments/${view.environmentId}` } };
 }

@@ -101,6 +101,11 @@ export class CreateDatabaseDto {
   @Matches(DATABASE_NAME_PATTERN, { message: `name ${DATABASE_NAME_RULE}` })
   name!: string;
 
+  @ApiPropertyOptional({ format: 'uuid', description: "An environment of the project; the project's default (production) when absent" })
+  @IsOptional()
+  @IsUUID('all', { message: 'environmentId must be an environment id (uuid)' })
+  environmentId?: string;
+
   @ApiProperty({ enum: DATABASE_TYPES })
   @IsIn(DATABASE_TYPES as unknown as string[], { message: TYPE_MESSAGE })
   type!: DatabaseType;
@@ -200,6 +205,11 @@ export class ListDatabasesQuery extends PageQueryDto {
   @IsUUID('all', { message: 'projectId must be a project id (uuid)' })
   projectId?: string;
 
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only those in this environment' })
+  @IsOptional()
+  @IsUUID('all', { message: 'environmentId must be an environment id (uuid)' })
+  environmentId?: string;
+
   @ApiPropertyOptional({ enum: DATABASE_TYPES })
   @IsOptional()
   @IsIn(DATABASE_TYPES as unknown as string[], { message: TYPE_MESSAGE })
@@ -242,6 +252,7 @@ class DatabaseLinksDto {
   @ApiProperty({ example: '/api/databases/6f1c.../backups' }) backups!: string;
   @ApiProperty({ example: '/api/databases/6f1c.../connection' }) connection!: string;
   @ApiProperty({ example: '/api/projects/2b7e...' }) project!: string;
+  @ApiProperty({ example: '/api/environments/3d2a...' }) environment!: string;
 }
 
 export class DatabaseDto {
@@ -252,6 +263,7 @@ export class DatabaseDto {
   @ApiProperty({ example: 'postgres:16' }) image!: string;
   @ApiProperty({ enum: DATABASE_STATUSES }) status!: string;
   @ApiProperty({ type: 'string', nullable: true, description: 'Why it is in error' }) statusMessage!: string | null;
+  @ApiProperty({ format: 'uuid', description: 'The environment of its project it belongs to' }) environmentId!: string;
   @ApiProperty({ format: 'uuid' }) projectId!: string;
   @ApiProperty({ example: 'db-main-db-6f1c0a2b', description: 'Host name for applications of the same project' }) internalHost!: string;
   @ApiProperty({ example: 5432 }) internalPort!: number;

@@ -12,7 +12,7 @@ export const APPLICATION_PROCEDURES: Record<string, Procedure> = {
     const place = await placeOf(b, call);
     // Dokploy's `appName` is the slug (the Swarm service's name); `name` is a label. Slipway's one name is the slug.
     const name = optionalText(call.input, 'appName', 200) ?? requiredString(call.input, 'name');
-    const body = await b.dto(CreateApplicationDto, { name, projectId: place.projectId });
+    const body = await b.dto(CreateApplicationDto, { name, projectId: place.projectId, environmentId: place.environmentId });
     return presentApplication((await b.applications.create(body, call.user, call.req, NO_REPLY)) as unknown as ApplicationView);
   }),
 

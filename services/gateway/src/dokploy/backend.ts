@@ -9,6 +9,7 @@ import type { Principal, SlipwayReply, SlipwayRequest } from '../conventions/req
 import { createValidationPipe } from '../conventions/validation.pipe';
 import { DatabasesController } from '../databases/databases.controller';
 import type { Downstream } from '../downstream';
+import { EnvironmentsController } from '../projects/environments.controller';
 import { ProjectsController } from '../projects/projects.controller';
 import type { ProjectReadModel } from '../projects/project-read-model.service';
 import type { LoginThrottle } from '../rate-limit/login-throttle';
@@ -22,6 +23,7 @@ import type { Input } from './wire';
  */
 export class Backend {
   readonly projects: ProjectsController;
+  readonly environments: EnvironmentsController;
   readonly applications: ApplicationsController;
   readonly databases: DatabasesController;
   readonly users: UsersController;
@@ -34,8 +36,9 @@ export class Backend {
     throttle: LoginThrottle,
   ) {
     this.projects = new ProjectsController(downstream, access, readModel);
-    this.applications = new ApplicationsController(downstream, access);
-    this.databases = new DatabasesController(downstream, access);
+    this.environments = new EnvironmentsController(downstream, access, readModel);
+    this.applications = new ApplicationsController(downstream, access, readModel);
+    this.databases = new DatabasesController(downstream, access, readModel);
     this.users = new UsersController(downstream, access, throttle);
   }
 

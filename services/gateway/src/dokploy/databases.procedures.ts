@@ -40,6 +40,7 @@ function proceduresFor(kind: DbKind): Record<string, Procedure> {
         // An explicit image is run as given and its tag only recorded as the version (Slipway's rule for `image`).
         version: image ? tagOf(image) : DEFAULT_VERSION[kind],
         projectId: place.projectId,
+        environmentId: place.environmentId,
         image,
         externalPort: optionalNumber(call.input, 'externalPort'),
         credentials: Object.values(credentials).some((v) => v !== undefined) ? stripUndefined(credentials) : undefined,

@@ -1,57 +1,68 @@
-import { AppError } from '@slipway/core';
-import type { ProjectView } from '@slipway/projects-contracts';
+import type { EnvironmentView, ProjectView } from '@slipway/projects-contracts';
+import { CreateEnvironmentDto, UpdateEnvironmentDto } from '../projects/environments.dto';
 import { NO_REPLY, mutation, query, type Backend, type Call, type Procedure } from './backend';
-import { optionalString, requiredString } from './input';
+import { optionalString, optionalText, requiredString } from './input';
 import { presentEnvironment, type EnvironmentLike } from './shapes';
 
 /**
- * Environments as Dokploy clients see them. Until Slipway's environments
- * capability is merged, every project shows one default `production`
- * environment whose id is the project's own, so clients that create into an
- * environment (CLI 0.30.7) reach the right project.
+ * environment.*: /api/projects/:id/environments and /api/environments/:id.
+ * Creates of applications and databases name an environment (Dokploy ≥ 0.25)
+ * or, from older clients, only a project (its default environment).
  */
-export async function environmentsOf(_b: Backend, _call: Call, project: ProjectView): Promise<EnvironmentLike[]> {
-  return [implicitEnvironment(project)];
+export function environmentsOf(project: ProjectView): EnvironmentLike[] {
+  return (project.environments ?? []).map(like);
 }
 
-export async function defaultEnvironment(_b: Backend, _call: Call, project: ProjectView): Promise<EnvironmentLike> {
-  return implicitEnvironment(project);
+export function defaultEnvironment(project: ProjectView): EnvironmentLike {
+  const environments = environmentsOf(project);
+  return environments.find((e) => e.isDefault) ?? environments[0]!;
 }
 
-function implicitEnvironment(project: ProjectView): EnvironmentLike {
-  return { id: project.id, projectId: project.id, name: 'production', description: null, isDefault: true, createdAt: project.createdAt };
+function like(env: Omit<EnvironmentView, 'version'>): EnvironmentLike {
+  return { id: env.id, projectId: env.projectId, name: env.name, description: env.description, isDefault: env.isDefault, createdAt: env.createdAt };
 }
 
-/** Where a create goes: `environmentId` (Dokploy ≥ 0.25) or `projectId` (older clients). */
+/** Where a create goes: `environmentId` (Dokploy ≥ 0.25) or `projectId` (older clients: the project's default environment). */
 export async function placeOf(b: Backend, call: Call): Promise<{ projectId: string; environmentId?: string }> {
-  const environmentId = optionalString(call.input, 'environmentId', 200);
+  const environmentId = optionalText(call.input, 'environmentId', 200);
   if (environmentId) return { projectId: (await environmentById(b, call, environmentId)).projectId, environmentId };
   return { projectId: requiredString(call.input, 'projectId') };
 }
 
 async function environmentById(b: Backend, call: Call, environmentId: string): Promise<EnvironmentLike> {
-  const project = (await b.projects.get(environmentId, call.user, call.req, NO_REPLY)) as unknown as ProjectView;
-  return implicitEnvironment(project);
+  return like((await b.environments.get(environmentId, call.user, call.req)) as unknown as EnvironmentView);
+}
+
+async function withServices(b: Backend, call: Call, env: EnvironmentLike) {
+  const [apps, dbs] = await Promise.all([b.allApplications(call, env.projectId), b.allDatabases(call, env.projectId)]);
+  return presentEnvironment(env, apps, dbs);
 }
 
 export const ENVIRONMENT_PROCEDURES: Record<string, Procedure> = {
   'environment.byProjectId': query(async (b, call) => {
-    const project = (await b.projects.get(requiredString(call.input, 'projectId'), call.user, call.req, NO_REPLY)) as unknown as ProjectView;
-    const [apps, dbs] = await Promise.all([b.allApplications(call, project.id), b.allDatabases(call, project.id)]);
-    return (await environmentsOf(b, call, project)).map((e) => presentEnvironment(e, apps, dbs));
+    const projectId = requiredString(call.input, 'projectId');
+    const list = (await b.environments.list(projectId, call.user, call.req)) as unknown as { data: EnvironmentView[] };
+    const [apps, dbs] = await Promise.all([b.allApplications(call, projectId), b.allDatabases(call, projectId)]);
+    return list.data.map((e) => presentEnvironment(like(e), apps, dbs));
   }),
-  'environment.one': query(async (b, call) => {
+
+  'environment.one': query(async (b, call) => withServices(b, call, await environmentById(b, call, requiredString(call.input, 'environmentId')))),
+
+  'environment.create': mutation(async (b, call) => {
+    const body = await b.dto(CreateEnvironmentDto, { name: requiredString(call.input, 'name'), description: optionalText(call.input, 'description') });
+    const created = await b.environments.create(requiredString(call.input, 'projectId'), body, call.user, call.req, NO_REPLY);
+    return presentEnvironment(like(created as unknown as EnvironmentView));
+  }),
+
+  'environment.update': mutation(async (b, call) => {
+    const body = await b.dto(UpdateEnvironmentDto, { name: optionalText(call.input, 'name'), description: optionalString(call.input, 'description') });
+    const updated = await b.environments.update(requiredString(call.input, 'environmentId'), body, call.user, call.req, NO_REPLY);
+    return presentEnvironment(like(updated as unknown as EnvironmentView));
+  }),
+
+  'environment.remove': mutation(async (b, call) => {
     const env = await environmentById(b, call, requiredString(call.input, 'environmentId'));
-    const [apps, dbs] = await Promise.all([b.allApplications(call, env.projectId), b.allDatabases(call, env.projectId)]);
-    return presentEnvironment(env, apps, dbs);
-  }),
-  'environment.create': mutation(async () => {
-    throw new AppError('UNPROCESSABLE_ENTITY', 'Only the default environment exists until environments are available');
-  }),
-  'environment.update': mutation(async () => {
-    throw new AppError('UNPROCESSABLE_ENTITY', 'Only the default environment exists until environments are available');
-  }),
-  'environment.remove': mutation(async () => {
-    throw new AppError('UNPROCESSABLE_ENTITY', 'The default environment cannot be removed');
+    await b.environments.remove(env.id, call.user, call.req, NO_REPLY);
+    return presentEnvironment(env);
   }),
 };

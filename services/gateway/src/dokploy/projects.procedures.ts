@@ -9,14 +9,12 @@ import type { ProjectView } from '@slipway/projects-contracts';
 export const PROJECT_PROCEDURES: Record<string, Procedure> = {
   'project.all': query(async (b, call) => {
     const [projects, apps, dbs] = await Promise.all([b.allProjects(call), b.allApplications(call), b.allDatabases(call)]);
-    return Promise.all(
-      projects.map(async (p) =>
-        presentProject(
-          p,
-          await environmentsOf(b, call, p),
-          apps.filter((a) => a.projectId === p.id),
-          dbs.filter((d) => d.projectId === p.id),
-        ),
+    return projects.map((p) =>
+      presentProject(
+        p,
+        environmentsOf(p),
+        apps.filter((a) => a.projectId === p.id),
+        dbs.filter((d) => d.projectId === p.id),
       ),
     );
   }),
@@ -26,7 +24,7 @@ export const PROJECT_PROCEDURES: Record<string, Procedure> = {
   'project.create': mutation(async (b, call) => {
     const body = await b.dto(CreateProjectDto, { name: requiredString(call.input, 'name'), description: optionalText(call.input, 'description') });
     const project = (await b.projects.create(body, call.user, call.req, NO_REPLY)) as unknown as ProjectView;
-    const environment = await defaultEnvironment(b, call, project);
+    const environment = defaultEnvironment(project);
     return { project: presentProject(project, [environment], [], []), environment: presentEnvironment(environment) };
   }),
 
@@ -47,6 +45,6 @@ export const PROJECT_PROCEDURES: Record<string, Procedure> = {
 
 export async function oneProject(b: Backend, call: Call, projectId: string) {
   const project = (await b.projects.get(projectId, call.user, call.req, NO_REPLY)) as unknown as ProjectView;
-  const [apps, dbs, environments] = await Promise.all([b.allApplications(call, project.id), b.allDatabases(call, project.id), environmentsOf(b, call, project)]);
-  return presentProject(project, environments, apps, dbs);
+  const [apps, dbs] = await Promise.all([b.allApplications(call, project.id), b.allDatabases(call, project.id)]);
+  return presentProject(project, environmentsOf(project), apps, dbs);
 }

@@ -10,6 +10,7 @@ import { CurrentUser } from '../auth/public.decorator';
 import { Downstream } from '../downstream';
 import { headersOf } from '../request-headers';
 import { ProjectReadModel, READ_AFTER_HEADER, parseWriteToken, writeToken, type ProjectWrite } from './project-read-model.service';
+import { presentEnvironment } from './environments.controller';
 import { CreateProjectDto, ListProjectsQuery, ProjectDto, ProjectListDto, UpdateProjectDto } from './projects.dto';
 
 const READ_AFTER = {
@@ -166,6 +167,11 @@ export class ProjectsController {
 
 function present(view: ProjectView) {
   const self = `/api/projects/${view.id}`;
-  const { version: _version, ...rest } = view;
-  return { ...rest, _links: { self, applications: `${self}/applications`, databases: `${self}/databases` } };
+  const { version: _version, environments, ...rest } = view;
+  return {
+    ...rest,
+    // Older answerers (a service or model not yet upgraded) may send none.
+    environments: (environments ?? []).map(presentEnvironment),
+    _links: { self, applications: `${self}/applications`, databases: `${self}/databases`, environments: `${self}/environments` },
+  };
 }

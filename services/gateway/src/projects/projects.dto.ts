@@ -9,6 +9,7 @@ import {
 } from '@slipway/projects-contracts';
 import { PaginationDoc } from '../conventions/api-docs';
 import { PageQueryDto } from '../conventions/page-query.dto';
+import { EnvironmentDto } from './environments.dto';
 
 const NAME_DOC = `3-50 characters: letters, digits, spaces, dots, underscores, hyphens; starts and ends with a letter or digit; unique per owner (case-insensitive). Pattern: ${PROJECT_NAME_PATTERN.source}`;
 
@@ -81,6 +82,7 @@ class ProjectLinksDto {
   @ApiProperty({ example: '/api/projects/6f1c...' }) self!: string;
   @ApiProperty({ example: '/api/projects/6f1c.../applications' }) applications!: string;
   @ApiProperty({ example: '/api/projects/6f1c.../databases' }) databases!: string;
+  @ApiProperty({ example: '/api/projects/6f1c.../environments' }) environments!: string;
 }
 
 export class ProjectDto {
@@ -90,6 +92,7 @@ export class ProjectDto {
   @ApiProperty() ownerId!: string;
   @ApiProperty() teamId!: string;
   @ApiProperty({ type: ProjectStatisticsDto }) statistics!: ProjectStatisticsDto;
+  @ApiProperty({ type: [EnvironmentDto], description: 'Its environments (the default, production, first), with their counts' }) environments!: EnvironmentDto[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ type: ProjectLinksDto }) _links!: ProjectLinksDto;
