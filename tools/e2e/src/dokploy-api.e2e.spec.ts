@@ -81,6 +81,8 @@ describe('a script written against Dokploy', () => {
     const jwt = await call('GET', '/api/trpc/user.get?input=%7B%7D', { apiKey: null, headers: { authorization: `Bearer ${owner.token}` } });
     expect(jwt.status).toBe(200);
     expect(jwt.body.result.data.json).toMatchObject({ userId: owner.userId, user: { name: owner.username } });
+    // A base URL with a trailing slash: CLI 0.2.8 then asks for //api/trpc/...
+    expect((await call('GET', '//api/trpc/user.get')).status).toBe(200);
   });
 
   it('creates a project as {project, environment} with HTTP 200, visible through REST', async () => {

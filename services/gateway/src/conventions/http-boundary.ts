@@ -23,6 +23,8 @@ export const MAX_PARAM_LENGTH = 200;
 export function boundaryServerOptions(logger: Logger) {
   return {
     maxParamLength: MAX_PARAM_LENGTH,
+    // A base URL given with a trailing slash makes some clients (Dokploy's CLI 0.2.x) ask for //api/...
+    rewriteUrl: (req: { url?: string }) => (req.url ?? '/').replace(/^\/{2,}(?=api(?:\/|$))/, '/'),
     frameworkErrors: (error: Error & { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
       const path = req.url.split('?')[0] ?? req.url;
       const mapped =

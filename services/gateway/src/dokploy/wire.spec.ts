@@ -32,13 +32,15 @@ describe('Dokploy wire formats', () => {
     const forbidden = errorOf('trpc', new AppError('FORBIDDEN', 'no'), 'project.create', 'req-1');
     expect(forbidden.status).toBe(403);
     expect(forbidden.body).toEqual({
-      error: { json: { message: 'no', code: -32003, data: { code: 'FORBIDDEN', httpStatus: 403, path: 'project.create', slipwayCode: 'FORBIDDEN', details: {}, requestId: 'req-1' } } },
+      error: { json: { message: 'no', code: -32003, data: { code: 'FORBIDDEN', httpStatus: 403, path: 'project.create', zodError: null, slipwayCode: 'FORBIDDEN', details: {}, requestId: 'req-1' } } },
     });
     const crash = errorOf('openapi', new Error('secret internals'), undefined, 'req-2');
     expect(crash.status).toBe(500);
     expect(JSON.stringify(crash.body)).not.toContain('secret internals');
     const invalid = errorOf('openapi', AppError.validation([{ field: 'name', message: 'bad', constraint: 'matches' }]), undefined, 'r');
     expect(invalid.body).toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: ['name'], message: 'bad' }] });
+    const trpcInvalid = errorOf('trpc', AppError.validation([{ field: 'name', message: 'bad', constraint: 'matches' }]), 'project.create', 'r');
+    expect(trpcInvalid.body).toMatchObject({ error: { json: { data: { zodError: { formErrors: [], fieldErrors: { name: ['bad'] } } } } } });
   });
 
   it('recognises procedure paths, and leaves Slipway\'s own dotted paths alone', () => {

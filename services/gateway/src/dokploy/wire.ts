@@ -117,9 +117,18 @@ export function errorOf(wire: Wire, err: unknown, path: string | undefined, requ
   const slipway = { slipwayCode: n.code, details, requestId };
   const body =
     wire === 'trpc'
-      ? { error: { json: { message, code: trpc.rpc, data: { code: trpc.code, httpStatus: status, ...(path ? { path } : {}), ...slipway } } } }
+      ? { error: { json: { message, code: trpc.rpc, data: { code: trpc.code, httpStatus: status, ...(path ? { path } : {}), zodError: zodErrorOf(details), ...slipway } } } }
       : { message, code: trpc.code, issues: issuesOf(details), ...slipway };
   return { status, body, code: n.code, message, internal: n.internal };
+}
+
+/** Validation failures as Dokploy's errorFormatter puts them (zod's flatten()), null for other errors. */
+function zodErrorOf(details: Record<string, unknown>): { formErrors: string[]; fieldErrors: Record<string, string[]> } | null {
+  const issues = issuesOf(details);
+  if (issues.length === 0) return null;
+  const fieldErrors: Record<string, string[]> = {};
+  for (const issue of issues) (fieldErrors[issue.path.join('.')] ??= []).push(issue.message);
+  return { formErrors: [], fieldErrors };
 }
 
 /** Validation failures as the OpenAPI adapter lists zod's issues. */
