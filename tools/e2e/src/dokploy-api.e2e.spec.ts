@@ -188,6 +188,40 @@ describe('errors', () => {
     expect(openapi.body).toMatchObject({ code: 'NOT_FOUND', message: expect.any(String) });
   });
 
+  it('never answers 5xx nor an error outside the wire format, whatever the input', async () => {
+    const queries = ['user.get', 'project.all', 'project.one', 'environment.byProjectId', 'environment.one', 'application.one', 'deployment.all'];
+    const mutations = ['project.create', 'project.update', 'project.remove', 'environment.create', 'environment.update', 'environment.remove',
+      ...['create', 'update', 'delete', 'deploy', 'redeploy', 'reload', 'stop', 'start', 'saveEnvironment', 'saveDockerProvider', 'saveGitProvider'].map((p) => `application.${p}`)];
+    for (const kind of ['postgres', 'mysql', 'mariadb', 'mongo', 'redis']) {
+      queries.push(`${kind}.one`);
+      mutations.push(...['create', 'deploy', 'start', 'stop', 'reload', 'remove', 'update', 'saveEnvironment'].map((p) => `${kind}.${p}`));
+    }
+    const ids = ['projectId', 'environmentId', 'applicationId', 'postgresId', 'mysqlId', 'mariadbId', 'mongoId', 'redisId'];
+    const strange: unknown[] = ['a/b/../c', '00000000-0000-4000-8000-000000000000', 'x'.repeat(5000), 7, ['a'], { a: 1 }, null, true, '%00', 'é\u{1F600}'];
+    const inputs: unknown[] = [{}, [], 'text', 1, null];
+    for (const value of strange) {
+      inputs.push(Object.fromEntries(ids.map((k) => [k, value])));
+      inputs.push({ ...Object.fromEntries(ids.map((k) => [k, '00000000-0000-4000-8000-000000000000'])), name: value, appName: value, env: value, dockerImage: value, databasePassword: value, externalPort: value });
+    }
+    const failures: string[] = [];
+    const check = (what: string, res: { status: number; body: any }, wire: 'trpc' | 'openapi') => {
+      const shaped = wire === 'trpc' ? typeof res.body?.error?.json?.data?.httpStatus === 'number' : typeof res.body?.code === 'string';
+      // 431: node's HTTP parser refuses a request line past its header limit before any route is known (the boundary's format).
+      if (res.status === 431) return;
+      if (res.status >= 500 || (res.status >= 400 && !shaped) || (res.status < 300 && res.status !== 200)) failures.push(`${what} → ${res.status} ${JSON.stringify(res.body)?.slice(0, 200)}`);
+    };
+    for (const input of inputs) {
+      for (const q of queries) {
+        check(`GET ${q} ${JSON.stringify(input)?.slice(0, 80)}`, await call('GET', `/api/trpc/${q}?input=${encodeURIComponent(JSON.stringify(input))}`), 'trpc');
+      }
+      for (const m of mutations) {
+        check(`POST ${m} ${JSON.stringify(input)?.slice(0, 80)}`, await call('POST', `/api/trpc/${m}`, { body: { json: input } }), 'trpc');
+        check(`POST /api/${m} ${JSON.stringify(input)?.slice(0, 80)}`, await call('POST', `/api/${m}`, { body: input }), 'openapi');
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 300_000);
+
   it('keeps the procedure routes out of Slipway\'s OpenAPI document', async () => {
     const doc = await t.api('GET', '/api/openapi.json');
     expect(Object.keys(doc.body.paths).filter((p) => p.includes('trpc') || p.includes('.'))).toEqual([]);
