@@ -161,6 +161,8 @@ export function presentProject(project: ProjectView, environments: EnvironmentLi
     description: project.description ?? '',
     createdAt: project.createdAt,
     organizationId: project.teamId,
+    // Dokploy before organizations (seed 001's rows) named the owner so.
+    adminId: project.ownerId,
     env: '',
     // Clients from before environments (CLI 0.2.8) read the services here.
     ...servicesOf(apps, dbs),
