@@ -94,6 +94,6 @@ export const DATABASE_UPCASTERS = [
   { type: 'DatabaseDeleted', fromVersion: 1, upcast: withDefaultEnvironment },
 ];
 
-function withDefaultEnvironment(data: { projectId: string; environmentId?: string }) {
+function withDefaultEnvironment<T extends { projectId: string; environmentId?: string }>(data: T): T & { environmentId: string } {
   return { ...data, environmentId: data.environmentId ?? defaultEnvironmentId(data.projectId) };
 }

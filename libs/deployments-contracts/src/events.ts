@@ -302,6 +302,6 @@ export const APPLICATION_UPCASTERS = [
   { type: 'ApplicationDeleted', fromVersion: 1, upcast: withDefaultEnvironment },
 ];
 
-function withDefaultEnvironment(data: { projectId: string; environmentId?: string }) {
+function withDefaultEnvironment<T extends { projectId: string; environmentId?: string }>(data: T): T & { environmentId: string } {
   return { ...data, environmentId: data.environmentId ?? defaultEnvironmentId(data.projectId) };
 }

@@ -1,6 +1,6 @@
 import { createDataSource, EventStore, rebuildProjection } from '@slipway/event-store';
 import { DEFAULT_DATABASE_URL, schemaFor } from '@slipway/service-host';
-import { PROJECTIONS } from './migrate';
+import { PROJECTIONS, UPCASTERS } from './migrate';
 
 /**
  * `npm run replay -- <service> <projection>`: drops a read model's rows and
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const url = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   const dataSource = await createDataSource(url, { poolSize: 2, applicationName: 'slipway-replay' });
   try {
-    const store = await EventStore.open({ dataSource, schema: schemaFor(service) });
+    const store = await EventStore.open({ dataSource, schema: schemaFor(service), upcasters: UPCASTERS[service] });
     const projection = PROJECTIONS[service](store.schema).find((p) => p.name === name);
     if (!projection) {
       console.error(`unknown projection '${name}' for ${service} (${available})`);

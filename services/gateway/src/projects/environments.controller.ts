@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AppError } from '@slipway/core';
 import { DatabasesApi } from '@slipway/databases-contracts';
@@ -11,7 +11,10 @@ import type { Principal, SlipwayReply, SlipwayRequest } from '../conventions/req
 import { Downstream } from '../downstream';
 import { headersOf } from '../request-headers';
 import { EnvironmentLookup } from './environment-lookup';
-import { CreateEnvironmentDto, EnvironmentDto, EnvironmentListDto, UpdateEnvironmentDto } from './environments.dto';
+import { CreateEnvironmentDto, EnvironmentDto, EnvironmentListDto, ListEnvironmentsQuery, UpdateEnvironmentDto } from './environments.dto';
+import { environmentsWithServices } from './project-tree';
+import { presentApplication } from '../applications/applications.controller';
+import { presentDatabase } from '../databases/databases.controller';
 import { ProjectReadModel, writeToken } from './project-read-model.service';
 
 const READ_AFTER = {
@@ -64,13 +67,34 @@ export class EnvironmentsController {
   }
 
   @Get('projects/:id/environments')
-  @ApiOperation({ summary: "A project's environments (the default first, then by name), with their counts", operationId: 'listEnvironments' })
+  @ApiOperation({
+    summary: "A project's environments (the default first, then by name), with their counts; ?include=services adds their applications and databases",
+    operationId: 'listEnvironments',
+  })
   @ApiResponse({ status: 200, type: EnvironmentListDto })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(400, 401, 403, 404)
   @ApiHeader(READ_AFTER)
-  async list(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
+  async list(@Param('id') id: string, @Query() query: ListEnvironmentsQuery, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
     const project = await this.readableProject(user, id, req);
-    return { data: project.environments.map(presentEnvironment) };
+    if (query.include !== 'services') return { data: project.environments.map(presentEnvironment) };
+    const keyProjects = user.key?.projectIds ? { projectIds: user.key.projectIds } : {};
+    const tree = await environmentsWithServices(
+      this.downstream,
+      project,
+      {
+        applications: { teamIds: this.access.model.teamsFor(user, 'application:read'), ...keyProjects },
+        databases: { teamIds: this.access.model.teamsFor(user, 'database:read'), ...keyProjects },
+      },
+      headersOf(req),
+    );
+    return {
+      data: tree.environments.map((env) => ({
+        ...presentEnvironment(env),
+        applications: env.applications.map(presentApplication),
+        databases: env.databases.map(presentDatabase),
+      })),
+      ...(tree.truncated ? { truncated: true } : {}),
+    };
   }
 
   @Post('projects/:id/environments')
@@ -172,7 +196,7 @@ export class EnvironmentsController {
 }
 
 export function presentEnvironment(view: EnvironmentView) {
-  const { version: _version, ...rest } = view;
+  const { version: _version, applications: _a, databases: _d, ...rest } = view as EnvironmentView & { applications?: unknown; databases?: unknown };
   const self = `/api/environments/${view.id}`;
   return {
     ...rest,

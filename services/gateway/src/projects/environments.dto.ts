@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ApplicationDto } from '../applications/applications.dto';
+import { DatabaseDto } from '../databases/databases.dto';
 import { ENVIRONMENT_DESCRIPTION_MAX, ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '@slipway/projects-contracts';
 
 const NAME_DOC = `1-50 characters: lowercase letters, digits, hyphens; starts and ends with a letter or digit; unique in the project. Pattern: ${ENVIRONMENT_NAME_PATTERN.source}`;
@@ -59,6 +61,19 @@ export class EnvironmentDto {
   @ApiProperty({ type: EnvironmentLinksDto }) _links!: EnvironmentLinksDto;
 }
 
+export class EnvironmentWithServicesDto extends EnvironmentDto {
+  @ApiPropertyOptional({ type: [ApplicationDto], description: 'With ?include=services' }) applications?: ApplicationDto[];
+  @ApiPropertyOptional({ type: [DatabaseDto], description: 'With ?include=services' }) databases?: DatabaseDto[];
+}
+
 export class EnvironmentListDto {
-  @ApiProperty({ type: [EnvironmentDto] }) data!: EnvironmentDto[];
+  @ApiProperty({ type: [EnvironmentWithServicesDto] }) data!: EnvironmentWithServicesDto[];
+  @ApiPropertyOptional({ description: 'With ?include=services: true when more services exist than one answer gathers' }) truncated?: boolean;
+}
+
+export class ListEnvironmentsQuery {
+  @ApiPropertyOptional({ enum: ['services'], description: "services: each environment also lists its applications and databases (the caller's view of them)" })
+  @IsOptional()
+  @IsIn(['services'], { message: 'include must be services' })
+  include?: 'services';
 }
