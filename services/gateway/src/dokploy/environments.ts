@@ -41,7 +41,7 @@ async function withServices(b: Backend, call: Call, env: EnvironmentLike) {
 export const ENVIRONMENT_PROCEDURES: Record<string, Procedure> = {
   'environment.byProjectId': query(async (b, call) => {
     const projectId = requiredString(call.input, 'projectId');
-    const list = (await b.environments.list(projectId, call.user, call.req)) as unknown as { data: EnvironmentView[] };
+    const list = (await b.environments.list(projectId, {} as never, call.user, call.req)) as unknown as { data: EnvironmentView[] };
     const [apps, dbs] = await Promise.all([b.allApplications(call, projectId), b.allDatabases(call, projectId)]);
     return list.data.map((e) => presentEnvironment(like(e), apps, dbs));
   }),

@@ -60,7 +60,7 @@ describe('Dokploy shapes', () => {
     const shaped = presentProject(project, environments, [app()], [db()]);
     expect(shaped).toMatchObject({ projectId: 'p1', description: '', organizationId: 't1', compose: [] });
     expect(shaped.applications[0]).toMatchObject({ applicationId: 'a1', env: 'A=1\nS=********', dockerImage: 'nginx:1.27', sourceType: 'docker' });
-    expect(shaped.postgres.map((p) => p.postgresId)).toEqual(['d1']);
+    expect(shaped.postgres.map((p) => (p as Record<string, unknown>).postgresId)).toEqual(['d1']);
     expect(shaped.environments[0]!.applications).toHaveLength(1);
     expect(shaped.environments[0]!.postgres).toEqual([]);
     expect(shaped.environments[1]!.postgres).toHaveLength(1);
