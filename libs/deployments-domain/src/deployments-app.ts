@@ -204,8 +204,9 @@ export class DeploymentsApplication {
     if (gitSource && isLocalRepo(gitSource.repoUrl) && !this.config.allowLocalGit) {
       issues.add('gitSource.repoUrl', 'Repositories on the server are disabled here (SLIPWAY_GIT_ALLOW_LOCAL=false); use an https or ssh URL', 'format', gitSource.repoUrl);
     }
-    if ((req.image === undefined) === (req.gitSource === undefined || req.gitSource === null)) {
-      issues.add('image', 'Give exactly one source: image, or gitSource to build from a repository', 'oneOf');
+    // No source yet is allowed (Dokploy's clients create first and set the image after); deploying needs one.
+    if (req.image !== undefined && req.gitSource !== undefined && req.gitSource !== null) {
+      issues.add('image', 'Give one source: image, or gitSource to build from a repository, not both', 'oneOf');
     }
     const replicas = req.replicas ?? 1;
     checkReplicas(replicas, issues);
@@ -502,6 +503,9 @@ export class DeploymentsApplication {
       issues.add(req.branch !== undefined ? 'branch' : 'commitSha', 'branch and commitSha apply to applications built from git; this one runs an image', 'source');
     }
     issues.throwIfAny();
+    if (app.config.gitSource === null && app.config.image === null) {
+      throw new AppError('UNPROCESSABLE_ENTITY', 'This application has no source yet: set an image or a gitSource (PATCH /api/applications/{id}) before deploying', { field: 'image' });
+    }
     await this.docker.ping();
     const source: DeploymentSource = app.config.gitSource
       ? {

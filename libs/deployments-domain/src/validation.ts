@@ -222,8 +222,9 @@ export function checkBranch(branch: unknown, issues: Issues): void {
  * their length was checked before encryption.
  */
 export function checkConfig(config: ApplicationConfig, issues: Issues): void {
-  if ((config.image === null) === (config.gitSource === null)) {
-    issues.add('image', 'Give exactly one source: image, or gitSource to build from a repository', 'oneOf', undefined);
+  // At most one source; none means "not deployable yet" (deploy says so).
+  if (config.image !== null && config.gitSource !== null) {
+    issues.add('image', 'Give one source: image, or gitSource to build from a repository, not both', 'oneOf', undefined);
   }
   if (config.image !== null) checkImage(config.image, issues);
   if (config.gitSource !== null) normalizeGitSource(config.gitSource, issues);

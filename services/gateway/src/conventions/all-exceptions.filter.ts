@@ -18,7 +18,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
+/** Routes that speak another wire format (Dokploy's procedures) and render their errors in it. */
+export interface ErrorRenderer {
+  matches(url: string): boolean;
+  send(reply: SlipwayReply, request: SlipwayRequest, exception: unknown, logger: Logger): void;
+}
+const renderers: ErrorRenderer[] = [];
+
+export function registerErrorRenderer(renderer: ErrorRenderer): void {
+  renderers.push(renderer);
+}
+
+/** Whether the URL's errors are rendered by a registered renderer (the boundary leaves their bodies alone). */
+export function hasOwnErrorFormat(url: string): boolean {
+  return renderers.some((r) => r.matches(url));
+}
+
 export function sendError(reply: SlipwayReply, request: SlipwayRequest, exception: unknown, logger: Logger): void {
+  const renderer = renderers.find((r) => r.matches(request.url));
+  if (renderer) return renderer.send(reply, request, exception, logger);
   const n = normalizeError(methodNotAllowed(request, exception) ?? exception);
   if (n.internal) {
     logger.error(`${request.method} ${request.url} → ${n.status} ${n.code} [${request.id}]`, (exception as Error)?.stack);

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '@slipway/core';
-import { sendError } from './all-exceptions.filter';
+import { hasOwnErrorFormat, sendError } from './all-exceptions.filter';
 import { codeForStatus, errorBody } from './error-body';
 import { assertSafeInput, echo, parseJsonBody } from './input-guard';
 import type { SlipwayRequest } from './request';
@@ -23,6 +23,8 @@ export const MAX_PARAM_LENGTH = 200;
 export function boundaryServerOptions(logger: Logger) {
   return {
     maxParamLength: MAX_PARAM_LENGTH,
+    // A base URL given with a trailing slash makes some clients (Dokploy's CLI 0.2.x) ask for //api/...
+    rewriteUrl: (req: { url?: string }) => (req.url ?? '/').replace(/^\/{2,}(?=api(?:\/|$))/, '/'),
     frameworkErrors: (error: Error & { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
       const path = req.url.split('?')[0] ?? req.url;
       const mapped =
@@ -91,7 +93,7 @@ export function installHttpBoundary(fastify: FastifyInstance): void {
   });
 
   fastify.addHook('onSend', async (req, reply, payload) => {
-    if (reply.statusCode < 400 || isErrorEnvelope(payload)) return payload;
+    if (reply.statusCode < 400 || isErrorEnvelope(payload) || hasOwnErrorFormat(req.url)) return payload;
     if (payload !== null && payload !== undefined && typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
     const text = payload === null || payload === undefined ? '' : payload.toString();
     const status = reply.statusCode;
