@@ -178,6 +178,11 @@ describe('refusals', () => {
     expect(await intruder.next((m) => m.type === 'error' && m.id === undefined && m.error.code === 'INVALID_INPUT')).toBeDefined();
     intruder.send({ type: 'ping', id: 'p1' });
     expect(await intruder.next((m) => m.type === 'pong' && m.id === 'p1')).toBeDefined();
+
+    // A client that subscribes the moment the socket opens (before the welcome) is answered too.
+    const eager = new Client(new WebSocket(`${t.baseUrl.replace(/^http/, 'ws')}/api/ws?token=${alice.token}`));
+    eager.ws.once('open', () => eager.send({ type: 'subscribe', id: 'now', channel: 'deployment.status', filter: { applicationId: appId } }));
+    expect(await eager.next((m) => m.id === 'now')).toMatchObject({ type: 'subscribed' });
   });
 
   it('no credential or a bad one: an error message, then close 4401', async () => {

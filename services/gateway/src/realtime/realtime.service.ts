@@ -109,6 +109,12 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
 
   private async accept(ws: WebSocket, req: IncomingMessage, url: URL, route: UpgradeRoute): Promise<void> {
     const id = `ws-${randomUUID()}`;
+    // Until the credential is checked: frames a client sends on open wait here, and a
+    // socket error must not be an unhandled 'error' event (it would end the process).
+    const early: Array<string | null> = [];
+    const hold = (data: import('ws').RawData, isBinary: boolean) => early.push(isBinary ? null : data.toString());
+    ws.on('message', hold);
+    ws.on('error', () => undefined);
     let auth: { principal: Principal; credential: Credential };
     try {
       auth = await this.authenticate(req, url);
@@ -126,15 +132,18 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
     }
     const conn = new Connection(id, ws, auth.principal, auth.credential, req.socket.remoteAddress, this.settings);
     this.connections.add(conn);
+    ws.off('message', hold);
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => void this.onMessage(conn, isBinary ? null : data.toString()));
     ws.on('close', () => this.forget(conn));
     ws.on('error', () => this.forget(conn));
+    if (ws.readyState !== ws.OPEN) return this.forget(conn);
     conn.send({ type: 'welcome', connectionId: id, heartbeatMs: this.settings.heartbeatMs, channels: ['deployment.status', 'application.logs', 'resource.alert'] });
     if (route.kind !== 'ws') {
       // A log URL opened as a WebSocket: one subscription, made for the client.
       await this.subscribe(conn, { type: 'subscribe', id: 'logs', channel: 'application.logs', filter: {} }, route);
     }
+    for (const raw of early) void this.onMessage(conn, raw);
   }
 
   /** `?token=` (JWT or API key), `Authorization: Bearer|Api-Key`, or `x-api-key`: the same credentials as REST. */
