@@ -147,7 +147,8 @@ describe('deployment.status', () => {
     const statuses = client.messages.filter((m) => m.type === 'deployment.status').map((m) => m.data);
     for (const s of statuses) {
       expect(s).toMatchObject({ deploymentId: accepted.body.deploymentId, applicationId: appId });
-      expect(Object.keys(s)).toEqual(expect.arrayContaining(['deploymentId', 'applicationId', 'status', 'progress', 'stage', 'message']));
+      // Exactly the contract's shape.
+      expect(Object.keys(s).sort()).toEqual(['applicationId', 'deploymentId', 'message', 'progress', 'stage', 'status']);
     }
     const order = statuses.map((s) => s.status).filter((s, i, all) => s !== all[i - 1]);
     expect(order).toEqual(['pending', 'cloning', 'building', 'deploying', 'success']);
@@ -246,6 +247,7 @@ describe('application.logs', () => {
 
     const line = await client.next((m) => m.type === 'application.logs' && /tick \d+/.test(m.data.message), 'a tick on the WebSocket');
     expect(line).toMatchObject({ subscription: 'out', data: { applicationId: appId, level: 'info', container: expect.any(String), timestamp: expect.any(String) } });
+    expect(Object.keys(line.data).sort()).toEqual(['applicationId', 'container', 'level', 'message', 'timestamp']);
     const read = await sse;
     const tick = read.events.find((e) => e.event === 'log')!;
     if (!tick) throw new Error(`no log event: ${JSON.stringify(read.events)} ${read.res.statusCode} ${logs.filter((l) => /follow|log/i.test(l)).slice(-20).join('\n')}`);

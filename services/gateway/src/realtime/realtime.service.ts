@@ -14,7 +14,7 @@ import type { Principal, SlipwayRequest } from '../conventions/request';
 import { errorBody } from '../conventions/error-body';
 import { Downstream } from '../downstream';
 import { headersOf } from '../request-headers';
-import { routeEvent, type Routed } from './channels';
+import { logMessage, routeEvent, type Routed } from './channels';
 import { Connection, type Credential, type Subscription } from './connection';
 import { LogFollowers } from './log-followers';
 import { CLOSE_CODES, errorMessage, parseClientMessage, type ClientMessage, type Filter } from './protocol';
@@ -301,8 +301,8 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
       const sub: Subscription = { id: message.id, channel: message.channel, filter, indexKey: `${message.channel}|${key}:${value}`, teamId, conn };
       if (message.channel === 'application.logs') {
         const follow = route?.kind === 'deploymentLogs'
-          ? this.logs.followDeployment(conn.principal, route.id, this.guard.scope(conn.principal, 'application:read'), route.options, (line) => this.deliver(sub, 'application.logs', line), (why) => this.endedStream(conn, sub, why))
-          : this.logs.followApplication(conn.principal, filter.applicationId!, this.guard.scope(conn.principal, 'application:read'), route?.kind === 'applicationLogs' ? route.options : {}, (line) => this.deliver(sub, 'application.logs', line));
+          ? this.logs.followDeployment(conn.principal, route.id, this.guard.scope(conn.principal, 'application:read'), route.options, (line) => this.deliver(sub, 'application.logs', logMessage(line).data), (why) => this.endedStream(conn, sub, why))
+          : this.logs.followApplication(conn.principal, filter.applicationId!, this.guard.scope(conn.principal, 'application:read'), route?.kind === 'applicationLogs' ? route.options : {}, (line) => this.deliver(sub, 'application.logs', logMessage(line).data));
         stop = follow;
       }
       sub.stop = stop;
@@ -350,19 +350,20 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
       const subs = this.index.get(`${routed.channel}|${key}:${value}`);
       if (!subs) continue;
       // One serialisation per event, not per client: 500 subscribers cost 500 string joins.
-      const data = JSON.stringify(routed.data);
+      const data = `${routed.at ? `"at":${JSON.stringify(routed.at)},` : ''}"data":${JSON.stringify(routed.data)}`;
       for (const sub of subs) this.deliverRaw(sub, routed.channel, data);
     }
   }
 
   private deliver(sub: Subscription, channel: string, data: unknown): void {
-    this.deliverRaw(sub, channel, JSON.stringify(data));
+    this.deliverRaw(sub, channel, `"data":${JSON.stringify(data)}`);
   }
 
-  private deliverRaw(sub: Subscription, channel: string, json: string): void {
+  /** `rest` is the message's tail, already serialised (`"at":…,"data":{…}`). */
+  private deliverRaw(sub: Subscription, channel: string, rest: string): void {
     if (sub.conn.closed) return;
     if (this.access.model.decide(sub.conn.principal, 'application:read', sub.teamId) !== 'allow') return;
-    sub.conn.sender.send(`{"type":${JSON.stringify(channel)},"subscription":${JSON.stringify(sub.id)},"data":${json}}`);
+    sub.conn.sender.send(`{"type":${JSON.stringify(channel)},"subscription":${JSON.stringify(sub.id)},${rest}}`);
   }
 }
 
