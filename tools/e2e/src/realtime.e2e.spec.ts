@@ -277,4 +277,15 @@ describe('application.logs', () => {
     const seqs = read.events.filter((e) => e.event === 'log').map((e) => Number(e.id));
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
   }, 180_000);
+
+  it("an application's stream ends when the application is deleted", async () => {
+    const appId = await createApp({ name: 'doomed', image: TEST_BASE_IMAGE, command: ['sh', '-c', 'echo up; sleep 3600'] });
+    const accepted = await t.api('POST', `/api/applications/${appId}/deploy`, { token: alice.token, body: {} });
+    expect((await finished(accepted.body.deploymentId)).status).toBe('success');
+    let seen = false;
+    const sse = readSse(`/api/applications/${appId}/logs?follow=true`, alice.token, (events) => ((seen = events.some((e) => e.event === 'log')), false));
+    await until('the first line', async () => seen);
+    expect((await t.api('DELETE', `/api/applications/${appId}`, { token: alice.token })).status).toBeLessThan(300);
+    expect((await sse).events.at(-1)).toMatchObject({ event: 'end', data: { applicationId: appId } });
+  }, 180_000);
 });

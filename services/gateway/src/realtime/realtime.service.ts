@@ -300,10 +300,21 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
       const [key, value] = Object.entries(filter)[0];
       const sub: Subscription = { id: message.id, channel: message.channel, filter, indexKey: `${message.channel}|${key}:${value}`, teamId, conn };
       if (message.channel === 'application.logs') {
-        const follow = route?.kind === 'deploymentLogs'
-          ? this.logs.followDeployment(conn.principal, route.id, this.guard.scope(conn.principal, 'application:read'), route.options, (line) => this.deliver(sub, 'application.logs', logMessage(line).data), (why) => this.endedStream(conn, sub, why))
-          : this.logs.followApplication(conn.principal, filter.applicationId!, this.guard.scope(conn.principal, 'application:read'), route?.kind === 'applicationLogs' ? route.options : {}, (line) => this.deliver(sub, 'application.logs', logMessage(line).data));
-        stop = follow;
+        const scope = this.guard.scope(conn.principal, 'application:read');
+        const line = (l: Parameters<typeof logMessage>[0]) => this.deliver(sub, 'application.logs', logMessage(l).data);
+        const ended = (why: string) => this.endedStream(conn, sub, why);
+        stop =
+          route?.kind === 'deploymentLogs'
+            ? this.logs.followDeployment(conn.principal, route.id, scope, route.options, line, ended)
+            : this.logs.followApplication(
+                conn.principal,
+                filter.applicationId!,
+                scope,
+                route?.kind === 'applicationLogs' ? route.options : {},
+                line,
+                (err) => conn.send(errorMessage(new AppError('SERVICE_UNAVAILABLE', `The application's output cannot be followed now: ${err.message}`), requestId, sub.id)),
+                ended,
+              );
       }
       sub.stop = stop;
       conn.subscriptions.set(message.id, sub);
