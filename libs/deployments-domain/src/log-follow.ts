@@ -6,6 +6,8 @@ import { redact } from './secrets';
 export const FOLLOW_MAX_LINES_PER_SECOND = 1000;
 /** How long to wait before looking again for a service that has no output stream (not deployed yet, or removed). */
 const RETRY_MS = 1000;
+/** How often a follower checks that its application still exists. */
+const DELETION_CHECK_MS = 2000;
 
 /**
  * Follows an application's output on the engine for as long as `signal`
@@ -46,6 +48,17 @@ export async function followApplicationLogs(
     const secrets = app.secretValues(state);
     let last = '';
     const startedAt = Math.floor(now() / 1000);
+    // The engine does not always end a followed stream when its service is removed:
+    // the application's own state says when to stop.
+    const inner = new AbortController();
+    const onOuter = () => inner.abort();
+    signal.addEventListener('abort', onOuter, { once: true });
+    const watch = setInterval(() => {
+      void app
+        .loadApplication(req.applicationId)
+        .then((s) => (s.status !== 'active' ? inner.abort() : undefined))
+        .catch(() => undefined);
+    }, DELETION_CHECK_MS);
     await app.docker
       .followServiceLogs(
         serviceName,
@@ -60,9 +73,13 @@ export async function followApplicationLogs(
             container: l.taskId ? `${serviceName}.${l.taskId.slice(0, 12)}` : serviceName,
           });
         },
-        signal,
+        inner.signal,
       )
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => {
+        clearInterval(watch);
+        signal.removeEventListener('abort', onOuter);
+      });
     if (signal.aborted) return;
     // Start again after what was seen (whole seconds: the engine's `since`), without a tail.
     since = last ? Math.floor(Date.parse(last) / 1000) + 1 : Math.min(since ?? startedAt, startedAt);

@@ -87,7 +87,7 @@ export async function benchRealtime(): Promise<string[]> {
     const ws: number[] = [];
     let confirmed = 0;
     const clients = await openClients(url, CLIENTS, (m) => {
-      if (m.type === 'deployment.status') ws.push(Date.now() - Date.parse(m.data.at));
+      if (m.type === 'deployment.status') ws.push(Date.now() - Date.parse(m.at));
       if (m.type === 'subscribed') confirmed++;
     });
     for (const c of clients) c.send(JSON.stringify({ type: 'subscribe', id: 's', channel: 'deployment.status', filter: { applicationId: app.body.id } }));

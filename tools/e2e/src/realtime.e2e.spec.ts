@@ -147,7 +147,8 @@ describe('deployment.status', () => {
     const statuses = client.messages.filter((m) => m.type === 'deployment.status').map((m) => m.data);
     for (const s of statuses) {
       expect(s).toMatchObject({ deploymentId: accepted.body.deploymentId, applicationId: appId });
-      expect(Object.keys(s)).toEqual(expect.arrayContaining(['deploymentId', 'applicationId', 'status', 'progress', 'stage', 'message']));
+      // Exactly the contract's shape.
+      expect(Object.keys(s).sort()).toEqual(['applicationId', 'deploymentId', 'message', 'progress', 'stage', 'status']);
     }
     const order = statuses.map((s) => s.status).filter((s, i, all) => s !== all[i - 1]);
     expect(order).toEqual(['pending', 'cloning', 'building', 'deploying', 'success']);
@@ -178,6 +179,11 @@ describe('refusals', () => {
     expect(await intruder.next((m) => m.type === 'error' && m.id === undefined && m.error.code === 'INVALID_INPUT')).toBeDefined();
     intruder.send({ type: 'ping', id: 'p1' });
     expect(await intruder.next((m) => m.type === 'pong' && m.id === 'p1')).toBeDefined();
+
+    // A client that subscribes the moment the socket opens (before the welcome) is answered too.
+    const eager = new Client(new WebSocket(`${t.baseUrl.replace(/^http/, 'ws')}/api/ws?token=${alice.token}`));
+    eager.ws.once('open', () => eager.send({ type: 'subscribe', id: 'now', channel: 'deployment.status', filter: { applicationId: appId } }));
+    expect(await eager.next((m) => m.id === 'now')).toMatchObject({ type: 'subscribed' });
   });
 
   it('no credential or a bad one: an error message, then close 4401', async () => {
@@ -241,6 +247,7 @@ describe('application.logs', () => {
 
     const line = await client.next((m) => m.type === 'application.logs' && /tick \d+/.test(m.data.message), 'a tick on the WebSocket');
     expect(line).toMatchObject({ subscription: 'out', data: { applicationId: appId, level: 'info', container: expect.any(String), timestamp: expect.any(String) } });
+    expect(Object.keys(line.data).sort()).toEqual(['applicationId', 'container', 'level', 'message', 'timestamp']);
     const read = await sse;
     const tick = read.events.find((e) => e.event === 'log')!;
     if (!tick) throw new Error(`no log event: ${JSON.stringify(read.events)} ${read.res.statusCode} ${logs.filter((l) => /follow|log/i.test(l)).slice(-20).join('\n')}`);
@@ -269,5 +276,16 @@ describe('application.logs', () => {
     expect(read.events.filter((e) => e.event === 'log').length).toBeGreaterThan(0);
     const seqs = read.events.filter((e) => e.event === 'log').map((e) => Number(e.id));
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+  }, 180_000);
+
+  it("an application's stream ends when the application is deleted", async () => {
+    const appId = await createApp({ name: 'doomed', image: TEST_BASE_IMAGE, command: ['sh', '-c', 'echo up; sleep 3600'] });
+    const accepted = await t.api('POST', `/api/applications/${appId}/deploy`, { token: alice.token, body: {} });
+    expect((await finished(accepted.body.deploymentId)).status).toBe('success');
+    let seen = false;
+    const sse = readSse(`/api/applications/${appId}/logs?follow=true`, alice.token, (events) => ((seen = events.some((e) => e.event === 'log')), false));
+    await until('the first line', async () => seen);
+    expect((await t.api('DELETE', `/api/applications/${appId}`, { token: alice.token })).status).toBeLessThan(300);
+    expect((await sse).events.at(-1)).toMatchObject({ event: 'end', data: { applicationId: appId } });
   }, 180_000);
 });

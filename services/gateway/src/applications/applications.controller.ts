@@ -261,7 +261,8 @@ export class ApplicationsController {
         scope,
         { ...(query.tail !== undefined ? { tail: query.tail } : {}), ...(since !== undefined ? { since: new Date(since * 1000).toISOString() } : {}), ...(after ? { after } : {}) },
         (line) => stream.send('log', line.cursor, { applicationId: id, timestamp: line.timestamp, level: line.level, message: line.message, container: line.container }),
-        (err) => stream.end({ event: 'error', data: { message: err.message } }),
+        (err) => stream.end({ event: 'error', data: { code: 'SERVICE_UNAVAILABLE', message: err.message } }),
+        (why) => stream.end({ event: 'end', data: { applicationId: id, reason: why } }),
       );
       const unwatch = this.realtime.watchStream(user, (reason) => stream.end({ event: 'error', data: { code: 'INVALID_TOKEN', message: reason } }));
       stream.onClose(() => {

@@ -5,6 +5,8 @@ export interface Routed {
   channel: Channel;
   keys: Partial<Record<FilterKey, string>>;
   teamId?: string;
+  /** When it happened (the envelope's `at`: the contract's data shapes have no time). */
+  at?: string;
   data: Record<string, unknown>;
 }
 
@@ -26,6 +28,7 @@ export function routeEvent(event: PublicLike): Routed | null {
       return {
         channel: 'deployment.status',
         keys: { deploymentId: d.deploymentId, applicationId: d.applicationId, projectId: d.projectId },
+        ...(typeof d.at === 'string' ? { at: d.at } : {}),
         data: {
           deploymentId: d.deploymentId,
           applicationId: d.applicationId,
@@ -33,7 +36,6 @@ export function routeEvent(event: PublicLike): Routed | null {
           progress: d.progress,
           stage: d.stage,
           message: d.message,
-          at: d.at,
         },
       };
     case 'ResourceAlertRaised':
@@ -41,13 +43,13 @@ export function routeEvent(event: PublicLike): Routed | null {
         channel: 'resource.alert',
         keys: { applicationId: d.applicationId, projectId: d.projectId },
         ...(typeof d.teamId === 'string' ? { teamId: d.teamId } : {}),
+        ...(typeof d.at === 'string' ? { at: d.at } : {}),
         data: {
           applicationId: d.applicationId,
           metric: d.metric,
           threshold: d.threshold,
           current: d.current,
           severity: d.severity,
-          at: d.at,
         },
       };
     default:
@@ -59,7 +61,7 @@ export function routeEvent(event: PublicLike): Routed | null {
 export interface LogLine {
   applicationId: string;
   timestamp: string;
-  level: 'info' | 'warn' | 'error';
+  level: string;
   message: string;
   container: string;
 }

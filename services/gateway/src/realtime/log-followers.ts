@@ -38,6 +38,7 @@ export class LogFollowers {
     options: LogStreamOptions,
     onLine: (line: FollowedLine) => void,
     onError: (err: Error) => void = () => undefined,
+    onEnd: (why: string) => void = () => undefined,
   ): () => void {
     const bus = this.downstream.bus;
     const subject = requestSubject(`logs.follow.${randomUUID().replace(/-/g, '')}`, bus.instance);
@@ -55,6 +56,8 @@ export class LogFollowers {
         }
       },
     });
+    // The deployments service says so when the application is gone (its follower stops for good).
+    const ended = bus.connection.subscribe(`${subject}.end`, { max: 1, callback: () => onEnd('The application was deleted') });
     const sinceIso = after ?? options.since;
     const since = sinceIso ? Math.floor(Date.parse(sinceIso) / 1000) : undefined;
     void this.downstream
@@ -72,6 +75,7 @@ export class LogFollowers {
       clearInterval(renew);
       bus.connection.publish(`${subject}.ctl`, 'stop');
       sub.unsubscribe();
+      ended.unsubscribe();
     };
   }
 

@@ -54,7 +54,8 @@ describe('routeEvent', () => {
     expect(routed).toEqual({
       channel: 'deployment.status',
       keys: { deploymentId: 'd', applicationId: 'a', projectId: 'p' },
-      data: { deploymentId: 'd', applicationId: 'a', status: 'building', progress: 45, stage: 'building', message: 'Building: step 4 of 6', at: 't' },
+      at: 't',
+      data: { deploymentId: 'd', applicationId: 'a', status: 'building', progress: 45, stage: 'building', message: 'Building: step 4 of 6' },
     });
   });
 
@@ -67,7 +68,8 @@ describe('routeEvent', () => {
       channel: 'resource.alert',
       keys: { applicationId: 'a', projectId: 'p' },
       teamId: 't',
-      data: { applicationId: 'a', metric: 'memory', threshold: 512, current: 600, severity: 'critical', at: 'now' },
+      at: 'now',
+      data: { applicationId: 'a', metric: 'memory', threshold: 512, current: 600, severity: 'critical' },
     });
   });
 

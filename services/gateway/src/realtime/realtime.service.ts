@@ -14,7 +14,7 @@ import type { Principal, SlipwayRequest } from '../conventions/request';
 import { errorBody } from '../conventions/error-body';
 import { Downstream } from '../downstream';
 import { headersOf } from '../request-headers';
-import { routeEvent, type Routed } from './channels';
+import { logMessage, routeEvent, type Routed } from './channels';
 import { Connection, type Credential, type Subscription } from './connection';
 import { LogFollowers } from './log-followers';
 import { CLOSE_CODES, errorMessage, parseClientMessage, type ClientMessage, type Filter } from './protocol';
@@ -109,6 +109,12 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
 
   private async accept(ws: WebSocket, req: IncomingMessage, url: URL, route: UpgradeRoute): Promise<void> {
     const id = `ws-${randomUUID()}`;
+    // Until the credential is checked: frames a client sends on open wait here, and a
+    // socket error must not be an unhandled 'error' event (it would end the process).
+    const early: Array<string | null> = [];
+    const hold = (data: import('ws').RawData, isBinary: boolean) => early.push(isBinary ? null : data.toString());
+    ws.on('message', hold);
+    ws.on('error', () => undefined);
     let auth: { principal: Principal; credential: Credential };
     try {
       auth = await this.authenticate(req, url);
@@ -126,15 +132,18 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
     }
     const conn = new Connection(id, ws, auth.principal, auth.credential, req.socket.remoteAddress, this.settings);
     this.connections.add(conn);
+    ws.off('message', hold);
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data, isBinary) => void this.onMessage(conn, isBinary ? null : data.toString()));
     ws.on('close', () => this.forget(conn));
     ws.on('error', () => this.forget(conn));
+    if (ws.readyState !== ws.OPEN) return this.forget(conn);
     conn.send({ type: 'welcome', connectionId: id, heartbeatMs: this.settings.heartbeatMs, channels: ['deployment.status', 'application.logs', 'resource.alert'] });
     if (route.kind !== 'ws') {
       // A log URL opened as a WebSocket: one subscription, made for the client.
       await this.subscribe(conn, { type: 'subscribe', id: 'logs', channel: 'application.logs', filter: {} }, route);
     }
+    for (const raw of early) void this.onMessage(conn, raw);
   }
 
   /** `?token=` (JWT or API key), `Authorization: Bearer|Api-Key`, or `x-api-key`: the same credentials as REST. */
@@ -291,10 +300,21 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
       const [key, value] = Object.entries(filter)[0];
       const sub: Subscription = { id: message.id, channel: message.channel, filter, indexKey: `${message.channel}|${key}:${value}`, teamId, conn };
       if (message.channel === 'application.logs') {
-        const follow = route?.kind === 'deploymentLogs'
-          ? this.logs.followDeployment(conn.principal, route.id, this.guard.scope(conn.principal, 'application:read'), route.options, (line) => this.deliver(sub, 'application.logs', line), (why) => this.endedStream(conn, sub, why))
-          : this.logs.followApplication(conn.principal, filter.applicationId!, this.guard.scope(conn.principal, 'application:read'), route?.kind === 'applicationLogs' ? route.options : {}, (line) => this.deliver(sub, 'application.logs', line));
-        stop = follow;
+        const scope = this.guard.scope(conn.principal, 'application:read');
+        const line = (l: Parameters<typeof logMessage>[0]) => this.deliver(sub, 'application.logs', logMessage(l).data);
+        const ended = (why: string) => this.endedStream(conn, sub, why);
+        stop =
+          route?.kind === 'deploymentLogs'
+            ? this.logs.followDeployment(conn.principal, route.id, scope, route.options, line, ended)
+            : this.logs.followApplication(
+                conn.principal,
+                filter.applicationId!,
+                scope,
+                route?.kind === 'applicationLogs' ? route.options : {},
+                line,
+                (err) => conn.send(errorMessage(new AppError('SERVICE_UNAVAILABLE', `The application's output cannot be followed now: ${err.message}`), requestId, sub.id)),
+                ended,
+              );
       }
       sub.stop = stop;
       conn.subscriptions.set(message.id, sub);
@@ -341,19 +361,20 @@ export class RealtimeService implements OnApplicationBootstrap, OnApplicationShu
       const subs = this.index.get(`${routed.channel}|${key}:${value}`);
       if (!subs) continue;
       // One serialisation per event, not per client: 500 subscribers cost 500 string joins.
-      const data = JSON.stringify(routed.data);
+      const data = `${routed.at ? `"at":${JSON.stringify(routed.at)},` : ''}"data":${JSON.stringify(routed.data)}`;
       for (const sub of subs) this.deliverRaw(sub, routed.channel, data);
     }
   }
 
   private deliver(sub: Subscription, channel: string, data: unknown): void {
-    this.deliverRaw(sub, channel, JSON.stringify(data));
+    this.deliverRaw(sub, channel, `"data":${JSON.stringify(data)}`);
   }
 
-  private deliverRaw(sub: Subscription, channel: string, json: string): void {
+  /** `rest` is the message's tail, already serialised (`"at":…,"data":{…}`). */
+  private deliverRaw(sub: Subscription, channel: string, rest: string): void {
     if (sub.conn.closed) return;
     if (this.access.model.decide(sub.conn.principal, 'application:read', sub.teamId) !== 'allow') return;
-    sub.conn.sender.send(`{"type":${JSON.stringify(channel)},"subscription":${JSON.stringify(sub.id)},"data":${json}}`);
+    sub.conn.sender.send(`{"type":${JSON.stringify(channel)},"subscription":${JSON.stringify(sub.id)},${rest}}`);
   }
 }
 
