@@ -6,6 +6,6 @@ describe('what the audit log records', () => {
   });
 
   it('given observations and bookkeeping, when filtered, then they are kept out', () => {
-    for (const type of ['ApplicationRuntimeObserved', 'DatabaseRuntimeObserved', 'ApiKeyUsed']) expect(isAudited(type)).toBe(false);
+    for (const type of ['ApplicationRuntimeObserved', 'DatabaseRuntimeObserved', 'ApiKeyUsed', 'DeploymentProgressed']) expect(isAudited(type)).toBe(false);
   });
 });

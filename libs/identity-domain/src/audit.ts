@@ -12,8 +12,12 @@ import type { PublicEvent } from '@slipway/messaging';
  */
 export const AUDIT_SUBJECTS = ['slipway.events.>'];
 
-/** Events that are bookkeeping, not actions. */
-const IGNORED = new Set(['ApiKeyUsed']);
+/**
+ * Events that are bookkeeping, not actions: a key's last use, and a
+ * deployment's progress ticks (several per deploy; the deploy itself and its
+ * outcome are audited).
+ */
+const IGNORED = new Set(['ApiKeyUsed', 'DeploymentProgressed']);
 
 /**
  * Observations (`…Observed`, e.g. `ApplicationRuntimeObserved`: what the
