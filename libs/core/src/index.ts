@@ -4,3 +4,4 @@ export * from './paging';
 export * from './decider-spec';
 export * from './request-context';
 export * from './project-network';
+export * from './env';

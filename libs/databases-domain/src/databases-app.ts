@@ -27,6 +27,7 @@ import { SYSTEM_ACTOR, databaseDecider, requireActiveDatabase, type ActiveDataba
 import { destinationListProjection } from './destinations';
 import { backupListProjection, databaseListProjection, restoreListProjection } from './projections';
 import { Issues, checkExternalPort, checkName, checkType, normalizeConfiguration, normalizeCredentials, normalizeResources, normalizeSchedule, resolveImage } from './validation';
+import { metricsTableSql, type DatabaseMetrics } from './metrics';
 import { connectionDetails, databaseView } from './views';
 
 const SORT = { createdAt: 't.created_at', updatedAt: 't.updated_at', name: 'lower(t.name)' } as const;
@@ -35,6 +36,28 @@ interface DatabaseRow {
   id: string;
   state: ActiveDatabase;
   version: string;
+  size: string | null;
+  connections: string | null;
+  queries: string | null;
+  cache_hit_rate: number | null;
+  current_memory: number | null;
+  current_storage: number | null;
+}
+
+/** The row and the latest sample of its figures (DatabaseMetricsSampler), joined. */
+const ROW_COLUMNS = 't.id, t.state, t.version, m.size, m.connections, m.queries, m.cache_hit_rate, m.current_memory, m.current_storage';
+
+function rowView(r: DatabaseRow): DatabaseView {
+  const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
+  const metrics: DatabaseMetrics = {
+    size: num(r.size),
+    connections: num(r.connections),
+    queries: num(r.queries),
+    cacheHitRate: num(r.cache_hit_rate),
+    currentMemory: num(r.current_memory),
+    currentStorage: num(r.current_storage),
+  };
+  return databaseView(r.state, Number(r.version), metrics);
 }
 
 /**
@@ -93,6 +116,7 @@ export class DatabasesApplication {
           port integer PRIMARY KEY,
           database_id uuid NOT NULL
         )`);
+      await tx.query(metricsTableSql(this.table('database_metrics')));
     });
     await this.runner.start();
   }
@@ -252,11 +276,12 @@ export class DatabasesApplication {
     await this.runner.waitFor(this.lastAppended);
     const params: unknown[] = [req.databaseId];
     const rows: DatabaseRow[] = await this.store.dataSource.query(
-      `SELECT id, state, version FROM ${this.table('databases')} t WHERE t.id = $1 AND t.deleted_at IS NULL AND ${scopeSql(req.scope, params)}`,
+      `SELECT ${ROW_COLUMNS} FROM ${this.table('databases')} t LEFT JOIN ${this.table('database_metrics')} m ON m.database_id = t.id
+       WHERE t.id = $1 AND t.deleted_at IS NULL AND ${scopeSql(req.scope, params)}`,
       params,
     );
     if (rows.length === 0) throw AppError.notFound('database', req.databaseId);
-    return databaseView(rows[0].state, Number(rows[0].version));
+    return rowView(rows[0]);
   }
 
   async list(req: ListDatabasesRequest): Promise<Page<DatabaseView>> {
@@ -269,7 +294,9 @@ export class DatabasesApplication {
       filter += ` AND t.${column} = $${params.length}`;
     }
     const page = await keysetPage<DatabaseRow & { sort_value: string }>(this.store.dataSource, {
-      from: `${this.table('databases')} t`,
+      from: `${this.table('databases')} t LEFT JOIN ${this.table('database_metrics')} m ON m.database_id = t.id`,
+      countFrom: `${this.table('databases')} t`,
+      columns: ROW_COLUMNS,
       filter,
       params,
       column: SORT[req.sort],
@@ -278,7 +305,7 @@ export class DatabasesApplication {
       cursor: req.cursor,
       order: req.order,
     });
-    return { data: page.rows.map((r) => databaseView(r.state, Number(r.version))), pagination: page.pagination };
+    return { data: page.rows.map(rowView), pagination: page.pagination };
   }
 
   // ================================================================ for the reconciler

@@ -25,7 +25,7 @@ const backupDir = mkdtempSync(join(tmpdir(), 'slipway-backups-'));
 beforeAll(async () => {
   docker = await engine();
   await requireDatabaseImages(docker);
-  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500', SLIPWAY_BACKUP_DIR: backupDir });
+  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500', SLIPWAY_DATABASE_METRICS_MS: '1000', SLIPWAY_BACKUP_DIR: backupDir });
   token = (await t.user()).token;
   projectId = (await t.api('POST', '/api/projects', { token, body: { name: 'engines' } })).body.id;
 }, 180_000);
@@ -62,6 +62,23 @@ async function finished(path: string): Promise<any> {
     const op = (await api('GET', path)).body;
     return ['completed', 'failed'].includes(op.status) ? op : undefined;
   }, 120_000, 300);
+}
+
+/**
+ * The figures the service samples in the database's container (size,
+ * statistics, memory and storage), once a sample that saw the data is in.
+ */
+async function sampled(id: string): Promise<any> {
+  const db = await until(`figures of ${id} with data in them`, async () => {
+    const body = (await api('GET', `/api/databases/${id}`)).body;
+    return body.size > 0 && body.statistics.connections > 0 && body.statistics.queries > 0 && body.resources.currentMemory > 0 && body.resources.currentStorage > 0 ? body : undefined;
+  }, 60_000, 500);
+  expect(db.statistics.cacheHitRate === null || (db.statistics.cacheHitRate >= 0 && db.statistics.cacheHitRate <= 1)).toBe(true);
+  // Lists carry the same figures.
+  const listed = (await api('GET', `/api/databases?projectId=${projectId}&limit=100`)).body.data.find((d: any) => d.id === id);
+  expect(listed.size).toBeGreaterThan(0);
+  expect(listed.resources.currentMemory).toBeGreaterThan(0);
+  return db;
 }
 
 /** Backs up (compressed), runs `change`, restores, and returns the restore. */
@@ -114,6 +131,8 @@ describe.each([
     await c.query('INSERT INTO items (id, label) VALUES ?', [values]);
     await c.end();
     expect(await count()).toBe(1000);
+    // information_schema sizes: the 1,000 rows' table and index pages.
+    await sampled(id);
 
     await backupChangeRestore(id, async () => {
       const c2 = await connect();
@@ -161,6 +180,10 @@ describe('redis', () => {
       await pipeline.exec();
     });
     expect(await withClient((r) => r.dbsize())).toBe(1000);
+    const figures = await sampled(id);
+    // used_memory_dataset: 1,000 keys take more than an empty server's few kB.
+    expect(figures.size).toBeGreaterThan(10_000);
+    expect(figures.statistics.queries).toBeGreaterThanOrEqual(1000);
 
     await backupChangeRestore(id, async () => {
       await withClient((r) => r.flushall());
