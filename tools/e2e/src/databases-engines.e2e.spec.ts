@@ -227,6 +227,36 @@ describe('a backup schedule', () => {
   });
 });
 
+describe('a schedule missed while the service is down', () => {
+  it('makes one backup when the service is back, not one per missed run', async () => {
+    const { id } = await createRunning({ name: 'missed', type: 'redis', version: '7' });
+    // Three runs a couple of seconds apart, some seconds from now, then none until tomorrow (local time, as croner reads it).
+    let first = new Date(Date.now() + 8000);
+    if (first.getSeconds() > 50) first = new Date(first.getFullYear(), first.getMonth(), first.getDate(), first.getHours(), first.getMinutes() + 1, 2);
+    const s = first.getSeconds();
+    const cron = `${s},${s + 2},${s + 4} ${first.getMinutes()} ${first.getHours()} * * *`;
+    expect((await api('PATCH', `/api/databases/${id}`, { backupSchedule: { cron, keepLast: null } })).status).toBe(200);
+    const runs = `"${t.schemaPrefix}databases".backup_schedule_runs`;
+    await until('the scheduler to mark the new schedule', async () => (await t.sql(`SELECT 1 FROM ${runs} WHERE database_id = $1`, [id])).length === 1 || undefined, 30_000, 200);
+    const made = async () =>
+      (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schemaPrefix}databases".backups WHERE database_id = $1 AND state->>'trigger' = 'schedule'`, [id]))[0].n;
+
+    await t.kill('databases');
+    // Down over all three runs.
+    await new Promise((r) => setTimeout(r, Math.max(0, first.getTime() + 4000 - Date.now()) + 1500));
+    expect(await made()).toBe(0);
+    await t.restart('databases');
+
+    await until('the missed schedule to make its backup', async () => ((await made()) >= 1 ? true : undefined), 60_000, 300);
+    const list = (await api('GET', `/api/databases/${id}/backups?limit=100`)).body.data.filter((b: any) => b.trigger === 'schedule');
+    expect(list).toHaveLength(1);
+    expect((await finished(`/api/databases/${id}/backups/${list[0].id}`)).status).toBe('completed');
+    // Several sweeps later still one: the mark moved to now, and the next run is tomorrow.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await made()).toBe(1);
+  }, 180_000);
+});
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 }
