@@ -47,9 +47,11 @@ interface DatabaseRow {
 /** The row and the latest sample of its figures (DatabaseMetricsSampler), joined. */
 const ROW_COLUMNS = 't.id, t.state, t.version, m.size, m.connections, m.queries, m.cache_hit_rate, m.current_memory, m.current_storage';
 
-function rowView(r: DatabaseRow): DatabaseView {
+type FigureColumns = Pick<DatabaseRow, 'size' | 'connections' | 'queries' | 'cache_hit_rate' | 'current_memory' | 'current_storage'>;
+
+function figuresOf(r: FigureColumns): DatabaseMetrics {
   const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
-  const metrics: DatabaseMetrics = {
+  return {
     size: num(r.size),
     connections: num(r.connections),
     queries: num(r.queries),
@@ -57,7 +59,10 @@ function rowView(r: DatabaseRow): DatabaseView {
     currentMemory: num(r.current_memory),
     currentStorage: num(r.current_storage),
   };
-  return databaseView(r.state, Number(r.version), metrics);
+}
+
+function rowView(r: DatabaseRow): DatabaseView {
+  return databaseView(r.state, Number(r.version), figuresOf(r));
 }
 
 /**
@@ -195,7 +200,7 @@ export class DatabasesApplication {
       metadata: commandMetadata(ctx, req.actorId),
     });
     this.onChanged();
-    return view;
+    return this.withFigures(view);
   }
 
   async delete(req: DeleteDatabaseRequest, ctx: RequestContext): Promise<{ databaseId: string }> {
@@ -267,6 +272,22 @@ export class DatabasesApplication {
       teamId,
     ]);
     if (rows.length === 0) issues.add('backupSchedule.destinationId', `No backup destination '${schedule.destinationId}' in this database's team; see GET /api/backup-destinations`, 'exists', schedule.destinationId);
+  }
+
+  /** A command's answer with the latest sample, as GET shows it (the decider's state has no figures). */
+  private async withFigures(view: DatabaseView): Promise<DatabaseView> {
+    const rows: FigureColumns[] = await this.store.dataSource.query(
+      `SELECT size, connections, queries, cache_hit_rate, current_memory, current_storage FROM ${this.table('database_metrics')} WHERE database_id = $1`,
+      [view.id],
+    );
+    if (rows.length === 0) return view;
+    const f = figuresOf(rows[0]);
+    return {
+      ...view,
+      size: f.size,
+      statistics: { connections: f.connections, queries: f.queries, cacheHitRate: f.cacheHitRate },
+      resources: { ...view.resources, currentMemory: f.currentMemory, currentStorage: f.currentStorage },
+    };
   }
 
   // ================================================================ queries

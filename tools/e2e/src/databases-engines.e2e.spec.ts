@@ -184,6 +184,11 @@ describe('redis', () => {
     // used_memory_dataset: 1,000 keys take more than an empty server's few kB.
     expect(figures.size).toBeGreaterThan(10_000);
     expect(figures.statistics.queries).toBeGreaterThanOrEqual(1000);
+    // A command's answer shows the latest sample too, as GET does (a schedule change does not touch the service).
+    const patched = await api('PATCH', `/api/databases/${id}`, { backupSchedule: null });
+    expect(patched.status).toBe(200);
+    expect(patched.body.size).toBeGreaterThan(0);
+    expect(patched.body.resources.currentMemory).toBeGreaterThan(0);
 
     await backupChangeRestore(id, async () => {
       await withClient((r) => r.flushall());
