@@ -5,3 +5,4 @@ export * from './decider-spec';
 export * from './request-context';
 export * from './project-network';
 export * from './environments';
+export * from './env';

@@ -1,8 +1,8 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3DestinationConfig } from '@slipway/databases-contracts';
@@ -35,13 +35,10 @@ export class LocalArchiveStore implements ArchiveStore {
 
   writer(key: string): { sink: Writable; done: Promise<void> } {
     const partial = `${this.path(key)}.partial`;
-    const sink = new PassThrough();
-    const done = (async () => {
-      await mkdir(dirname(partial), { recursive: true });
-      await pipeline(sink, createWriteStream(partial));
-    })();
-    done.catch((err: Error) => sink.destroy(err));
-    return { sink, done };
+    // The file stream itself is the sink (no hop in between); 1 MiB buffered lets it write big vectors (writev) while the dump goes on.
+    mkdirSync(dirname(partial), { recursive: true });
+    const sink = createWriteStream(partial, { highWaterMark: 1024 * 1024 });
+    return { sink, done: finished(sink) };
   }
 
   async commit(key: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { envInt } from '@slipway/core';
 import { resolveInstance } from '@slipway/messaging';
 import { join, resolve } from 'node:path';
 import { DATABASE_TYPES, type DatabaseType } from '@slipway/databases-contracts';
@@ -12,18 +13,12 @@ export interface DatabasesConfig {
   /** The host name or address clients outside the engine use with externalPort (GET /connection). */
   publicHost: string;
   reconcileIntervalMs: number;
+  /** How often the leader samples each running database's size, statistics, memory and storage. */
+  metricsIntervalMs: number;
   /** The local backup destination's directory (SLIPWAY_BACKUP_DIR). */
   backupDir: string;
   /** SLIPWAY_INSTANCE: names and labels on a shared engine. */
   instance: string;
-}
-
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer between ${min} and ${max}, got '${raw}'`);
-  return value;
 }
 
 /** SLIPWAY_DATABASE_IMAGES: JSON such as {"postgresql":{"15":"slipway-test/postgres:15"}}; refused loudly at start when malformed. */
@@ -51,7 +46,8 @@ export function loadDatabasesConfig(env: NodeJS.ProcessEnv = process.env): Datab
     dockerHost: env.DOCKER_HOST || undefined,
     images: mergeImageMap(DEFAULT_IMAGES, parseImageOverrides(env.SLIPWAY_DATABASE_IMAGES)),
     publicHost: env.SLIPWAY_DATABASE_PUBLIC_HOST || '127.0.0.1',
-    reconcileIntervalMs: int(env, 'SLIPWAY_DATABASE_RECONCILE_MS', 1000, 100, 600_000),
+    reconcileIntervalMs: envInt(env, 'SLIPWAY_DATABASE_RECONCILE_MS', 1000, 100, 600_000),
+    metricsIntervalMs: envInt(env, 'SLIPWAY_DATABASE_METRICS_MS', 30_000, 1000, 3_600_000),
     backupDir: resolve(env.SLIPWAY_BACKUP_DIR || join('.slipway', 'backups')),
   };
 }

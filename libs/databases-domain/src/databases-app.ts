@@ -27,6 +27,7 @@ import { SYSTEM_ACTOR, databaseDecider, requireActiveDatabase, type ActiveDataba
 import { destinationListProjection } from './destinations';
 import { backupListProjection, databaseListProjection, restoreListProjection } from './projections';
 import { Issues, checkExternalPort, checkName, checkType, normalizeConfiguration, normalizeCredentials, normalizeResources, normalizeSchedule, resolveImage } from './validation';
+import { metricsTableSql, type DatabaseMetrics } from './metrics';
 import { connectionDetails, databaseView } from './views';
 
 const SORT = { createdAt: 't.created_at', updatedAt: 't.updated_at', name: 'lower(t.name)' } as const;
@@ -35,6 +36,33 @@ interface DatabaseRow {
   id: string;
   state: ActiveDatabase;
   version: string;
+  size: string | null;
+  connections: string | null;
+  queries: string | null;
+  cache_hit_rate: number | null;
+  current_memory: number | null;
+  current_storage: number | null;
+}
+
+/** The row and the latest sample of its figures (DatabaseMetricsSampler), joined. */
+const ROW_COLUMNS = 't.id, t.state, t.version, m.size, m.connections, m.queries, m.cache_hit_rate, m.current_memory, m.current_storage';
+
+type FigureColumns = Pick<DatabaseRow, 'size' | 'connections' | 'queries' | 'cache_hit_rate' | 'current_memory' | 'current_storage'>;
+
+function figuresOf(r: FigureColumns): DatabaseMetrics {
+  const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
+  return {
+    size: num(r.size),
+    connections: num(r.connections),
+    queries: num(r.queries),
+    cacheHitRate: num(r.cache_hit_rate),
+    currentMemory: num(r.current_memory),
+    currentStorage: num(r.current_storage),
+  };
+}
+
+function rowView(r: DatabaseRow): DatabaseView {
+  return databaseView(r.state, Number(r.version), figuresOf(r));
 }
 
 /**
@@ -93,6 +121,7 @@ export class DatabasesApplication {
           port integer PRIMARY KEY,
           database_id uuid NOT NULL
         )`);
+      await tx.query(metricsTableSql(this.table('database_metrics')));
     });
     await this.runner.start();
   }
@@ -172,7 +201,7 @@ export class DatabasesApplication {
       metadata: commandMetadata(ctx, req.actorId),
     });
     this.onChanged();
-    return view;
+    return this.withFigures(view);
   }
 
   async delete(req: DeleteDatabaseRequest, ctx: RequestContext): Promise<{ databaseId: string }> {
@@ -246,6 +275,22 @@ export class DatabasesApplication {
     if (rows.length === 0) issues.add('backupSchedule.destinationId', `No backup destination '${schedule.destinationId}' in this database's team; see GET /api/backup-destinations`, 'exists', schedule.destinationId);
   }
 
+  /** A command's answer with the latest sample, as GET shows it (the decider's state has no figures). */
+  private async withFigures(view: DatabaseView): Promise<DatabaseView> {
+    const rows: FigureColumns[] = await this.store.dataSource.query(
+      `SELECT size, connections, queries, cache_hit_rate, current_memory, current_storage FROM ${this.table('database_metrics')} WHERE database_id = $1`,
+      [view.id],
+    );
+    if (rows.length === 0) return view;
+    const f = figuresOf(rows[0]);
+    return {
+      ...view,
+      size: f.size,
+      statistics: { connections: f.connections, queries: f.queries, cacheHitRate: f.cacheHitRate },
+      resources: { ...view.resources, currentMemory: f.currentMemory, currentStorage: f.currentStorage },
+    };
+  }
+
   // ================================================================ queries
 
   async get(req: DatabaseRef): Promise<DatabaseView> {
@@ -253,11 +298,12 @@ export class DatabasesApplication {
     await this.runner.waitFor(this.lastAppended);
     const params: unknown[] = [req.databaseId];
     const rows: DatabaseRow[] = await this.store.dataSource.query(
-      `SELECT id, state, version FROM ${this.table('databases')} t WHERE t.id = $1 AND t.deleted_at IS NULL AND ${scopeSql(req.scope, params)}`,
+      `SELECT ${ROW_COLUMNS} FROM ${this.table('databases')} t LEFT JOIN ${this.table('database_metrics')} m ON m.database_id = t.id
+       WHERE t.id = $1 AND t.deleted_at IS NULL AND ${scopeSql(req.scope, params)}`,
       params,
     );
     if (rows.length === 0) throw AppError.notFound('database', req.databaseId);
-    return databaseView(rows[0].state, Number(rows[0].version));
+    return rowView(rows[0]);
   }
 
   async list(req: ListDatabasesRequest): Promise<Page<DatabaseView>> {
@@ -270,7 +316,9 @@ export class DatabasesApplication {
       filter += ` AND t.${column} = $${params.length}`;
     }
     const page = await keysetPage<DatabaseRow & { sort_value: string }>(this.store.dataSource, {
-      from: `${this.table('databases')} t`,
+      from: `${this.table('databases')} t LEFT JOIN ${this.table('database_metrics')} m ON m.database_id = t.id`,
+      countFrom: `${this.table('databases')} t`,
+      columns: ROW_COLUMNS,
       filter,
       params,
       column: SORT[req.sort],
@@ -279,7 +327,7 @@ export class DatabasesApplication {
       cursor: req.cursor,
       order: req.order,
     });
-    return { data: page.rows.map((r) => databaseView(r.state, Number(r.version))), pagination: page.pagination };
+    return { data: page.rows.map(rowView), pagination: page.pagination };
   }
 
   // ================================================================ for the reconciler

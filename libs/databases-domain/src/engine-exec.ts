@@ -1,4 +1,5 @@
 import { Transform, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { DockerClient } from '@slipway/docker';
 
 export interface ExecOutcome {
@@ -60,21 +61,46 @@ export async function execInContainer(
 /**
  * Docker's multiplexed exec stream (8-byte frame headers: stream type, 3
  * zero bytes, big-endian length) → stdout payload as this Transform's
- * output, stderr text to `onStderr`. Backpressure flows through.
+ * output, stderr text to `onStderr`. Backpressure flows through. One push
+ * per socket chunk: tools write a few kB at a time, so a chunk carries many
+ * small frames, and each buffer pushed costs every later stage (hash, gzip,
+ * file) a call; the frames of a chunk go on as one buffer (a slice when
+ * there is one, else one copy), a frame split across chunks is passed on
+ * piece by piece, never held back, and only a split header is assembled.
  */
 export function demuxer(onStderr: (text: string) => void): Transform {
-  let pending: Buffer = Buffer.alloc(0);
+  const header = Buffer.alloc(8);
+  let headerFill = 0;
+  let remaining = 0;
+  let type = 1;
+  const stderr = new StringDecoder('utf8');
   return new Transform({
+    // 256 KiB read ahead of the sink: the engine goes on dumping while a hash or a write is in flight.
+    readableHighWaterMark: 256 * 1024,
     transform(chunk: Buffer, _enc, cb) {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= 8) {
-        const size = pending.readUInt32BE(4);
-        if (pending.length < 8 + size) break;
-        const payload = pending.subarray(8, 8 + size);
-        if (pending[0] === 2) onStderr(payload.toString('utf8'));
-        else if (payload.length) this.push(payload);
-        pending = pending.subarray(8 + size);
+      let at = 0;
+      const out: Buffer[] = [];
+      while (at < chunk.length) {
+        if (remaining === 0) {
+          const take = Math.min(8 - headerFill, chunk.length - at);
+          chunk.copy(header, headerFill, at, at + take);
+          headerFill += take;
+          at += take;
+          if (headerFill < 8) break;
+          headerFill = 0;
+          type = header[0];
+          remaining = header.readUInt32BE(4);
+          continue;
+        }
+        const take = Math.min(remaining, chunk.length - at);
+        const payload = chunk.subarray(at, at + take);
+        if (type === 2) onStderr(stderr.write(payload));
+        else if (payload.length) out.push(payload);
+        remaining -= take;
+        at += take;
       }
+      if (out.length === 1) this.push(out[0]);
+      else if (out.length > 1) this.push(Buffer.concat(out));
       cb();
     },
   });

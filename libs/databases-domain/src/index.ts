@@ -17,3 +17,5 @@ export * from './archive-store';
 export * from './destination.decider';
 export * from './destination-input';
 export * from './destinations';
+export * from './metrics-commands';
+export * from './metrics';

@@ -6,6 +6,7 @@ import type { ActiveDatabase, DatabaseData } from './database.decider';
 import type { DatabasesApplication } from './databases-app';
 import type { BackupOperations } from './operations';
 import type { BackupScheduler } from './scheduler';
+import type { DatabaseMetricsSampler } from './metrics';
 import { observeDatabase } from './runtime';
 import { DB_LABELS, buildDatabaseSpec, dataVolumeName, projectNetworkName } from './service-spec';
 
@@ -37,6 +38,8 @@ export class DatabaseReconciler {
     /** Backups and restores run where the reconciler leads. */
     private readonly operations?: BackupOperations,
     private readonly scheduler?: BackupScheduler,
+    /** Size, statistics, memory and storage are sampled where the reconciler leads. */
+    private readonly metrics?: DatabaseMetricsSampler,
   ) {
     this.lock = new PgAdvisoryLock(app.store.dataSource, `slipway.databases:${app.schema}:reconciler`);
     app.onChanged = () => this.wake();
@@ -57,6 +60,7 @@ export class DatabaseReconciler {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
+    await this.metrics?.stop();
     await this.operations?.stop();
     await this.lock.release().catch(() => undefined);
     this.leader = false;
@@ -114,6 +118,7 @@ export class DatabaseReconciler {
     }
     await this.cleanUp(all.filter((d) => d.status === 'deleted'));
     await this.scheduler?.tick(active);
+    this.metrics?.tick(active);
   }
 
   private async converge(db: ActiveDatabase): Promise<void> {

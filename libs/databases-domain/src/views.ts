@@ -2,6 +2,7 @@ import { defaultEnvironmentId } from '@slipway/core';
 import { PASSWORD_MASK, type DatabaseConnection, type DatabaseType, type DatabaseView } from '@slipway/databases-contracts';
 import { ENGINES } from './catalog';
 import type { DatabaseData } from './database.decider';
+import type { DatabaseMetrics } from './metrics';
 
 /** The engine's URL scheme; the password is encoded (or masked). */
 export function connectionUrl(type: DatabaseType, c: { username: string; password: string; database: string; host: string; port: number }): string {
@@ -20,7 +21,7 @@ export function connectionUrl(type: DatabaseType, c: { username: string; passwor
 }
 
 /** A database as every response but GET /connection shows it: the password is `***`. */
-export function databaseView(db: DatabaseData, streamVersion: number): DatabaseView {
+export function databaseView(db: DatabaseData, streamVersion: number, metrics?: DatabaseMetrics): DatabaseView {
   const port = ENGINES[db.type].port;
   return {
     id: db.databaseId,
@@ -42,9 +43,10 @@ export function databaseView(db: DatabaseData, streamVersion: number): DatabaseV
     connectionString: connectionUrl(db.type, { username: db.credentials.username, password: PASSWORD_MASK, database: db.credentials.databaseName, host: db.serviceName, port }),
     username: db.credentials.username,
     databaseName: db.credentials.databaseName,
-    size: null,
-    statistics: { connections: null, queries: null, cacheHitRate: null },
-    resources: { ...db.config.resources, currentMemory: null, currentStorage: null },
+    // Sampled by the leader every SLIPWAY_DATABASE_METRICS_MS; null until then, and while the database is not running.
+    size: metrics?.size ?? null,
+    statistics: { connections: metrics?.connections ?? null, queries: metrics?.queries ?? null, cacheHitRate: metrics?.cacheHitRate ?? null },
+    resources: { ...db.config.resources, currentMemory: metrics?.currentMemory ?? null, currentStorage: metrics?.currentStorage ?? null },
     configuration: db.config.configuration,
     backupSchedule: db.config.backupSchedule ?? null,
     createdAt: db.createdAt,

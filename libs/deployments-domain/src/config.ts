@@ -1,3 +1,4 @@
+import { envInt } from '@slipway/core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveInstance } from '@slipway/messaging';
@@ -39,14 +40,6 @@ export interface DeploymentsConfig {
   restartDelaySeconds: number;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer between ${min} and ${max}, got '${raw}'`);
-  return value;
-}
-
 function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -63,21 +56,21 @@ export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): Dep
     instance: resolveInstance(env),
     dockerHost: env.DOCKER_HOST || undefined,
     publishMode,
-    concurrency: int(env, 'SLIPWAY_DEPLOY_CONCURRENCY', 2, 1, 64),
-    deployTimeoutMs: int(env, 'SLIPWAY_DEPLOY_TIMEOUT_MS', 180_000, 1000, 86_400_000),
-    maxTaskFailures: int(env, 'SLIPWAY_DEPLOY_MAX_TASK_FAILURES', 3, 1, 1000),
-    stableMs: int(env, 'SLIPWAY_DEPLOY_STABLE_MS', 2000, 0, 600_000),
-    deployEstimateSeconds: int(env, 'SLIPWAY_DEPLOY_ESTIMATE_SECONDS', 60, 1, 86_400),
-    cloneTimeoutMs: int(env, 'SLIPWAY_CLONE_TIMEOUT_MS', 300_000, 1000, 86_400_000),
-    buildTimeoutMs: int(env, 'SLIPWAY_BUILD_TIMEOUT_MS', 1_800_000, 1000, 86_400_000),
-    maxResumes: int(env, 'SLIPWAY_DEPLOY_MAX_RESUMES', 1, 0, 10),
-    reconcileIntervalMs: int(env, 'SLIPWAY_RECONCILE_INTERVAL_MS', 5000, 100, 3_600_000),
-    statsIntervalMs: int(env, 'SLIPWAY_STATS_INTERVAL_MS', 15_000, 1000, 3_600_000),
-    metricsRetentionDays: int(env, 'SLIPWAY_METRICS_RETENTION_DAYS', 30, 1, 3650),
+    concurrency: envInt(env, 'SLIPWAY_DEPLOY_CONCURRENCY', 2, 1, 64),
+    deployTimeoutMs: envInt(env, 'SLIPWAY_DEPLOY_TIMEOUT_MS', 180_000, 1000, 86_400_000),
+    maxTaskFailures: envInt(env, 'SLIPWAY_DEPLOY_MAX_TASK_FAILURES', 3, 1, 1000),
+    stableMs: envInt(env, 'SLIPWAY_DEPLOY_STABLE_MS', 2000, 0, 600_000),
+    deployEstimateSeconds: envInt(env, 'SLIPWAY_DEPLOY_ESTIMATE_SECONDS', 60, 1, 86_400),
+    cloneTimeoutMs: envInt(env, 'SLIPWAY_CLONE_TIMEOUT_MS', 300_000, 1000, 86_400_000),
+    buildTimeoutMs: envInt(env, 'SLIPWAY_BUILD_TIMEOUT_MS', 1_800_000, 1000, 86_400_000),
+    maxResumes: envInt(env, 'SLIPWAY_DEPLOY_MAX_RESUMES', 1, 0, 10),
+    reconcileIntervalMs: envInt(env, 'SLIPWAY_RECONCILE_INTERVAL_MS', 5000, 100, 3_600_000),
+    statsIntervalMs: envInt(env, 'SLIPWAY_STATS_INTERVAL_MS', 15_000, 1000, 3_600_000),
+    metricsRetentionDays: envInt(env, 'SLIPWAY_METRICS_RETENTION_DAYS', 30, 1, 3650),
     workDir: env.SLIPWAY_WORK_DIR || join(tmpdir(), 'slipway-builds'),
     allowLocalGit: bool(env, 'SLIPWAY_GIT_ALLOW_LOCAL', false),
     allowBindMounts: bool(env, 'SLIPWAY_ALLOW_BIND_MOUNTS', false),
-    stopGracePeriodSeconds: int(env, 'SLIPWAY_STOP_GRACE_SECONDS', 10, 0, 3600),
-    restartDelaySeconds: int(env, 'SLIPWAY_RESTART_DELAY_SECONDS', 2, 0, 3600),
+    stopGracePeriodSeconds: envInt(env, 'SLIPWAY_STOP_GRACE_SECONDS', 10, 0, 3600),
+    restartDelaySeconds: envInt(env, 'SLIPWAY_RESTART_DELAY_SECONDS', 2, 0, 3600),
   };
 }

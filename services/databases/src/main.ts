@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DATABASE_UPCASTERS, DatabasesApi, DestinationsApi } from '@slipway/databases-contracts';
-import { BackupDestinations, BackupOperations, BackupScheduler, DatabaseReconciler, DatabasesApplication, loadDatabasesConfig } from '@slipway/databases-domain';
+import { BackupDestinations, BackupOperations, BackupScheduler, DatabaseMetricsSampler, DatabaseReconciler, DatabasesApplication, loadDatabasesConfig } from '@slipway/databases-domain';
 import { DockerClient } from '@slipway/docker';
 import { SecretBox } from '@slipway/secrets';
 import { RUNTIME, bootstrapService, requestContextOf, runtimeProvider, type ServiceRuntime } from '@slipway/service-host';
@@ -76,7 +76,8 @@ class DatabasesTransport implements OnApplicationBootstrap, BeforeApplicationShu
     });
     const scheduler = new BackupScheduler(this.app, operations, (m) => this.runtime.log(m));
     await scheduler.start();
-    this.reconciler = new DatabaseReconciler(this.app, (m) => this.runtime.log(m), operations, scheduler);
+    const metrics = new DatabaseMetricsSampler(this.app, (m) => this.runtime.log(m));
+    this.reconciler = new DatabaseReconciler(this.app, (m) => this.runtime.log(m), operations, scheduler, metrics);
     await this.reconciler.start();
     const engine = (await this.app.docker.reachable()) ? 'reachable' : 'NOT reachable (databases wait until it is)';
     this.runtime.log(`ready (${this.runtime.instance}); Docker engine at ${this.app.docker.endpoint} ${engine}`);

@@ -230,3 +230,16 @@ describe('backup destinations', () => {
     expect(logs.join('\n')).not.toContain(SECRET);
   });
 });
+
+describe('testing the built-in local destination', () => {
+  it('takes the right to back up databases: 200 for the owner, 403 for a read-only key', async () => {
+    const ok = await api('POST', '/api/backup-destinations/local/test');
+    expect(ok.status).toBe(200);
+    expect(ok.body.ok).toBe(true);
+    const key = await api('POST', '/api/api-keys', { name: 'ci-read', teamId, permission: 'read', expiresAt: null });
+    expect(key.status).toBe(201);
+    const denied = await t.api('POST', '/api/backup-destinations/local/test', { headers: { 'x-api-key': key.body.key } });
+    expect(denied.status).toBe(403);
+    expect(denied.body.error).toMatchObject({ code: 'FORBIDDEN', details: { action: 'database:backup', resourceId: 'local' } });
+  });
+});

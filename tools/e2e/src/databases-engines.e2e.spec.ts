@@ -25,7 +25,7 @@ const backupDir = mkdtempSync(join(tmpdir(), 'slipway-backups-'));
 beforeAll(async () => {
   docker = await engine();
   await requireDatabaseImages(docker);
-  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500', SLIPWAY_BACKUP_DIR: backupDir });
+  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500', SLIPWAY_DATABASE_METRICS_MS: '1000', SLIPWAY_BACKUP_DIR: backupDir });
   token = (await t.user()).token;
   projectId = (await t.api('POST', '/api/projects', { token, body: { name: 'engines' } })).body.id;
 }, 180_000);
@@ -62,6 +62,23 @@ async function finished(path: string): Promise<any> {
     const op = (await api('GET', path)).body;
     return ['completed', 'failed'].includes(op.status) ? op : undefined;
   }, 120_000, 300);
+}
+
+/**
+ * The figures the service samples in the database's container (size,
+ * statistics, memory and storage), once a sample that saw the data is in.
+ */
+async function sampled(id: string): Promise<any> {
+  const db = await until(`figures of ${id} with data in them`, async () => {
+    const body = (await api('GET', `/api/databases/${id}`)).body;
+    return body.size > 0 && body.statistics.connections > 0 && body.statistics.queries > 0 && body.resources.currentMemory > 0 && body.resources.currentStorage > 0 ? body : undefined;
+  }, 60_000, 500);
+  expect(db.statistics.cacheHitRate === null || (db.statistics.cacheHitRate >= 0 && db.statistics.cacheHitRate <= 1)).toBe(true);
+  // Lists carry the same figures.
+  const listed = (await api('GET', `/api/databases?projectId=${projectId}&limit=100`)).body.data.find((d: any) => d.id === id);
+  expect(listed.size).toBeGreaterThan(0);
+  expect(listed.resources.currentMemory).toBeGreaterThan(0);
+  return db;
 }
 
 /** Backs up (compressed), runs `change`, restores, and returns the restore. */
@@ -114,6 +131,8 @@ describe.each([
     await c.query('INSERT INTO items (id, label) VALUES ?', [values]);
     await c.end();
     expect(await count()).toBe(1000);
+    // information_schema sizes: the 1,000 rows' table and index pages.
+    await sampled(id);
 
     await backupChangeRestore(id, async () => {
       const c2 = await connect();
@@ -161,6 +180,15 @@ describe('redis', () => {
       await pipeline.exec();
     });
     expect(await withClient((r) => r.dbsize())).toBe(1000);
+    const figures = await sampled(id);
+    // used_memory_dataset: 1,000 keys take more than an empty server's few kB.
+    expect(figures.size).toBeGreaterThan(10_000);
+    expect(figures.statistics.queries).toBeGreaterThanOrEqual(1000);
+    // A command's answer shows the latest sample too, as GET does (a schedule change does not touch the service).
+    const patched = await api('PATCH', `/api/databases/${id}`, { backupSchedule: null });
+    expect(patched.status).toBe(200);
+    expect(patched.body.size).toBeGreaterThan(0);
+    expect(patched.body.resources.currentMemory).toBeGreaterThan(0);
 
     await backupChangeRestore(id, async () => {
       await withClient((r) => r.flushall());
@@ -202,6 +230,36 @@ describe('a backup schedule', () => {
     const files = filesUnder(join(backupDir, `${t.schemaPrefix}databases`, id)).filter((f) => !f.endsWith('.partial'));
     expect(files).toHaveLength(settled.filter((b: any) => b.status === 'completed').length);
   });
+});
+
+describe('a schedule missed while the service is down', () => {
+  it('makes one backup when the service is back, not one per missed run', async () => {
+    const { id } = await createRunning({ name: 'missed', type: 'redis', version: '7' });
+    // Three runs a couple of seconds apart, some seconds from now, then none until tomorrow (local time, as croner reads it).
+    let first = new Date(Date.now() + 8000);
+    if (first.getSeconds() > 50) first = new Date(first.getFullYear(), first.getMonth(), first.getDate(), first.getHours(), first.getMinutes() + 1, 2);
+    const s = first.getSeconds();
+    const cron = `${s},${s + 2},${s + 4} ${first.getMinutes()} ${first.getHours()} * * *`;
+    expect((await api('PATCH', `/api/databases/${id}`, { backupSchedule: { cron, keepLast: null } })).status).toBe(200);
+    const runs = `"${t.schemaPrefix}databases".backup_schedule_runs`;
+    await until('the scheduler to mark the new schedule', async () => (await t.sql(`SELECT 1 FROM ${runs} WHERE database_id = $1`, [id])).length === 1 || undefined, 30_000, 200);
+    const made = async () =>
+      (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schemaPrefix}databases".backups WHERE database_id = $1 AND state->>'trigger' = 'schedule'`, [id]))[0].n;
+
+    await t.kill('databases');
+    // Down over all three runs.
+    await new Promise((r) => setTimeout(r, Math.max(0, first.getTime() + 4000 - Date.now()) + 1500));
+    expect(await made()).toBe(0);
+    await t.restart('databases');
+
+    await until('the missed schedule to make its backup', async () => ((await made()) >= 1 ? true : undefined), 60_000, 300);
+    const list = (await api('GET', `/api/databases/${id}/backups?limit=100`)).body.data.filter((b: any) => b.trigger === 'schedule');
+    expect(list).toHaveLength(1);
+    expect((await finished(`/api/databases/${id}/backups/${list[0].id}`)).status).toBe('completed');
+    // Several sweeps later still one: the mark moved to now, and the next run is tomorrow.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await made()).toBe(1);
+  }, 180_000);
 });
 
 function filesUnder(dir: string): string[] {

@@ -26,7 +26,7 @@ const backupDir = mkdtempSync(join(tmpdir(), 'slipway-backups-'));
 beforeAll(async () => {
   docker = await engine();
   await requireDatabaseImages(docker);
-  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500', SLIPWAY_BACKUP_DIR: backupDir });
+  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500', SLIPWAY_DATABASE_METRICS_MS: '1000', SLIPWAY_BACKUP_DIR: backupDir });
   alice = await t.user();
   bob = await t.user();
   projectId = (await t.api('POST', '/api/projects', { token: alice.token, body: { name: 'shop' } })).body.id;
@@ -390,18 +390,34 @@ describe('the project network and a crash mid-backup', () => {
     const accepted = await api('POST', `/api/databases/${id}/backup`, { compress: true });
     expect(accepted.status).toBe(202);
     const path = `/api/databases/${id}/backups/${accepted.body.backupId}`;
-    const seen = await until('the backup to run', async () => {
+    // While it runs, GET shows how far it got (stage and bytes, written about twice a second).
+    const seen = await until('the backup to run and report bytes written', async () => {
       const b = (await api('GET', path)).body;
-      return b.status === 'running' || b.status === 'completed' ? b : undefined;
+      if (b.status === 'completed' || b.status === 'failed') throw new Error(`the backup ended (${b.status}) before it was seen running with progress`);
+      return b.status === 'running' && b.progress?.bytes > 0 ? b : undefined;
     }, 60_000, 50);
+    expect(seen.progress).toMatchObject({ stage: 'dumping', bytes: expect.any(Number) });
+    // One operation at a time: a second backup hears which one runs (a backup during a restore: see above).
+    const second = await api('POST', `/api/databases/${id}/backup`, { compress: false });
+    expect(second.status).toBe(409);
+    expect(second.body.error.message).toContain(`A backup (${accepted.body.backupId}) of this database is still running`);
     await t.kill('databases');
     await t.restart('databases');
     const outcome = await finished(path);
-    if (seen.status === 'running' && outcome.status === 'failed') expect(outcome.error).toMatch(/stopped while the backup ran/);
+    if (outcome.status === 'failed') expect(outcome.error).toMatch(/stopped while the backup ran/);
     expect(['completed', 'failed']).toContain(outcome.status);
     // The database is not blocked by the dead operation.
     const next = await api('POST', `/api/databases/${id}/backup`, { compress: false });
     expect(next.status).toBe(202);
     expect((await finished(`/api/databases/${id}/backups/${next.body.backupId}`)).status).toBe('completed');
+
+    // The restarted service samples again: pg_database_size sees the 150,000 rows, pg_stat_database the traffic.
+    const figures = await until('PostgreSQL figures from the restarted service', async () => {
+      const body = (await api('GET', `/api/databases/${id}`)).body;
+      return body.size > 50 * 1024 * 1024 && body.statistics.connections > 0 && body.statistics.queries > 0 && body.resources.currentMemory > 0 ? body : undefined;
+    }, 60_000, 500);
+    expect(figures.statistics.cacheHitRate).toBeGreaterThan(0);
+    expect(figures.statistics.cacheHitRate).toBeLessThanOrEqual(1);
+    expect(figures.resources.currentStorage).toBeGreaterThan(50);
   });
 });

@@ -1,55 +1,49 @@
 import type { Action } from '@slipway/identity-contracts';
-import { DeploymentsApi, type AccessScope, type ApplicationView, type DeploymentView } from '@slipway/deployments-contracts';
+import { DeploymentsApi, type ApplicationView, type DeploymentView } from '@slipway/deployments-contracts';
 import type { AccessService } from '../access/access.service';
+import { ResourceAccess, type ResourceScope } from '../access/resource-access';
 import type { Principal, SlipwayRequest } from '../conventions/request';
 import type { Downstream } from '../downstream';
-import { headersOf } from '../request-headers';
 
 /**
- * The permission table applied to applications and deployments, as projects
- * apply it: look the resource up in the teams where the caller may read (404
- * when it is not theirs), then require the action in its team (403 when their
- * role or key does not allow it). The deployments service filters by the
- * scope it is given, so it never shows or changes anything outside it.
+ * The permission table applied to applications and deployments
+ * (ResourceAccess, as for databases); a deployment is seen and changed with
+ * the application rights. The deployments service filters by the scope it is given.
  */
 export class ApplicationAccess {
-  constructor(
-    private readonly downstream: Downstream,
-    private readonly access: AccessService,
-  ) {}
+  private readonly applications: ResourceAccess<ApplicationView>;
+  private readonly deployments: ResourceAccess<DeploymentView>;
 
-  /** Where the caller may perform `action`; project-scoped keys also carry their projects. */
-  scope(user: Principal, action: Action): AccessScope {
-    return { teamIds: this.access.model.teamsFor(user, action), ...(user.key?.projectIds ? { projectIds: user.key.projectIds } : {}) };
+  constructor(downstream: Downstream, access: AccessService) {
+    this.applications = new ResourceAccess(downstream, access, {
+      type: 'application',
+      readAction: 'application:read',
+      lookup: (d, applicationId, scope, headers) => d.request(DeploymentsApi.getApplication, { applicationId, scope }, headers),
+    });
+    this.deployments = new ResourceAccess(downstream, access, {
+      type: 'deployment',
+      readAction: 'application:read',
+      lookup: (d, deploymentId, scope, headers) => d.request(DeploymentsApi.getDeployment, { deploymentId, scope }, headers),
+    });
   }
 
-  /** Lookups ignore a key's project list, so a key outside its projects hears 403 (not 404), as for projects. */
-  private lookupScope(user: Principal): AccessScope {
-    return { teamIds: this.access.model.teamsFor(user, 'application:read') };
+  scope(user: Principal, action: Action): ResourceScope {
+    return this.applications.scope(user, action);
   }
 
-  async readApplication(user: Principal, applicationId: string, req: SlipwayRequest): Promise<ApplicationView> {
-    const app = await this.downstream.request(DeploymentsApi.getApplication, { applicationId, scope: this.lookupScope(user) }, headersOf(req));
-    this.access.model.requireProjectInKeyScope(user, app.projectId);
-    return app;
+  readApplication(user: Principal, applicationId: string, req: SlipwayRequest): Promise<ApplicationView> {
+    return this.applications.read(user, applicationId, req);
   }
 
-  /** Returns the scope to send with the change. */
-  async authorizeApplication(user: Principal, applicationId: string, action: Action, req: SlipwayRequest): Promise<AccessScope> {
-    const app = await this.readApplication(user, applicationId, req);
-    this.access.model.require(user, action, app.teamId, { type: 'application', id: applicationId });
-    return this.scope(user, action);
+  authorizeApplication(user: Principal, applicationId: string, action: Action, req: SlipwayRequest): Promise<ResourceScope> {
+    return this.applications.authorize(user, applicationId, action, req);
   }
 
-  async readDeployment(user: Principal, deploymentId: string, req: SlipwayRequest): Promise<DeploymentView> {
-    const deployment = await this.downstream.request(DeploymentsApi.getDeployment, { deploymentId, scope: this.lookupScope(user) }, headersOf(req));
-    this.access.model.requireProjectInKeyScope(user, deployment.projectId);
-    return deployment;
+  readDeployment(user: Principal, deploymentId: string, req: SlipwayRequest): Promise<DeploymentView> {
+    return this.deployments.read(user, deploymentId, req);
   }
 
-  async authorizeDeployment(user: Principal, deploymentId: string, action: Action, req: SlipwayRequest): Promise<AccessScope> {
-    const deployment = await this.readDeployment(user, deploymentId, req);
-    this.access.model.require(user, action, deployment.teamId, { type: 'deployment', id: deploymentId });
-    return this.scope(user, action);
+  authorizeDeployment(user: Principal, deploymentId: string, action: Action, req: SlipwayRequest): Promise<ResourceScope> {
+    return this.deployments.authorize(user, deploymentId, action, req);
   }
 }

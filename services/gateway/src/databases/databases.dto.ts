@@ -95,7 +95,35 @@ export class BackupScheduleDto {
   destinationId?: string;
 }
 
-export class CreateDatabaseDto {
+/**
+ * What create and update share, with one set of rules and bounds: absent
+ * fields keep their value on update (class inheritance keeps the
+ * class-validator rules and the OpenAPI properties of both).
+ */
+class DatabaseSettingsDto {
+  @ApiPropertyOptional({ type: DatabaseResourcesDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DatabaseResourcesDto)
+  resources?: DatabaseResourcesDto;
+
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1024, maximum: 65535, description: 'Published on the Docker host; none by default; null unpublishes' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt({ message: 'externalPort must be an integer from 1024 to 65535' })
+  @Min(1024, { message: 'externalPort must be an integer from 1024 to 65535' })
+  @Max(65535, { message: 'externalPort must be an integer from 1024 to 65535' })
+  externalPort?: number | null;
+
+  @ApiPropertyOptional({ type: BackupScheduleDto, nullable: true, description: 'Scheduled backups to the local destination; null for none' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @ValidateNested()
+  @Type(() => BackupScheduleDto)
+  backupSchedule?: BackupScheduleDto | null;
+}
+
+export class CreateDatabaseDto extends DatabaseSettingsDto {
   @ApiProperty({ example: 'main-db', pattern: DATABASE_NAME_PATTERN.source })
   @IsString()
   @Matches(DATABASE_NAME_PATTERN, { message: `name ${DATABASE_NAME_RULE}` })
@@ -125,40 +153,19 @@ export class CreateDatabaseDto {
   @Matches(DATABASE_IMAGE_PATTERN, { message: 'image must be a Docker image reference' })
   image?: string;
 
-  @ApiPropertyOptional({ type: DatabaseResourcesDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => DatabaseResourcesDto)
-  resources?: DatabaseResourcesDto;
-
   @ApiPropertyOptional(CONFIGURATION_DOC)
   @IsOptional()
   @IsObject({ message: 'configuration must be an object' })
   configuration?: Record<string, string | number | boolean>;
-
-  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1024, maximum: 65535, description: 'Published on the Docker host; none by default' })
-  @IsOptional()
-  @ValidateIf((_o, v) => v !== null)
-  @IsInt({ message: 'externalPort must be an integer from 1024 to 65535' })
-  @Min(1024, { message: 'externalPort must be an integer from 1024 to 65535' })
-  @Max(65535, { message: 'externalPort must be an integer from 1024 to 65535' })
-  externalPort?: number | null;
 
   @ApiPropertyOptional({ type: DatabaseCredentialsDto })
   @IsOptional()
   @ValidateNested()
   @Type(() => DatabaseCredentialsDto)
   credentials?: DatabaseCredentialsDto;
-
-  @ApiPropertyOptional({ type: BackupScheduleDto, nullable: true, description: 'Scheduled backups to the local destination; null for none' })
-  @IsOptional()
-  @ValidateIf((_o, v) => v !== null)
-  @ValidateNested()
-  @Type(() => BackupScheduleDto)
-  backupSchedule?: BackupScheduleDto | null;
 }
 
-export class UpdateDatabaseDto {
+export class UpdateDatabaseDto extends DatabaseSettingsDto {
   @ApiPropertyOptional({ example: '16', description: 'Another version of the map: the service is updated in place, the data volume kept' })
   @IsOptional()
   @IsString()
@@ -172,31 +179,10 @@ export class UpdateDatabaseDto {
   @Matches(DATABASE_IMAGE_PATTERN, { message: 'image must be a Docker image reference' })
   image?: string | null;
 
-  @ApiPropertyOptional({ type: DatabaseResourcesDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => DatabaseResourcesDto)
-  resources?: DatabaseResourcesDto;
-
   @ApiPropertyOptional({ ...CONFIGURATION_DOC, description: 'Merged key by key; null removes a key' })
   @IsOptional()
   @IsObject({ message: 'configuration must be an object' })
   configuration?: Record<string, string | number | boolean | null>;
-
-  @ApiPropertyOptional({ type: 'integer', nullable: true })
-  @IsOptional()
-  @ValidateIf((_o, v) => v !== null)
-  @IsInt({ message: 'externalPort must be an integer from 1024 to 65535' })
-  @Min(1024, { message: 'externalPort must be an integer from 1024 to 65535' })
-  @Max(65535, { message: 'externalPort must be an integer from 1024 to 65535' })
-  externalPort?: number | null;
-
-  @ApiPropertyOptional({ type: BackupScheduleDto, nullable: true, description: 'Scheduled backups to the local destination; null for none' })
-  @IsOptional()
-  @ValidateIf((_o, v) => v !== null)
-  @ValidateNested()
-  @Type(() => BackupScheduleDto)
-  backupSchedule?: BackupScheduleDto | null;
 }
 
 export class ListDatabasesQuery extends PageQueryDto {

@@ -75,8 +75,25 @@ export class DestinationsController {
   @ApiOperation({ summary: 'Write, read back and delete a probe object; ok, each step, and what failed with the store\'s own error' })
   @ApiErrors(401, 403, 404)
   async test(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
-    const scope = id === LOCAL_DESTINATION_ID ? { teamIds: [] } : await this.authorize(user, id, req);
+    const scope = id === LOCAL_DESTINATION_ID ? this.requireBackupRight(user) : await this.authorize(user, id, req);
     return this.downstream.request(DestinationsApi.test, { scope, destinationId: id }, headersOf(req));
+  }
+
+  /**
+   * The built-in destination belongs to no team: testing it (a write to the
+   * server's disk) takes the right to back up databases in some team, as
+   * testing a team's own destination does; a viewer or read-only key hears 403.
+   */
+  private requireBackupRight(user: Principal) {
+    const teamIds = this.access.model.teamsFor(user, 'database:backup');
+    if (teamIds.length === 0) {
+      throw new AppError('FORBIDDEN', 'Testing a backup destination takes the right to back up databases (role developer or above, or a read-write key) in one of your teams', {
+        action: 'database:backup',
+        resourceType: 'backup-destination',
+        resourceId: LOCAL_DESTINATION_ID,
+      });
+    }
+    return { teamIds };
   }
 
   private read(user: Principal, destinationId: string, req: SlipwayRequest): Promise<DestinationView> {
