@@ -58,8 +58,10 @@ export async function applyToAudit(tx: EntityManager, schema: string, event: Pub
   const data = (event.data ?? {}) as Record<string, any>;
   const meta = event.metadata ?? {};
   const dash = event.streamId.indexOf('-');
-  const resourceType = dash > 0 ? event.streamId.slice(0, dash) : event.streamId;
-  const resourceId = dash > 0 ? event.streamId.slice(dash + 1) : null;
+  // Environments live in their project's stream; the entry names the environment itself.
+  const environmentId = event.type.startsWith('Environment') ? str(data.environmentId) : null;
+  const resourceType = environmentId ? 'environment' : dash > 0 ? event.streamId.slice(0, dash) : event.streamId;
+  const resourceId = environmentId ?? (dash > 0 ? event.streamId.slice(dash + 1) : null);
 
   let projectId = str(data.projectId) ?? (resourceType === 'project' ? resourceId : null);
   let teamId = str(data.teamId);

@@ -21,8 +21,8 @@ export function environmentSelect(schema: string): string {
     LEFT JOIN "${schema}".environment_statistics es ON es.environment_id = e.id`;
 }
 
-/** Default first, then by name: the order every environment list has. */
-export const ENVIRONMENT_ORDER = 'ORDER BY e.is_default DESC, e.name ASC, e.id ASC';
+/** Default first, then by name in code-point order (as the gateway's model sorts): the order every environment list has. */
+export const ENVIRONMENT_ORDER = 'ORDER BY e.is_default DESC, e.name COLLATE "C" ASC, e.id ASC';
 
 export function environmentView(row: EnvironmentRow): EnvironmentView {
   return {

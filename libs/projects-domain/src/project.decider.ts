@@ -55,7 +55,7 @@ function throwIfInvalid(issues: ValidationIssue[]): void {
  * `teamIds`); a project outside them does not exist for this caller (404, so
  * ids cannot be probed).
  */
-export function requireActiveInScope(state: ProjectState, projectId: string, teamIds: unknown) {
+function requireActiveInScope(state: ProjectState, projectId: string, teamIds: unknown) {
   const allowed = Array.isArray(teamIds) ? (teamIds as string[]) : [];
   if (state.status !== 'active' || !allowed.includes(state.teamId)) throw AppError.notFound('project', projectId);
   return state;

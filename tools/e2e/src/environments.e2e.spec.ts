@@ -183,4 +183,13 @@ describe('environments', () => {
     // Its name is free again.
     expect((await api('POST', `/api/projects/${project.id}/environments`, { name: 'staging' })).status).toBe(201);
   });
+
+  it('audits environment changes as the environment, in its project and team', async () => {
+    let entries: any[] = [];
+    for (let i = 0; i < 100 && entries.length === 0; i++) {
+      entries = (await api('GET', `/api/audit?action=EnvironmentDeleted&projectId=${project.id}`)).body.data ?? [];
+      if (entries.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(entries[0]).toMatchObject({ action: 'EnvironmentDeleted', resource: { type: 'environment', id: staging.id }, projectId: project.id, teamId: project.teamId, outcome: 'success' });
+  });
 });

@@ -1,21 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AppError } from '@slipway/core';
-import { DatabasesApi } from '@slipway/databases-contracts';
-import { DeploymentsApi } from '@slipway/deployments-contracts';
-import { EnvironmentsApi, type EnvironmentView, type ProjectView } from '@slipway/projects-contracts';
+import type { EnvironmentView } from '@slipway/projects-contracts';
 import { AccessService } from '../access/access.service';
+import { presentApplication } from '../applications/applications.controller';
 import { CurrentUser } from '../auth/public.decorator';
 import { ApiErrors } from '../conventions/api-docs';
 import type { Principal, SlipwayReply, SlipwayRequest } from '../conventions/request';
-import { Downstream } from '../downstream';
-import { headersOf } from '../request-headers';
-import { EnvironmentLookup } from './environment-lookup';
-import { CreateEnvironmentDto, EnvironmentDto, EnvironmentListDto, ListEnvironmentsQuery, UpdateEnvironmentDto } from './environments.dto';
-import { environmentsWithServices } from './project-tree';
-import { presentApplication } from '../applications/applications.controller';
 import { presentDatabase } from '../databases/databases.controller';
-import { ProjectReadModel, writeToken } from './project-read-model.service';
+import { Downstream } from '../downstream';
+import { EnvironmentOperations } from './environment-operations';
+import { CreateEnvironmentDto, EnvironmentDto, EnvironmentListDto, ListEnvironmentsQuery, UpdateEnvironmentDto } from './environments.dto';
+import { ProjectReadModel, writeToken, type ProjectWrite } from './project-read-model.service';
 
 const READ_AFTER = {
   name: 'Slipway-Read-After',
@@ -23,47 +18,28 @@ const READ_AFTER = {
   description: 'The Slipway-Read-After header of a write made through another gateway replica: the read waits (bounded) until it is visible',
 };
 
-/** How many services of each kind a refused delete names (the count is exact). */
-const NAMED_IN_CONFLICT = 20;
-
 /**
- * Environments of a project. Permissions are the project's: reading needs
- * project:read, creating, renaming and deleting project:write in its team.
+ * Environments of a project over HTTP; the rules are EnvironmentOperations'
+ * (shared with Dokploy's procedures). Permissions are the project's: reading
+ * needs project:read, creating, renaming and deleting project:write in its team.
  */
 @ApiTags('environments')
 @ApiBearerAuth()
 @ApiSecurity('api-key')
 @Controller()
 export class EnvironmentsController {
-  private readonly lookup: EnvironmentLookup;
+  private readonly ops: EnvironmentOperations;
 
   constructor(
-    @Inject(Downstream) private readonly downstream: Downstream,
-    @Inject(AccessService) private readonly access: AccessService,
-    @Inject(ProjectReadModel) private readonly readModel: ProjectReadModel,
+    @Inject(Downstream) downstream: Downstream,
+    @Inject(AccessService) access: AccessService,
+    @Inject(ProjectReadModel) readModel: ProjectReadModel,
   ) {
-    this.lookup = new EnvironmentLookup(downstream, access, readModel);
+    this.ops = new EnvironmentOperations(downstream, access, readModel);
   }
 
-  private noteWrite(user: Principal, reply: SlipwayReply, projectId: string, version: number): void {
-    this.readModel.noteWrite(user.userId, { projectId, version });
-    reply.header('Slipway-Read-After', writeToken({ projectId, version }));
-  }
-
-  private async readableProject(user: Principal, projectId: string, req: SlipwayRequest): Promise<ProjectView> {
-    const project = await this.lookup.project(user, projectId, req);
-    this.access.model.requireProjectInKeyScope(user, project.id);
-    return project;
-  }
-
-  private async writableProject(user: Principal, projectId: string, req: SlipwayRequest): Promise<ProjectView> {
-    const project = await this.readableProject(user, projectId, req);
-    this.access.model.require(user, 'project:write', project.teamId, { type: 'project', id: project.id });
-    return project;
-  }
-
-  private writeScope(user: Principal) {
-    return { teamIds: this.access.model.teamsFor(user, 'project:write') };
+  private readAfter(reply: SlipwayReply, write: ProjectWrite): void {
+    reply.header('Slipway-Read-After', writeToken(write));
   }
 
   @Get('projects/:id/environments')
@@ -75,18 +51,8 @@ export class EnvironmentsController {
   @ApiErrors(400, 401, 403, 404)
   @ApiHeader(READ_AFTER)
   async list(@Param('id') id: string, @Query() query: ListEnvironmentsQuery, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
-    const project = await this.readableProject(user, id, req);
-    if (query.include !== 'services') return { data: project.environments.map(presentEnvironment) };
-    const keyProjects = user.key?.projectIds ? { projectIds: user.key.projectIds } : {};
-    const tree = await environmentsWithServices(
-      this.downstream,
-      project,
-      {
-        applications: { teamIds: this.access.model.teamsFor(user, 'application:read'), ...keyProjects },
-        databases: { teamIds: this.access.model.teamsFor(user, 'database:read'), ...keyProjects },
-      },
-      headersOf(req),
-    );
+    if (query.include !== 'services') return { data: (await this.ops.list(user, id, req)).map(presentEnvironment) };
+    const tree = await this.ops.listWithServices(user, id, req);
     return {
       data: tree.environments.map((env) => ({
         ...presentEnvironment(env),
@@ -110,13 +76,8 @@ export class EnvironmentsController {
     @Req() req: SlipwayRequest,
     @Res({ passthrough: true }) reply: SlipwayReply,
   ) {
-    const project = await this.writableProject(user, id, req);
-    const view = await this.downstream.request(
-      EnvironmentsApi.create,
-      { actorId: user.userId, projectId: project.id, scope: this.writeScope(user), name: body.name, description: body.description ?? null },
-      headersOf(req),
-    );
-    this.noteWrite(user, reply, project.id, view.version);
+    const { view, write } = await this.ops.create(user, id, body, req);
+    this.readAfter(reply, write);
     reply.header('Location', `/api/environments/${view.id}`);
     return presentEnvironment(view);
   }
@@ -127,9 +88,7 @@ export class EnvironmentsController {
   @ApiErrors(401, 403, 404)
   @ApiHeader(READ_AFTER)
   async get(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
-    const env = await this.lookup.environment(user, id, req);
-    this.access.model.requireProjectInKeyScope(user, env.projectId);
-    return presentEnvironment(env);
+    return presentEnvironment(await this.ops.get(user, id, req));
   }
 
   @Patch('environments/:id')
@@ -143,14 +102,8 @@ export class EnvironmentsController {
     @Req() req: SlipwayRequest,
     @Res({ passthrough: true }) reply: SlipwayReply,
   ) {
-    const env = await this.lookup.environment(user, id, req);
-    await this.writableProject(user, env.projectId, req);
-    const view = await this.downstream.request(
-      EnvironmentsApi.update,
-      { actorId: user.userId, environmentId: env.id, scope: this.writeScope(user), name: body.name, description: body.description },
-      headersOf(req),
-    );
-    this.noteWrite(user, reply, env.projectId, view.version);
+    const { view, write } = await this.ops.update(user, id, body, req);
+    this.readAfter(reply, write);
     return presentEnvironment(view);
   }
 
@@ -163,35 +116,8 @@ export class EnvironmentsController {
   @ApiResponse({ status: 204, description: 'Deleted' })
   @ApiErrors(401, 403, 404, 409)
   async remove(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply): Promise<void> {
-    const env = await this.lookup.environment(user, id, req);
-    const project = await this.writableProject(user, env.projectId, req);
-    if (env.isDefault) {
-      throw new AppError('CONFLICT', `The default environment '${env.name}' cannot be deleted; delete the project instead`, { environmentId: env.id, isDefault: true });
-    }
-    await this.refuseWhileOccupied(env, project, req);
-    const deleted = await this.downstream.request(EnvironmentsApi.delete, { actorId: user.userId, environmentId: env.id, scope: this.writeScope(user) }, headersOf(req));
-    this.noteWrite(user, reply, deleted.projectId, deleted.version);
-  }
-
-  /** Asks the services that own them (not the counters, which are eventually consistent) what is still in the environment. */
-  private async refuseWhileOccupied(env: EnvironmentView, project: ProjectView, req: SlipwayRequest): Promise<void> {
-    // The project's team: every service of the environment is there, whatever the caller may read.
-    const query = { scope: { teamIds: [project.teamId] }, projectId: project.id, environmentId: env.id, limit: NAMED_IN_CONFLICT, sort: 'name' as const, order: 'asc' as const };
-    const [apps, dbs] = await Promise.all([
-      this.downstream.request(DeploymentsApi.listApplications, query, headersOf(req)),
-      this.downstream.request(DatabasesApi.list, query, headersOf(req)),
-    ]);
-    if (apps.data.length === 0 && dbs.data.length === 0) return;
-    const applications = apps.data.map((a) => ({ id: a.id, name: a.name }));
-    const databases = dbs.data.map((d) => ({ id: d.id, name: d.name }));
-    const names = [...applications.map((a) => `application '${a.name}'`), ...databases.map((d) => `database '${d.name}'`)];
-    throw new AppError('CONFLICT', `Environment '${env.name}' still holds ${names.join(', ')}; delete or move them first`, {
-      environmentId: env.id,
-      applicationCount: apps.pagination.total ?? applications.length,
-      databaseCount: dbs.pagination.total ?? databases.length,
-      applications,
-      databases,
-    });
+    const { write } = await this.ops.remove(user, id, req);
+    this.readAfter(reply, write);
   }
 }
 
