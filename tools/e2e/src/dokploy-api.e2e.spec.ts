@@ -175,6 +175,10 @@ describe('errors', () => {
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.body.error.json.data.code).toBe('METHOD_NOT_SUPPORTED');
 
+    const openApiWrongMethod = await call('POST', '/api/project.all', { body: {} });
+    expect(openApiWrongMethod.status).toBe(405);
+    expect(openApiWrongMethod.body.code).toBe('METHOD_NOT_SUPPORTED');
+
     const readOnly = await trpcPost('project.create', { name: 'not-allowed' }, readKey);
     expect(readOnly.status).toBe(403);
     expect(readOnly.body.error.json.data.code).toBe('FORBIDDEN');

@@ -72,6 +72,18 @@ export class DokployController {
     return this.call('openapi', 'mutation', this.nameOf(req), () => openApiInput('POST', undefined, req.body), req, reply);
   }
 
+  /** A query POSTed or a mutation sent with GET: 405 in the adapter's format (the kind check in call()). */
+  @Post(QUERY_PATHS)
+  @HttpCode(200)
+  openApiQueryPosted(@Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
+    return this.call('openapi', 'mutation', this.nameOf(req), () => ({}), req, reply);
+  }
+
+  @Get(MUTATION_PATHS)
+  openApiMutationGot(@Req() req: SlipwayRequest, @Res({ passthrough: true }) reply: SlipwayReply) {
+    return this.call('openapi', 'query', this.nameOf(req), () => ({}), req, reply);
+  }
+
   private nameOf(req: SlipwayRequest): string {
     return routeOf(req.url, isProcedure)?.procedure ?? '';
   }
