@@ -8,6 +8,7 @@ import type {
   ObservedPort,
   UpdateApplication,
 } from '@slipway/deployments-contracts';
+import { alertThresholds, evaluateAlerts, type ActiveAlerts } from './resource-alerts';
 import { Issues, checkConfig, checkName, checkReplicas } from './validation';
 
 /** Actor id of commands the service gives itself (worker, reconciler): no owner check. */
@@ -39,6 +40,8 @@ export interface ApplicationData {
   /** The last successful deployment: what runs. */
   current: { deploymentId: string; image: string; commitSha: string | null; deployedAt: string } | null;
   runtime: RuntimeState;
+  /** Resource alerts raised and not cleared (absent in states folded before alerts existed). */
+  alerts?: ActiveAlerts;
   createdAt: string;
   updatedAt: string;
 }
@@ -182,6 +185,20 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
       if (sameRuntime(command.data, state.runtime)) return [];
       return [{ type: 'ApplicationRuntimeObserved', data: { ...command.data, observedAt: now } }];
     }
+    case 'RecordResourceSample': {
+      if (state.status !== 'active') return [];
+      const { applicationId, projectId, teamId } = state;
+      const { policy, ...sample } = command.data;
+      const changes = evaluateAlerts(sample, alertThresholds(state.config.resources, policy), state.alerts ?? {}, state.config.resources, policy);
+      return changes.map((c) =>
+        c.kind === 'raised'
+          ? {
+              type: 'ResourceAlertRaised' as const,
+              data: { applicationId, projectId, teamId, metric: c.metric, threshold: c.threshold, current: c.current, severity: c.severity, at: now },
+            }
+          : { type: 'ResourceAlertCleared' as const, data: { applicationId, projectId, teamId, metric: c.metric, threshold: c.threshold, current: c.current, at: now } },
+      );
+    }
     default:
       return assertNever(command, 'application command');
   }
@@ -280,6 +297,12 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       };
     case 'ApplicationMoved':
       return { ...state, teamId: event.data.teamId };
+    case 'ResourceAlertRaised':
+      return { ...state, alerts: { ...state.alerts, [event.data.metric]: { severity: event.data.severity, threshold: event.data.threshold } } };
+    case 'ResourceAlertCleared': {
+      const { [event.data.metric]: _cleared, ...rest } = state.alerts ?? {};
+      return { ...state, alerts: rest };
+    }
     case 'ApplicationDeleted':
       return { ...state, status: 'deleted', deleteVolumes: event.data.deleteVolumes, updatedAt: event.data.deletedAt };
     default:
