@@ -2,6 +2,7 @@ import type { EventWatch } from '@slipway/docker';
 import { desiredTasks, type ApplicationData } from './application.decider';
 import type { DeploymentsApplication } from './deployments-app';
 import { failedTasksOf, observeRuntime, runningTasks } from './runtime';
+import type { SampledUsage } from './metrics';
 import { LABELS } from './service-spec';
 
 export interface ReconcilerOptions {
@@ -37,7 +38,7 @@ export class Reconciler {
   private stopped = true;
   private engineErrorLogged = false;
   /** The last sample of each running application (Prometheus gauges read it). */
-  readonly usage = new Map<string, { cpu: number; memoryMb: number; restarts: number }>();
+  readonly usage = new Map<string, SampledUsage>();
 
   constructor(private readonly opts: ReconcilerOptions) {}
 
@@ -222,7 +223,7 @@ export class Reconciler {
         [row.id, sum.cpu, sum.memoryMb, sum.rxBytes, sum.txBytes],
       );
       const restarts = failedTasksOf(all, row.state.current?.deploymentId).length;
-      this.usage.set(row.id, { cpu: sum.cpu, memoryMb: sum.memoryMb, restarts });
+      this.usage.set(row.id, { projectId: row.state.projectId, cpu: sum.cpu, memoryMb: sum.memoryMb, restarts });
       await this.app
         .executeApplication(
           row.id,

@@ -13,7 +13,9 @@ import {
   EngineAgent,
   SecretBox,
   loadDeploymentsConfig,
+  metricsSummary,
   publicEventData,
+  registerDeploymentsMetrics,
   rotateWebhookSecret,
   webhookTargets,
 } from '@slipway/deployments-domain';
@@ -55,6 +57,9 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     bus.serve(DeploymentsApi.deploymentLogs, (req) => this.app.deploymentLogs(req));
     bus.serve(DeploymentsApi.webhookTargets, (req) => webhookTargets(this.app, req));
     bus.serve(DeploymentsApi.rotateWebhookSecret, (req, c) => rotateWebhookSecret(this.app, req, requestContextOf(c.headers)));
+    bus.serve(DeploymentsApi.metricsSummary, (req) => metricsSummary(this.app, req));
+    // Per-application usage comes from the reconciler's samples: only the engine leader has them.
+    registerDeploymentsMetrics(this.app, () => this.agent?.reconciler.usage ?? new Map());
     this.runtime.serveHealth(DeploymentsApi.health, {
       docker: async () =>
         (await this.app.docker.reachable()) ? { status: 'ok' } : { status: 'unavailable', message: `The Docker engine is not reachable at ${this.app.docker.endpoint}` },

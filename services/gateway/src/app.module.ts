@@ -31,10 +31,11 @@ import { DestinationsController } from './databases/destinations.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { ApplicationWebhooksController } from './webhooks/application-webhooks.controller';
 import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller';
+import { MetricsController } from './metrics/metrics.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController],
+    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController, MetricsController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },
