@@ -194,9 +194,9 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
         c.kind === 'raised'
           ? {
               type: 'ResourceAlertRaised' as const,
-              data: { applicationId, projectId, teamId, metric: c.metric, threshold: c.threshold, current: c.current, severity: c.severity, at: now },
+              data: { applicationId, projectId, teamId, metric: c.metric, threshold: c.threshold, current: round3(c.current), severity: c.severity, at: now },
             }
-          : { type: 'ResourceAlertCleared' as const, data: { applicationId, projectId, teamId, metric: c.metric, threshold: c.threshold, current: c.current, at: now } },
+          : { type: 'ResourceAlertCleared' as const, data: { applicationId, projectId, teamId, metric: c.metric, threshold: c.threshold, current: round3(c.current), at: now } },
       );
     }
     default:
@@ -309,6 +309,9 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       return assertNever(event, 'application event');
   }
 }
+
+/** Alert figures with three decimals: samples carry float noise nobody reads. */
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 export const applicationDecider: Decider<ApplicationCommand, ApplicationEvent, ApplicationState> = {
   decide: decideApplication,

@@ -34,7 +34,9 @@ export function observeStageDuration(stage: string, durationMs: number): void {
  * counter because the contract fixes both names and types.
  */
 export function registerDeploymentsMetrics(app: DeploymentsApplication, usage: () => ReadonlyMap<string, SampledUsage>): void {
-  const q = (sql: string) => app.store.dataSource.query(sql) as Promise<Array<{ status: string; n: number }>>;
+  // A database outage leaves these series out of the scrape (previous values
+  // cleared), never the whole process: the runtime metrics still show.
+  const q = (sql: string) => (app.store.dataSource.query(sql) as Promise<Array<{ status: string; n: number }>>).catch(() => undefined);
   new Gauge({
     name: metricName('applications_total'),
     help: 'Total number of applications',
@@ -42,6 +44,8 @@ export function registerDeploymentsMetrics(app: DeploymentsApplication, usage: (
     registers: [metricsRegistry],
     async collect() {
       const rows = await q(`SELECT status, count(*)::int AS n FROM ${app.table('applications')} WHERE deleted_at IS NULL GROUP BY status`);
+      this.reset();
+      if (!rows) return;
       for (const status of APPLICATION_STATUSES) this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);
     },
   });
@@ -54,6 +58,7 @@ export function registerDeploymentsMetrics(app: DeploymentsApplication, usage: (
       const rows = await q(`SELECT status, count(*)::int AS n FROM ${app.table('deployments')} GROUP BY status`);
       // Counted from the read model, which only grows: reset and add keeps the value a count.
       this.reset();
+      if (!rows) return;
       for (const status of DEPLOYMENT_STATUSES) this.inc({ status }, rows.find((r) => r.status === status)?.n ?? 0);
     },
   });
@@ -62,8 +67,9 @@ export function registerDeploymentsMetrics(app: DeploymentsApplication, usage: (
     help: 'Deployments waiting for a worker',
     registers: [metricsRegistry],
     async collect() {
-      const [row] = await q(`SELECT 'pending' AS status, count(*)::int AS n FROM ${app.table('deployments')} WHERE status = 'pending'`);
-      this.set(row?.n ?? 0);
+      const rows = await q(`SELECT 'pending' AS status, count(*)::int AS n FROM ${app.table('deployments')} WHERE status = 'pending'`);
+      this.reset();
+      if (rows) this.set(rows[0]?.n ?? 0);
     },
   });
   const perApp = (name: string, help: string, pick: (u: SampledUsage) => number) =>
