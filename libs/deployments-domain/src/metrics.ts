@@ -88,6 +88,9 @@ export function registerDeploymentsMetrics(app: DeploymentsApplication, usage: (
   perApp('application_restarts', 'Failed tasks of the running version of an application (each one restarted by Swarm)', (u) => u.restarts);
 }
 
+/** The engine's DockerRootDir, asked once: `docker info` is slow and the directory does not move. */
+let rootDir: Promise<string | undefined> | undefined;
+
 /** GET /api/metrics: counts within the scope; the host's figures only when asked (platform administrators). */
 export async function metricsSummary(app: DeploymentsApplication, req: MetricsSummaryRequest): Promise<MetricsSummary> {
   await app.catchUp();
@@ -108,8 +111,17 @@ export async function metricsSummary(app: DeploymentsApplication, req: MetricsSu
   const byStatus = Object.fromEntries(APPLICATION_STATUSES.map((s) => [s, apps.find((r) => r.status === s)?.n ?? 0])) as MetricsSummary['applications'];
   const finished = d.success + d.failed;
   return {
-    ...(req.includeSystem ? { system: await readHostFigures(await app.docker.rootDir().catch(() => undefined)) } : {}),
+    ...(req.includeSystem ? { system: await readHostFigures(await engineRootDir(app)) } : {}),
     applications: { ...byStatus, total: apps.reduce((sum, r) => sum + r.n, 0) },
     deployments: { total: d.total, lastHour: d.last_hour, successRate: finished > 0 ? Math.round((d.success / finished) * 10000) / 10000 : 0 },
   };
+}
+
+function engineRootDir(app: DeploymentsApplication): Promise<string | undefined> {
+  rootDir ??= app.docker.rootDir().catch(() => {
+    // Engine unreachable: ask again next time, use the default meanwhile.
+    rootDir = undefined;
+    return undefined;
+  });
+  return rootDir;
 }
