@@ -34,6 +34,19 @@ export type RecordApplicationDeploymentFailed = Command<'RecordApplicationDeploy
 /** From the reconciler: what the engine runs now. */
 export type RecordRuntime = Command<'RecordRuntime', Omit<ApplicationRuntimeObserved['data'], 'observedAt'>>;
 
+/** From the reconciler's stats sampling: the decider raises or clears resource alerts. */
+export type RecordResourceSample = Command<
+  'RecordResourceSample',
+  {
+    applicationId: string;
+    cpu: number;
+    memoryMb: number;
+    restarts: number;
+    /** The installation's alert policy (config), so the decider stays pure. */
+    policy: { warnRatio: number; restarts: number | null; clearRatio: number };
+  }
+>;
+
 export type ApplicationCommand =
   | CreateApplication
   | UpdateApplication
@@ -45,7 +58,8 @@ export type ApplicationCommand =
   | MoveApplication
   | RecordApplicationDeployed
   | RecordApplicationDeploymentFailed
-  | RecordRuntime;
+  | RecordRuntime
+  | RecordResourceSample;
 
 // ------------------------------------------------------------ deployments
 

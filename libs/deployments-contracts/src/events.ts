@@ -9,6 +9,8 @@ import type {
   HealthStatus,
   ObservedPort,
   PortSpec,
+  ResourceAlertMetric,
+  ResourceAlertSeverity,
   ResourceLimits,
   StageName,
   VolumeSpec,
@@ -118,6 +120,30 @@ export type ApplicationDeploymentFailed = Event<
 /** Its project moved to another team (seen on the projects service's public events). */
 export type ApplicationMoved = Event<'ApplicationMoved', { applicationId: string; projectId: string; teamId: string; movedAt: string }>;
 
+/**
+ * A sampled figure crossed its threshold (memory MiB, CPU cores, restarts of
+ * the current version). One per crossing: the next one on the same metric
+ * only after ResourceAlertCleared (the figure fell below threshold × 0.9).
+ */
+export type ResourceAlertRaised = Event<
+  'ResourceAlertRaised',
+  {
+    applicationId: string;
+    projectId: string;
+    teamId: string;
+    metric: ResourceAlertMetric;
+    threshold: number;
+    current: number;
+    severity: ResourceAlertSeverity;
+    at: string;
+  }
+>;
+
+export type ResourceAlertCleared = Event<
+  'ResourceAlertCleared',
+  { applicationId: string; projectId: string; teamId: string; metric: ResourceAlertMetric; threshold: number; current: number; at: string }
+>;
+
 export type ApplicationDeleted = Event<
   'ApplicationDeleted',
   { applicationId: string; projectId: string; /** Schema v2 (v1: the project's default). */ environmentId: string; ownerId: string; deleteVolumes: boolean; deletedAt: string }
@@ -134,6 +160,8 @@ export type ApplicationEvent =
   | ApplicationRuntimeObserved
   | ApplicationDeploymentFailed
   | ApplicationMoved
+  | ResourceAlertRaised
+  | ResourceAlertCleared
   | ApplicationDeleted;
 
 export const APPLICATION_EVENT_TYPES = [
@@ -147,6 +175,8 @@ export const APPLICATION_EVENT_TYPES = [
   'ApplicationRuntimeObserved',
   'ApplicationDeploymentFailed',
   'ApplicationMoved',
+  'ResourceAlertRaised',
+  'ResourceAlertCleared',
   'ApplicationDeleted',
 ] as const satisfies readonly ApplicationEvent['type'][];
 

@@ -72,6 +72,10 @@ export interface HealthCheckSpec {
   startPeriod: number;
 }
 
+/** What a resource alert is about, and how bad it is. */
+export type ResourceAlertMetric = 'memory' | 'cpu' | 'restarts';
+export type ResourceAlertSeverity = 'warning' | 'critical';
+
 export interface ResourceLimits {
   /** MiB. */
   memoryLimit: number | null;

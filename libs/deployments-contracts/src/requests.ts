@@ -27,6 +27,21 @@ export interface AccessScope {
   projectIds?: string[];
 }
 
+/** GET /api/metrics: counts within the caller's scope; the host's figures only for platform administrators. */
+export interface MetricsSummaryRequest {
+  scope: AccessScope;
+  includeSystem: boolean;
+}
+
+export interface MetricsSummary {
+  /** CPU busy share (0–1), MiB of memory and disk in use, network bytes received/sent since boot. */
+  system?: { cpu: number; memory: number; disk: number; network: { rx: number; tx: number } };
+  /** `total` and one count per application status. */
+  applications: { total: number } & Record<ApplicationStatus, number>;
+  /** successRate: success / (success + failed); 0 before any deployment finished. */
+  deployments: { total: number; lastHour: number; successRate: number };
+}
+
 /** Input shapes: everything optional that has a default. */
 export interface EnvVarInput {
   key: string;
@@ -284,6 +299,7 @@ export const DeploymentsApi = {
   deploymentLogs: defineRequest<DeploymentLogsRequest, DeploymentLogsResponse>(DEPLOYMENTS_SERVICE, 'deployments.query.deployment-logs'),
   webhookTargets: defineRequest<WebhookTargetsRequest, { targets: WebhookTarget[] }>(DEPLOYMENTS_SERVICE, 'deployments.query.webhook-targets'),
   rotateWebhookSecret: defineRequest<ApplicationAction, RotateWebhookSecretResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.rotate-webhook-secret'),
+  metricsSummary: defineRequest<MetricsSummaryRequest, MetricsSummary>(DEPLOYMENTS_SERVICE, 'deployments.query.metrics-summary'),
   health: defineRequest<Record<string, never>, HealthResponse>(DEPLOYMENTS_SERVICE, 'deployments.query.health'),
 } as const;
 

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { observeStageDuration } from './metrics';
 import { AppError, commandMetadata, fold, type RequestContext } from '@slipway/core';
 import { handleCommand, type EventStore, type RecordedEvent } from '@slipway/event-store';
 import {
@@ -89,8 +90,9 @@ export class Aggregates {
     if (!isUuid(deploymentId)) throw AppError.notFound('deployment', deploymentId);
     const outcome = await handleCommand(this.store, deploymentDecider, deploymentStreamId(deploymentId), command, {
       requestHash: ctx.requestHash,
-      result: (state: DeploymentState) => {
+      result: (state: DeploymentState, events) => {
         if (state.status === 'absent') throw new Error('a command result was computed for a deployment that does not exist');
+        for (const e of events) if (e.type === 'DeploymentStageCompleted') observeStageDuration(e.data.stage, e.data.durationMs);
         return state;
       },
     });

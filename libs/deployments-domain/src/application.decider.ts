@@ -8,6 +8,7 @@ import type {
   ObservedPort,
   UpdateApplication,
 } from '@slipway/deployments-contracts';
+import { alertThresholds, evaluateAlerts, type ActiveAlerts } from './resource-alerts';
 import { Issues, checkConfig, checkName, checkReplicas } from './validation';
 
 /** Actor id of commands the service gives itself (worker, reconciler): no owner check. */
@@ -40,6 +41,8 @@ export interface ApplicationData {
   /** The last successful deployment: what runs. */
   current: { deploymentId: string; image: string; commitSha: string | null; deployedAt: string } | null;
   runtime: RuntimeState;
+  /** Resource alerts raised and not cleared (absent in states folded before alerts existed). */
+  alerts?: ActiveAlerts;
   createdAt: string;
   updatedAt: string;
 }
@@ -183,6 +186,20 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
       if (sameRuntime(command.data, state.runtime)) return [];
       return [{ type: 'ApplicationRuntimeObserved', data: { ...command.data, observedAt: now } }];
     }
+    case 'RecordResourceSample': {
+      if (state.status !== 'active') return [];
+      const { applicationId, projectId, teamId } = state;
+      const { policy, ...sample } = command.data;
+      const changes = evaluateAlerts(sample, alertThresholds(state.config.resources, policy), state.alerts ?? {}, state.config.resources, policy);
+      return changes.map((c) =>
+        c.kind === 'raised'
+          ? {
+              type: 'ResourceAlertRaised' as const,
+              data: { applicationId, projectId, teamId, metric: c.metric, threshold: c.threshold, current: round3(c.current), severity: c.severity, at: now },
+            }
+          : { type: 'ResourceAlertCleared' as const, data: { applicationId, projectId, teamId, metric: c.metric, threshold: c.threshold, current: round3(c.current), at: now } },
+      );
+    }
     default:
       return assertNever(command, 'application command');
   }
@@ -283,12 +300,21 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       };
     case 'ApplicationMoved':
       return { ...state, teamId: event.data.teamId };
+    case 'ResourceAlertRaised':
+      return { ...state, alerts: { ...state.alerts, [event.data.metric]: { severity: event.data.severity, threshold: event.data.threshold } } };
+    case 'ResourceAlertCleared': {
+      const { [event.data.metric]: _cleared, ...rest } = state.alerts ?? {};
+      return { ...state, alerts: rest };
+    }
     case 'ApplicationDeleted':
       return { ...state, status: 'deleted', deleteVolumes: event.data.deleteVolumes, updatedAt: event.data.deletedAt };
     default:
       return assertNever(event, 'application event');
   }
 }
+
+/** Alert figures with three decimals: samples carry float noise nobody reads. */
+const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 export const applicationDecider: Decider<ApplicationCommand, ApplicationEvent, ApplicationState> = {
   decide: decideApplication,

@@ -33,6 +33,8 @@ export interface DeploymentsConfig {
   statsIntervalMs: number;
   /** Days of CPU/memory samples kept for /metrics. */
   metricsRetentionDays: number;
+  /** Resource alerts: warn at this percentage of a limit, at this many restarts (0: never), clear below this percentage of the threshold. */
+  alertPolicy: { warnRatio: number; restarts: number | null; clearRatio: number };
   workDir: string;
   allowLocalGit: boolean;
   allowBindMounts: boolean;
@@ -67,6 +69,11 @@ export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): Dep
     reconcileIntervalMs: envInt(env, 'SLIPWAY_RECONCILE_INTERVAL_MS', 5000, 100, 3_600_000),
     statsIntervalMs: envInt(env, 'SLIPWAY_STATS_INTERVAL_MS', 15_000, 1000, 3_600_000),
     metricsRetentionDays: envInt(env, 'SLIPWAY_METRICS_RETENTION_DAYS', 30, 1, 3650),
+    alertPolicy: {
+      warnRatio: envInt(env, 'SLIPWAY_ALERT_THRESHOLD_PERCENT', 80, 1, 1000) / 100,
+      restarts: envInt(env, 'SLIPWAY_ALERT_RESTARTS', 3, 0, 1_000_000) || null,
+      clearRatio: envInt(env, 'SLIPWAY_ALERT_CLEAR_PERCENT', 90, 1, 100) / 100,
+    },
     workDir: env.SLIPWAY_WORK_DIR || join(tmpdir(), 'slipway-builds'),
     allowLocalGit: bool(env, 'SLIPWAY_GIT_ALLOW_LOCAL', false),
     allowBindMounts: bool(env, 'SLIPWAY_ALLOW_BIND_MOUNTS', false),

@@ -136,7 +136,7 @@ export class DeploymentsApplication {
     return this.store.schema;
   }
 
-  private table(name: string): string {
+  table(name: string): string {
     return `"${this.schema}".${name}`;
   }
 
@@ -857,7 +857,7 @@ export function inScope(scope: AccessScope, teamId: string, projectId: string): 
 }
 
 /** The access scope as SQL over an applications alias, its values appended to `params`. */
-function scopeSql(scope: AccessScope, params: unknown[], alias: string): string {
+export function scopeSql(scope: AccessScope, params: unknown[], alias: string): string {
   params.push(scope.teamIds);
   let sql = `${alias}.team_id = ANY($${params.length}::text[])`;
   if (scope.projectIds) {

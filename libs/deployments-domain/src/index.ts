@@ -20,3 +20,5 @@ export * from './agent';
 export * from './webhook-targets';
 export * from './public-data';
 export * from './log-follow';
+export * from './resource-alerts';
+export * from './metrics';

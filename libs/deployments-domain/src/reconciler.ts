@@ -1,7 +1,8 @@
 import type { EventWatch } from '@slipway/docker';
 import { desiredTasks, type ApplicationData } from './application.decider';
 import type { DeploymentsApplication } from './deployments-app';
-import { observeRuntime, runningTasks } from './runtime';
+import { failedTasksOf, observeRuntime, runningTasks } from './runtime';
+import type { SampledUsage } from './metrics';
 import { LABELS } from './service-spec';
 
 export interface ReconcilerOptions {
@@ -36,6 +37,8 @@ export class Reconciler {
   private sampling: Promise<void> | undefined;
   private stopped = true;
   private engineErrorLogged = false;
+  /** The last sample of each running application (Prometheus gauges read it). */
+  readonly usage = new Map<string, SampledUsage>();
 
   constructor(private readonly opts: ReconcilerOptions) {}
 
@@ -184,7 +187,11 @@ export class Reconciler {
     return { images, openDeployments };
   }
 
-  /** CPU and memory of running applications: the sum over their running tasks. */
+  /**
+   * CPU and memory of running applications: the sum over their running tasks.
+   * Each sample also goes to the application's decider, which raises or clears
+   * resource alerts (ResourceAlertRaised/Cleared are public events).
+   */
   async sampleUsage(): Promise<void> {
     if (!(await this.app.docker.reachable())) return;
     const schema = this.app.schema;
@@ -192,7 +199,8 @@ export class Reconciler {
       `SELECT id, state FROM "${schema}".applications WHERE deleted_at IS NULL AND status IN ('running', 'degraded')`,
     );
     for (const row of rows) {
-      const tasks = runningTasks(await this.app.docker.listTasks({ service: [row.state.serviceName] }));
+      const all = await this.app.docker.listTasks({ service: [row.state.serviceName] });
+      const tasks = runningTasks(all);
       const usages = await Promise.all(
         tasks.map((t) => (t.Status.ContainerStatus?.ContainerID ? this.app.docker.containerUsage(t.Status.ContainerStatus.ContainerID) : undefined)),
       );
@@ -214,7 +222,18 @@ export class Reconciler {
          ON CONFLICT DO NOTHING`,
         [row.id, sum.cpu, sum.memoryMb, sum.rxBytes, sum.txBytes],
       );
+      const restarts = failedTasksOf(all, row.state.current?.deploymentId).length;
+      this.usage.set(row.id, { projectId: row.state.projectId, cpu: sum.cpu, memoryMb: sum.memoryMb, restarts });
+      await this.app
+        .executeApplication(
+          row.id,
+          {},
+          undefined,
+          this.app.system('RecordResourceSample', { applicationId: row.id, cpu: sum.cpu, memoryMb: sum.memoryMb, restarts, policy: this.app.config.alertPolicy }),
+        )
+        .catch((err: unknown) => this.opts.log(`reconciler: alerts of ${row.id}: ${(err as Error).message}`));
     }
+    for (const id of this.usage.keys()) if (!rows.some((r) => r.id === id)) this.usage.delete(id);
     await this.app.store.dataSource.query(`DELETE FROM "${schema}".application_samples WHERE at < now() - make_interval(days => $1)`, [
       this.app.config.metricsRetentionDays,
     ]);

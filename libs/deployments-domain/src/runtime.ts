@@ -16,6 +16,13 @@ export interface ObserveInput {
   publishMode: PublishMode;
 }
 
+/** Tasks of one deployment (all, when not given) that failed: each one Swarm replaced, a restart. */
+export function failedTasksOf(tasks: TaskInfo[], deploymentId: string | undefined): TaskInfo[] {
+  return tasks.filter(
+    (t) => FAILED.has(t.Status.State) && (deploymentId === undefined || t.Spec?.ContainerSpec?.Labels?.[LABELS.deployment] === deploymentId),
+  );
+}
+
 /** Tasks Swarm wants running (it keeps failed and shut-down ones as history). */
 export function currentTasks(tasks: TaskInfo[]): TaskInfo[] {
   return tasks.filter((t) => t.DesiredState === 'running');

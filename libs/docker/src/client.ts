@@ -206,6 +206,12 @@ export class DockerClient {
     return { active: state === 'active', manager: Boolean(info?.Swarm?.ControlAvailable), state };
   }
 
+  /** The engine's data directory (DockerRootDir): the host disk figure is that filesystem's. */
+  async rootDir(): Promise<string> {
+    const info: any = await this.call('info', (d) => d.info());
+    return String(info?.DockerRootDir ?? '/var/lib/docker');
+  }
+
   // ------------------------------------------------------------ services
 
   async inspectService(idOrName: string): Promise<ServiceInfo | undefined> {

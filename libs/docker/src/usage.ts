@@ -19,7 +19,10 @@ interface RawStats {
 /**
  * The same arithmetic as `docker stats`: CPU is the container's share of the
  * host's CPU time between the two samples the engine takes, times the number
- * of CPUs; memory leaves out the page cache (cgroup v1 `cache`, v2 `inactive_file`).
+ * of CPUs; memory leaves out the reclaimable page cache: `total_inactive_file`
+ * on cgroup v1, `inactive_file` on v2 (the docker CLI's rule). Not v1's whole
+ * `cache`: it includes tmpfs and shared memory, which a container really holds
+ * (an application filling /dev/shm would otherwise show no memory at all).
  */
 export function usageFromStats(raw: unknown): ContainerUsage {
   const s = (raw ?? {}) as RawStats;
@@ -34,8 +37,9 @@ export function usageFromStats(raw: unknown): ContainerUsage {
   const cpu = preSystem > 0 && cpuDelta > 0 && systemDelta > 0 ? (cpuDelta / systemDelta) * cpus : 0;
 
   const usage = s.memory_stats?.usage ?? 0;
-  const cache = s.memory_stats?.stats?.cache ?? s.memory_stats?.stats?.inactive_file ?? 0;
-  const memoryMb = Math.max(0, usage - cache) / (1024 * 1024);
+  const stats = s.memory_stats?.stats ?? {};
+  const inactive = 'total_inactive_file' in stats ? stats.total_inactive_file : (stats.inactive_file ?? 0);
+  const memoryMb = Math.max(0, usage - (inactive < usage ? inactive : 0)) / (1024 * 1024);
 
   let rxBytes = 0;
   let txBytes = 0;

@@ -1,3 +1,4 @@
+import { eventAppendSeconds } from '@slipway/metrics';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@slipway/core';
 import type { Pool } from 'pg';
@@ -192,8 +193,11 @@ export class EventStore {
     let commandRetried = false;
     let anyRetries = 0;
     for (;;) {
+      const timer = eventAppendSeconds().startTimer({ schema: this.schema });
       try {
-        return await this.appendOnce(streamId, expectedVersion, prepared, options);
+        const result = await this.appendOnce(streamId, expectedVersion, prepared, options);
+        timer();
+        return result;
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && expectedVersion === 'any' && anyRetries < MAX_ANY_RETRIES) {
           anyRetries += 1;

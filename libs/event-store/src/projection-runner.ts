@@ -1,3 +1,4 @@
+import { registerProjectionLag } from '@slipway/metrics';
 import type { EventStore } from './event-store';
 import { LOCK_KEY, lockName, quoteIdent, toNumber } from './sql';
 import type { Projection } from './types';
@@ -122,6 +123,7 @@ export class ProjectionRunner {
   private readonly reached = new Map<string, number>();
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = MIN_RETRY_DELAY_MS;
+  private unregisterLag: Array<() => void> = [];
 
   constructor(
     private readonly store: EventStore,
@@ -164,6 +166,12 @@ export class ProjectionRunner {
 
   private async doStart(): Promise<void> {
     await this.init();
+    this.unregisterLag = this.projections.map((projection) =>
+      registerProjectionLag(`${this.store.schema}.${projection.name}`, async () => {
+        const [row] = await this.store.dataSource.query(`SELECT position FROM ${this.store.table('checkpoints')} WHERE name = $1`, [projection.name]);
+        return Math.max(0, (await this.store.headPosition()) - Number(row?.position ?? 0));
+      }),
+    );
     this.unlisten = await this.store.listen(
       (position) => {
         this.notifiedPosition = Math.max(this.notifiedPosition, position);
@@ -183,6 +191,7 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     if (this.starting) await this.starting.catch(() => undefined);
     this.running = false;
+    for (const unregister of this.unregisterLag.splice(0)) unregister();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     if (this.retryTimer) clearTimeout(this.retryTimer);

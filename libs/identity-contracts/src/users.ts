@@ -199,6 +199,8 @@ export interface AccessSnapshot {
   teams: Array<{ teamId: string; name: string; personal: boolean; ownerId: string; members: Array<{ userId: string; role: TeamRole }> }>;
   keys: ApiKeyRecord[];
   revokedSessions: Array<{ sessionId: string; expiresAt: string }>;
+  /** The installation's owner(s) (`instanceOwner`): platform administrators. Absent from older identity services. */
+  instanceOwners?: string[];
 }
 
 export interface AuditEntry {

@@ -650,6 +650,7 @@ export class IdentityApplication {
       const sessions: Array<{ id: string; expires_at: Date }> = await runner.query(
         `SELECT id, expires_at FROM "${schema}".sessions WHERE ended_at IS NOT NULL AND expires_at > now()`,
       );
+      const owners: Array<{ id: string }> = await runner.query(`SELECT id::text AS id FROM "${schema}".users WHERE instance_owner`);
       await runner.commitTransaction();
       const byTeam = new Map<string, Array<{ userId: string; role: TeamView['role'] }>>();
       for (const m of members) {
@@ -662,6 +663,7 @@ export class IdentityApplication {
         teams: teams.map((t) => ({ teamId: t.id, name: t.name, personal: t.personal, ownerId: t.owner_id, members: byTeam.get(t.id) ?? [] })),
         keys: keys.map(toApiKeyRecord),
         revokedSessions: sessions.map((s) => ({ sessionId: s.id, expiresAt: new Date(s.expires_at).toISOString() })),
+        instanceOwners: owners.map((o) => o.id),
       };
     } finally {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

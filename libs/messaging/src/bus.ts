@@ -1,3 +1,4 @@
+import { natsRequestSeconds } from '@slipway/metrics';
 import { AppError, isErrorCode, type ErrorShape } from '@slipway/core';
 import { connect, headers as natsHeaders, Match } from '@nats-io/transport-node';
 import type { Msg, MsgHdrs, NatsConnection, NodeConnectionOptions, Subscription } from '@nats-io/transport-node';
@@ -202,6 +203,7 @@ export class MessageBus {
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     if (!this.connected) throw busUnavailable(contract.service);
     let reply: Msg;
+    const timer = natsRequestSeconds().startTimer({ target: contract.service });
     try {
       reply = await this.nc.request(this.subjectOf(contract), encodeJson(payload), {
         timeout: timeoutMs,
@@ -209,6 +211,8 @@ export class MessageBus {
       });
     } catch (err) {
       throw mapNatsRequestError(err, contract.service, timeoutMs);
+    } finally {
+      timer();
     }
 
     let envelope: unknown;

@@ -23,6 +23,15 @@ export function defineRequest<TReq, TRes>(service: string, subject: string): Req
   return { service, subject };
 }
 
+/**
+ * Every service process answers `<service>.query.metrics` with its
+ * Prometheus registry as text (service-host serves it), so the gateway can
+ * show all processes in one scrape.
+ */
+export function metricsRequest(service: string): RequestContract<Record<string, never>, { text: string }> {
+  return defineRequest(service, `${service}.query.metrics`);
+}
+
 export type RequestOf<C> = C extends RequestContract<infer R, any> ? R : never;
 export type ResponseOf<C> = C extends RequestContract<any, infer R> ? R : never;
 

@@ -10,6 +10,7 @@ import {
   OutboxRelay,
   PgDeadLetters,
   ensureEventsStream,
+  metricsRequest,
   resolveInstance,
   subscribeEvents,
   type EventSubscription,
@@ -17,6 +18,7 @@ import {
   type RequestContract,
   type SubscribeEventsOptions,
 } from '@slipway/messaging';
+import { metricsRegistry, startProcessMetrics } from '@slipway/metrics';
 import { RUNTIME } from './bootstrap';
 import { databaseAddress, databaseUnavailable, isDatabaseUnavailable } from './database-errors';
 
@@ -121,6 +123,8 @@ export async function startServiceRuntime(opts: RuntimeOptions): Promise<Service
     onLeadership: (leader) => log(leader ? 'outbox relay: publishing events' : 'outbox relay: standby'),
   });
   await relay.start();
+  startProcessMetrics(opts.service);
+  bus.serve(metricsRequest(opts.service), async () => ({ text: await metricsRegistry.metrics() }));
 
   const databaseHealth = async (): Promise<DependencyHealth> => {
     let timer: NodeJS.Timeout | undefined;

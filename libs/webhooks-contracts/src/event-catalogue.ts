@@ -18,6 +18,7 @@ export const EVENT_CATALOGUE = {
   'deployments.ApplicationScaled': 'application.scaled',
   'deployments.ApplicationStopped': 'application.stopped',
   'deployments.ApplicationStarted': 'application.started',
+  'deployments.ResourceAlertRaised': 'application.resource.alert',
   'deployments.DeploymentCreated': 'deployment.created',
   'deployments.DeploymentStarted': 'deployment.started',
   'deployments.DeploymentSucceeded': 'deployment.succeeded',

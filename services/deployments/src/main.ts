@@ -16,7 +16,9 @@ import {
   SecretBox,
   followApplicationLogs,
   loadDeploymentsConfig,
+  metricsSummary,
   publicEventData,
+  registerDeploymentsMetrics,
   rotateWebhookSecret,
   webhookTargets,
 } from '@slipway/deployments-domain';
@@ -63,6 +65,9 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     bus.serve(DeploymentsApi.deploymentLogs, (req) => this.app.deploymentLogs(req));
     bus.serve(DeploymentsApi.webhookTargets, (req) => webhookTargets(this.app, req));
     bus.serve(DeploymentsApi.rotateWebhookSecret, (req, c) => rotateWebhookSecret(this.app, req, requestContextOf(c.headers)));
+    bus.serve(DeploymentsApi.metricsSummary, (req) => metricsSummary(this.app, req));
+    // Per-application usage comes from the reconciler's samples: only the engine leader has them.
+    registerDeploymentsMetrics(this.app, () => this.agent?.reconciler.usage ?? new Map());
     this.runtime.serveHealth(DeploymentsApi.health, {
       docker: async () =>
         (await this.app.docker.reachable()) ? { status: 'ok' } : { status: 'unavailable', message: `The Docker engine is not reachable at ${this.app.docker.endpoint}` },

@@ -34,10 +34,11 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 import { ApplicationWebhooksController } from './webhooks/application-webhooks.controller';
 import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller';
 import { DokployController } from './dokploy/dokploy.controller';
+import { MetricsController } from './metrics/metrics.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, EnvironmentsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController, DokployController],
+    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, EnvironmentsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController, MetricsController, DokployController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },

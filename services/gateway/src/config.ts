@@ -17,6 +17,10 @@ export interface GatewayConfig {
   oidc: OidcConfig;
   /** Rate-limit tiers and the failed-login throttle (RATE_LIMITS, RATE_LIMIT_PREMIUM, LOGIN_THROTTLE, REDIS_URL, RATE_LIMIT_KEY_PREFIX). */
   rateLimit: RateLimitSettings;
+  /** SLIPWAY_PLATFORM_ADMINS: user ids that see the host's figures besides the installation's owner. */
+  platformAdmins: string[];
+  /** SLIPWAY_METRICS_TOKEN: a bearer token Prometheus may scrape /api/metrics/prometheus with (besides read API keys). */
+  metricsToken: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -46,7 +50,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     deprecations,
     oidc: parseOidcConfig(env, Number(env.PORT ?? 3000)),
     rateLimit: loadRateLimitSettings(env),
+    platformAdmins: (env.SLIPWAY_PLATFORM_ADMINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    metricsToken: metricsToken(env.SLIPWAY_METRICS_TOKEN),
   };
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+function metricsToken(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  // A guessable scrape token would open the metrics to anyone.
+  if (raw.length < 16) throw new Error('SLIPWAY_METRICS_TOKEN must be at least 16 characters');
+  return raw;
+}

@@ -16,6 +16,7 @@ import { buildOpenApi, mountDocs } from './docs/openapi';
 import { RejectionAudit } from './conventions/rejection-audit';
 import { installRateLimitHooks } from './rate-limit/rate-limit.nest';
 import { installRawBody, isRawBodyRoute } from './conventions/raw-body';
+import { installHttpMetrics } from './metrics/http-metrics';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
@@ -48,6 +49,7 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
 
   const fastify = app.getHttpAdapter().getInstance();
   installHttpBoundary(fastify);
+  installHttpMetrics(fastify);
   fastify.addHook('onRequest', async (req, reply) => {
     reply.header('X-Request-Id', req.id);
     const length = req.headers['content-length'];

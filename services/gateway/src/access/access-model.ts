@@ -33,7 +33,13 @@ export class AccessModel {
   private teams = new Map<string, TeamEntry>();
   private keys = new Map<string, ApiKeyRecord>();
   private memberships = new Map<string, Map<string, TeamRole>>(); // userId → teamId → role
+  /** The installation's owner(s): platform administrators, with those SLIPWAY_PLATFORM_ADMINS names. */
+  private owners = new Set<string>();
   position = 0;
+
+  isInstanceOwner(userId: string): boolean {
+    return this.owners.has(userId);
+  }
 
   load(snapshot: AccessSnapshot): void {
     this.teams = new Map();
@@ -44,6 +50,7 @@ export class AccessModel {
       for (const m of t.members) this.setRole(t.teamId, m.userId, m.role);
     }
     for (const k of snapshot.keys) this.keys.set(k.keyId, k);
+    this.owners = new Set(snapshot.instanceOwners ?? []);
     this.position = snapshot.position;
   }
 
@@ -57,6 +64,9 @@ export class AccessModel {
       case 'TeamMemberAdded':
       case 'TeamMemberRoleChanged':
         this.setRole(d.teamId, d.userId, d.role);
+        break;
+      case 'UserRegistered':
+        if (d.instanceOwner) this.owners.add(d.userId);
         break;
       case 'TeamMemberRemoved':
         this.teams.get(d.teamId)?.members.delete(d.userId);
