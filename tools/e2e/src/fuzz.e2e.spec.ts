@@ -16,7 +16,6 @@ const PER_OPERATION = Math.max(50, Number(process.env.FUZZ_REQUESTS ?? 50));
 const CONCURRENCY = 8;
 const REQUEST_TIMEOUT_MS = 20_000;
 /** The whole run stops (and fails) past this: a fuzzer that slows down hides its findings. */
-// A bound, not a speed target: the run must not hang CI; it grows with the number of operations.
 const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 480_000);
 /** Operations whose success changes the caller's own account: they get a disposable user. */
 const ACCOUNT_CHANGING = /\/(users\/me|auth\/logout)$/;
