@@ -18,3 +18,4 @@ export * from './reconciler';
 export * from './agent';
 export * from './webhook-targets';
 export * from './public-data';
+export * from './preview.decider';
