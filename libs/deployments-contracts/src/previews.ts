@@ -1,5 +1,6 @@
 import type { Command, Event } from '@slipway/core';
 import type { DeploymentStatus, ObservedPort } from './model';
+import type { AccessScope } from './requests';
 
 /**
  * A preview: one pull/merge request of an application's repository, running
@@ -8,13 +9,28 @@ import type { DeploymentStatus, ObservedPort } from './model';
  * changes because of one.
  */
 export const previewStreamId = (applicationId: string, number: number): string => `preview-${applicationId}-${number}`;
-export const previewServiceName = (serviceName: string, number: number): string => `${serviceName}-pr-${number}`;
+/**
+ * `<service>-pr-<number>`, within Docker's 63 characters: when too long, the
+ * name part is shortened and the service's id suffix (its last 9 characters,
+ * `-xxxxxxxx`) kept, so two applications' previews never share a name.
+ */
+export function previewServiceName(serviceName: string, number: number): string {
+  const suffix = `-pr-${number}`;
+  if (serviceName.length + suffix.length <= 63) return `${serviceName}${suffix}`;
+  const tail = serviceName.slice(-9);
+  const head = serviceName.slice(0, serviceName.length - 9).slice(0, 63 - tail.length - suffix.length).replace(/[-_.]+$/, '');
+  return `${head}${tail}${suffix}`;
+}
 
 /** What a deployment of a preview carries (absent on the main service's deployments). */
 export interface PreviewRef {
   number: number;
   branch: string;
   serviceName: string;
+}
+
+export interface PreviewSettings {
+  enabled: boolean;
 }
 
 export type PreviewStatus = 'open' | 'closed';
@@ -42,7 +58,7 @@ export type PreviewCommand = DeployPreview | ClosePreview;
 
 export interface DeployPreviewRequest {
   actorId: string;
-  scope: { teamIds: string[] | null };
+  scope: AccessScope;
   applicationId: string;
   number: number;
   branch: string;
@@ -59,7 +75,7 @@ export interface DeployPreviewResponse {
 }
 export interface ClosePreviewRequest {
   actorId: string;
-  scope: { teamIds: string[] | null };
+  scope: AccessScope;
   applicationId: string;
   number: number;
   reason: string;
@@ -70,7 +86,7 @@ export interface ClosePreviewResponse {
   status: 'closed';
 }
 export interface ListPreviewsRequest {
-  scope: { teamIds: string[] | null };
+  scope: AccessScope;
   applicationId: string;
 }
 export interface PreviewView {

@@ -19,3 +19,4 @@ export * from './agent';
 export * from './webhook-targets';
 export * from './public-data';
 export * from './preview.decider';
+export * from './previews';

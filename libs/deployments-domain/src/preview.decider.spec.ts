@@ -1,5 +1,5 @@
 import { deciderSpec, fold } from '@slipway/core';
-import type { PreviewCommand, PreviewEvent } from '@slipway/deployments-contracts';
+import { previewServiceName, type PreviewCommand, type PreviewEvent } from '@slipway/deployments-contracts';
 import { previewDecider } from './preview.decider';
 
 const t0 = '2026-01-01T00:00:00.000Z';
@@ -48,5 +48,15 @@ describe('preview decider', () => {
   it('keeps every deployment and the latest commit', () => {
     const state = fold(previewDecider, [opened, requested('d-1'), closed, opened, requested('d-2')]);
     expect(state).toMatchObject({ status: 'open', deploymentIds: ['d-1', 'd-2'], serviceName: 'web-pr-7' });
+  });
+});
+
+describe('previewServiceName', () => {
+  it('is <service>-pr-<number>, at most 63 characters, keeping the id suffix', () => {
+    expect(previewServiceName('inst-web-1a2b3c4d', 12)).toBe('inst-web-1a2b3c4d-pr-12');
+    const long = `${'x'.repeat(54)}-1a2b3c4d`;
+    const name = previewServiceName(long, 123456);
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(name.endsWith('-1a2b3c4d-pr-123456')).toBe(true);
   });
 });

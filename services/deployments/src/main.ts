@@ -15,6 +15,9 @@ import {
   loadDeploymentsConfig,
   publicEventData,
   rotateWebhookSecret,
+  deployPreview,
+  closePreview,
+  listPreviews,
   webhookTargets,
 } from '@slipway/deployments-domain';
 import { DockerClient } from '@slipway/docker';
@@ -55,6 +58,9 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     bus.serve(DeploymentsApi.deploymentLogs, (req) => this.app.deploymentLogs(req));
     bus.serve(DeploymentsApi.webhookTargets, (req) => webhookTargets(this.app, req));
     bus.serve(DeploymentsApi.rotateWebhookSecret, (req, c) => rotateWebhookSecret(this.app, req, requestContextOf(c.headers)));
+    bus.serve(DeploymentsApi.deployPreview, (req, c) => deployPreview(this.app, req, requestContextOf(c.headers)));
+    bus.serve(DeploymentsApi.closePreview, (req, c) => closePreview(this.app, req, requestContextOf(c.headers)));
+    bus.serve(DeploymentsApi.listPreviews, (req) => listPreviews(this.app, req));
     this.runtime.serveHealth(DeploymentsApi.health, {
       docker: async () =>
         (await this.app.docker.reachable()) ? { status: 'ok' } : { status: 'unavailable', message: `The Docker engine is not reachable at ${this.app.docker.endpoint}` },
