@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { DATABASE_URL, freePort, startTestPlatform } from '@slipway/e2e';
 import { benchDatabaseBackup } from './database-backup';
 import { benchDeploy } from './deploy';
+import { benchWebhooks } from './webhooks';
 import { projectModelBytes } from './model-memory';
 
 /**
@@ -172,6 +173,7 @@ async function main(): Promise<void> {
 
   if (process.env.BENCH_SKIP_DEPLOY !== '1') lines.push(...(await benchDeploy()));
   if (process.env.BENCH_SKIP_DATABASES !== '1') lines.push(...(await benchDatabaseBackup()));
+  if (process.env.BENCH_SKIP_WEBHOOKS !== '1') lines.push(...(await benchWebhooks()));
 
   console.log(lines.join('\n'));
   console.log(
@@ -180,7 +182,8 @@ async function main(): Promise<void> {
       'Targets (issue 8): GET /api/projects ≥ 0.20 of bare with p99 ≤ 4× bare p99; GET at 1 connection ≥ 0.08 of bare at 1 connection;',
       '  POST /api/projects ≥ 0.10 of raw INSERT; POST at 1 connection ≥ 0.3 of raw INSERT at 1 connection; projection lag p99 < 20 ms;',
       '  idle RSS < 150 MB per process; deploy ≤ 1.3 × docker service create;',
-      '  database backup rate ≥ 0.8 of the engine\'s dump tool run directly, databases service RSS growth < 50 MB (issue 9).',
+      '  database backup rate ≥ 0.8 of the engine\'s dump tool run directly, databases service RSS growth < 50 MB (issue 9);',
+      '  webhook POST → 202 p99 at 32 connections and event committed → delivery received p50/p99, as ratios to bare node http / bare NATS (issue 10).',
     ].join('\n'),
   );
 }
