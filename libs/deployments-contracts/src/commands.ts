@@ -1,4 +1,5 @@
 import type { Command } from '@slipway/core';
+import type { PreviewRef } from './previews';
 import type { ApplicationConfig, ApplicationConfigChanges, CommitInfo, DeploymentSource } from './events';
 import type { DeploymentKind, EnvVar, StageName } from './model';
 import type { ApplicationDeployed, ApplicationDeploymentFailed, ApplicationRuntimeObserved } from './events';
@@ -75,6 +76,7 @@ export type CreateDeployment = Command<
     force: boolean;
     previousDeploymentId: string | null;
     commit: CommitInfo | null;
+    preview?: PreviewRef | null;
   }
 >;
 

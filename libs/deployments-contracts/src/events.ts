@@ -1,4 +1,5 @@
 import { defaultEnvironmentId, type Event } from '@slipway/core';
+import type { PreviewRef, PreviewSettings } from './previews';
 import type {
   ApplicationStatus,
   DeploymentKind,
@@ -37,6 +38,8 @@ export interface ApplicationConfig {
    * written before commands existed: read as null.
    */
   command?: string[] | null;
+  /** Pull/merge requests get their own service (see previews.ts). Absent from older events: off. */
+  previews?: PreviewSettings;
 }
 
 export type ApplicationConfigChanges = Partial<Omit<ApplicationConfig, 'envVars'>> & { name?: string };
@@ -217,6 +220,8 @@ export type DeploymentCreated = Event<
     previousDeploymentId: string | null;
     /** Known up front for rollbacks (copied from the deployment rolled back to). */
     commit: CommitInfo | null;
+    /** Set on a preview's deployments (its own Swarm service); absent on the main service's. */
+    preview?: PreviewRef | null;
     createdAt: string;
   }
 >;

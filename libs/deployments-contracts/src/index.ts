@@ -2,3 +2,4 @@ export * from './model';
 export * from './commands';
 export * from './events';
 export * from './requests';
+export * from './previews';

@@ -135,6 +135,7 @@ export interface ApplicationView {
   runningDeploymentId: string | null;
   /** Exec-form arguments replacing the image's CMD (Swarm `Args`); null runs the image's own. */
   command: string[] | null;
+  previews: { enabled: boolean };
   status: ApplicationStatus;
   healthStatus: HealthStatus;
   /** Why the status is not `running`, when Slipway knows (task errors, missing service, ...). */

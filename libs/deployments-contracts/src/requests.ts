@@ -1,3 +1,4 @@
+import type { ClosePreviewRequest, ClosePreviewResponse, DeployPreviewRequest, DeployPreviewResponse, ListPreviewsRequest, PreviewView } from './previews';
 import type { HealthResponse, Page } from '@slipway/core';
 import { defineRequest } from '@slipway/messaging';
 import type {
@@ -74,6 +75,7 @@ export interface CreateApplicationRequest {
   resources?: ResourcesInput;
   /** Exec form, replacing the image's CMD; null (or absent on create) keeps the image's. */
   command?: string[] | null;
+  previews?: { enabled?: boolean };
 }
 
 /**
@@ -105,6 +107,7 @@ export interface UpdateApplicationRequest {
   resources?: ResourcesInput;
   /** Exec form, replacing the image's CMD; null (or absent on create) keeps the image's. */
   command?: string[] | null;
+  previews?: { enabled?: boolean };
 }
 
 export interface ApplicationRef {
@@ -268,6 +271,8 @@ export interface WebhookTarget {
   teamId: string;
   branch: string;
   autoDeploy: boolean;
+  /** previews.enabled: pull/merge requests deploy as previews. */
+  previews: boolean;
   webhookSecret: string | null;
 }
 
@@ -300,6 +305,9 @@ export const DeploymentsApi = {
   webhookTargets: defineRequest<WebhookTargetsRequest, { targets: WebhookTarget[] }>(DEPLOYMENTS_SERVICE, 'deployments.query.webhook-targets'),
   rotateWebhookSecret: defineRequest<ApplicationAction, RotateWebhookSecretResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.rotate-webhook-secret'),
   metricsSummary: defineRequest<MetricsSummaryRequest, MetricsSummary>(DEPLOYMENTS_SERVICE, 'deployments.query.metrics-summary'),
+  deployPreview: defineRequest<DeployPreviewRequest, DeployPreviewResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.deploy-preview'),
+  closePreview: defineRequest<ClosePreviewRequest, ClosePreviewResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.close-preview'),
+  listPreviews: defineRequest<ListPreviewsRequest, { data: PreviewView[] }>(DEPLOYMENTS_SERVICE, 'deployments.query.list-previews'),
   health: defineRequest<Record<string, never>, HealthResponse>(DEPLOYMENTS_SERVICE, 'deployments.query.health'),
 } as const;
 

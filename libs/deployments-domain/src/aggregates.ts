@@ -12,7 +12,11 @@ import {
   type DeploymentCommand,
   type DeploymentEvent,
   type DeploymentStatus,
+  previewStreamId,
+  type PreviewCommand,
+  type PreviewEvent,
 } from '@slipway/deployments-contracts';
+import { previewDecider, type PreviewState } from './preview.decider';
 import { SYSTEM_ACTOR, applicationDecider, type ApplicationData, type ApplicationState } from './application.decider';
 import { deploymentDecider, type DeploymentData, type DeploymentState } from './deployment.decider';
 import { applicationView } from './views';
@@ -45,6 +49,24 @@ export class Aggregates {
     if (!isUuid(applicationId)) return { status: 'absent' };
     const { events } = await this.store.readStream(applicationStreamId(applicationId));
     return fold(applicationDecider, events.map((e) => ({ type: e.type, data: e.data }) as ApplicationEvent));
+  }
+
+  async loadPreview(applicationId: string, number: number): Promise<PreviewState> {
+    if (!isUuid(applicationId) || !Number.isInteger(number)) return { status: 'absent' };
+    const { events } = await this.store.readStream(previewStreamId(applicationId, number));
+    return fold(previewDecider, events.map((e) => ({ type: e.type, data: e.data }) as PreviewEvent));
+  }
+
+  /** Decides and appends on preview-<application>-<number>; answers with the preview after the command. */
+  async executePreview(ctx: RequestContext, command: PreviewCommand): Promise<PreviewState> {
+    const { applicationId, number } = command.data;
+    if (!isUuid(applicationId)) throw AppError.notFound('application', applicationId);
+    const outcome = await handleCommand(this.store, previewDecider, previewStreamId(applicationId, number), command, {
+      requestHash: ctx.requestHash,
+      result: (state: PreviewState) => state,
+    });
+    this.appended = Math.max(this.appended, outcome.position);
+    return outcome.result;
   }
 
   async loadDeployment(deploymentId: string): Promise<DeploymentState> {

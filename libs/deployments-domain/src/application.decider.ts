@@ -219,7 +219,7 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       name,
       serviceName,
       // Events from before `command` existed carry none: the image's own CMD.
-      config: { ...config, command: config.command ?? null },
+      config: { ...config, command: config.command ?? null, previews: { enabled: config.previews?.enabled === true } },
       stopped: false,
       deleteVolumes: false,
       restartCount: 0,

@@ -8,6 +8,7 @@ import {
   type DeploymentKind,
   type DeploymentSource,
   type DeploymentStatus,
+  type PreviewRef,
   type StageName,
   type StageStatus,
 } from '@slipway/deployments-contracts';
@@ -31,6 +32,8 @@ export interface DeploymentData {
   force: boolean;
   previousDeploymentId: string | null;
   commit: CommitInfo | null;
+  /** A preview's deployment runs as the preview's service, never the main one. */
+  preview: PreviewRef | null;
   branch: string | null;
   image: string | null;
   workerId: string | null;
@@ -298,6 +301,7 @@ export function evolveDeployment(state: DeploymentState, event: DeploymentEvent)
       kind: d.kind,
       source: d.source,
       force: d.force,
+      preview: d.preview ?? null,
       previousDeploymentId: d.previousDeploymentId,
       commit: d.commit,
       branch: d.source.type === 'git' ? d.source.branch : null,

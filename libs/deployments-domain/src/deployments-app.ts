@@ -69,6 +69,7 @@ import {
   normalizePorts,
   normalizeResources,
   normalizeVolumes,
+  normalizePreviews,
 } from './validation';
 import { applicationView, deploymentView, type UsageSample } from './views';
 
@@ -216,6 +217,7 @@ export class DeploymentsApplication {
     const healthCheck = normalizeHealthCheck(req.healthCheck, issues);
     const resources = normalizeResources(req.resources, issues);
     const command = normalizeCommand(req.command, issues);
+    const previews = normalizePreviews(req.previews, issues, { enabled: false });
     issues.throwIfAny();
 
     const applicationId = randomUUID();
@@ -241,6 +243,7 @@ export class DeploymentsApplication {
         healthCheck,
         resources,
         command,
+        previews,
       },
       metadata: this.metadata(ctx, req.actorId),
     });
@@ -278,6 +281,7 @@ export class DeploymentsApplication {
     if (req.healthCheck !== undefined) changes.healthCheck = normalizeHealthCheck(req.healthCheck, issues);
     if (req.resources !== undefined) changes.resources = normalizeResources(req.resources, issues, current.config.resources);
     if (req.command !== undefined) changes.command = normalizeCommand(req.command, issues);
+    if (req.previews !== undefined) changes.previews = normalizePreviews(req.previews, issues, current.config.previews ?? { enabled: false });
     const { set, removed } = this.envPatch(req.envVars ?? [], current.config.envVars, issues);
     issues.throwIfAny();
 
@@ -545,13 +549,14 @@ export class DeploymentsApplication {
     });
   }
 
-  private async queueDeployment(
+  /** Also for previews (previews.ts), with the deployment id the preview recorded. */
+  async queueDeployment(
     ctx: RequestContext,
     ownerId: string,
     app: ActiveApplication,
-    d: Pick<DeploymentData, 'kind' | 'source' | 'force' | 'previousDeploymentId' | 'commit'>,
+    d: Pick<DeploymentData, 'kind' | 'source' | 'force' | 'previousDeploymentId' | 'commit'> & { preview?: DeploymentData['preview'] },
+    deploymentId: string = randomUUID(),
   ): Promise<DeployResponse> {
-    const deploymentId = randomUUID();
     const created = await this.executeDeployment(deploymentId, ctx, {
       type: 'CreateDeployment',
       data: { deploymentId, applicationId: app.applicationId, projectId: app.projectId, ownerId, ...d },
@@ -776,7 +781,7 @@ export class DeploymentsApplication {
     return rows[0];
   }
 
-  private requireInScope(state: ApplicationState, applicationId: string, scope: AccessScope): ActiveApplication {
+  requireInScope(state: ApplicationState, applicationId: string, scope: AccessScope): ActiveApplication {
     const app = requireActiveApplication(state, applicationId);
     if (!inScope(scope, app.teamId, app.projectId)) throw AppError.notFound('application', applicationId);
     return app;
@@ -804,7 +809,7 @@ export class DeploymentsApplication {
     const ids = views.map((v) => v.id);
     const latest: Array<{ application_id: string; id: string; status: DeploymentStatus; created_at: Date }> = await this.store.dataSource.query(
       `SELECT DISTINCT ON (application_id) application_id, id, status, created_at FROM ${this.table('deployments')}
-        WHERE application_id = ANY($1::uuid[]) ORDER BY application_id, queue_seq DESC`,
+        WHERE application_id = ANY($1::uuid[]) AND state->>'preview' IS NULL ORDER BY application_id, queue_seq DESC`,
       [ids],
     );
     const usage: Array<{ application_id: string; cpu: number; memory_mb: number; sampled_at: Date }> = await this.store.dataSource.query(

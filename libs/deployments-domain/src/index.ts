@@ -22,3 +22,5 @@ export * from './public-data';
 export * from './log-follow';
 export * from './resource-alerts';
 export * from './metrics';
+export * from './preview.decider';
+export * from './previews';

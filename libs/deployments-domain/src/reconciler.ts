@@ -144,6 +144,13 @@ export class Reconciler {
       if (!row || row.deleted) {
         await docker.removeService(service.ID);
         this.opts.log(`reconciler: removed service ${service.Spec?.Name} of deleted application ${id}`);
+        continue;
+      }
+      // A preview's service lives while its preview is open; one left by a failed removal goes now.
+      const preview = Number(service.Spec?.Labels?.[LABELS.preview]);
+      if (id && Number.isInteger(preview) && preview > 0 && (await this.app.aggregates.loadPreview(id, preview)).status !== 'open') {
+        await docker.removeService(service.ID);
+        this.opts.log(`reconciler: removed service ${service.Spec?.Name} of closed preview #${preview}`);
       }
     }
     for (const volume of await docker.listVolumes([scope])) {

@@ -106,4 +106,12 @@ describe('buildServiceSpec', () => {
     expect(withCommand.TaskTemplate.ContainerSpec.Args).toEqual(['sh', '-c', 'exec httpd -f']);
     expect(withCommand.TaskTemplate.ContainerSpec.Command).toBeUndefined();
   });
+
+  it("labels a preview's service with its number (the reconciler tells it from the main one); the main service has no such label", () => {
+    const preview = buildServiceSpec({ ...input, serviceName: 'web-a1b2c3d4-pr-7', preview: 7 }) as any;
+    expect(preview.Name).toBe('web-a1b2c3d4-pr-7');
+    expect(preview.Labels['slipway.preview']).toBe('7');
+    expect(preview.Labels['slipway.application']).toBe('a-1');
+    expect((buildServiceSpec(input) as any).Labels['slipway.preview']).toBeUndefined();
+  });
 });

@@ -11,6 +11,8 @@ export const LABELS = {
   application: 'slipway.application',
   project: 'slipway.project',
   deployment: 'slipway.deployment',
+  /** The pull/merge request number on a preview's service (absent on the main service). */
+  preview: 'slipway.preview',
 } as const;
 
 export interface ServiceSpecInput {
@@ -31,6 +33,8 @@ export interface ServiceSpecInput {
   restartDelaySeconds: number;
   /** The project network (@slipway/core projectNetworkName): the project's databases by their internalHost. */
   network?: string;
+  /** A preview's number: labels its service so the reconciler tells it from the main one. */
+  preview?: number;
 }
 
 const NS = 1_000_000_000;
@@ -61,7 +65,12 @@ export function buildServiceSpec(input: ServiceSpecInput): ServiceSpec {
   const update = { Parallelism: 1, Delay: 0, FailureAction: 'pause', Monitor: 2 * NS, MaxFailureRatio: 0, Order: 'start-first' };
   return {
     Name: input.serviceName,
-    Labels: { ...scopeLabels, [LABELS.project]: input.projectId, [LABELS.deployment]: input.deploymentId },
+    Labels: {
+      ...scopeLabels,
+      [LABELS.project]: input.projectId,
+      [LABELS.deployment]: input.deploymentId,
+      ...(input.preview !== undefined ? { [LABELS.preview]: String(input.preview) } : {}),
+    },
     TaskTemplate: {
       ContainerSpec: {
         Image: input.image,

@@ -22,6 +22,7 @@ import {
   type HealthCheckSpec,
   type PortInput,
   type PortSpec,
+  type PreviewSettings,
   type ResourceLimits,
   type ResourcesInput,
   type VolumeInput,
@@ -246,4 +247,16 @@ export function checkWebhookSecret(value: unknown, issues: Issues, field = 'gitS
     // Never echo the value: it is a secret.
     issues.add(field, 'webhookSecret must be 16-256 printable characters', 'format');
   }
+}
+
+/** `previews: { enabled }` from a request; absent fields keep `base`. */
+export function normalizePreviews(input: unknown, issues: Issues, base: PreviewSettings): PreviewSettings {
+  if (input === undefined) return base;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    issues.add('previews', 'previews must be an object like {"enabled": true}', 'type');
+    return base;
+  }
+  const enabled = (input as { enabled?: unknown }).enabled;
+  if (enabled !== undefined && typeof enabled !== 'boolean') issues.add('previews.enabled', 'enabled must be a boolean', 'type', enabled);
+  return { enabled: typeof enabled === 'boolean' ? enabled : base.enabled };
 }

@@ -35,6 +35,7 @@ export function applicationView(state: ApplicationData, version: number, extras:
     runningImage: state.current?.image ?? null,
     runningDeploymentId: state.current?.deploymentId ?? null,
     command: config.command ?? null,
+    previews: { enabled: config.previews?.enabled === true },
     status: runtime.status,
     healthStatus: runtime.healthStatus,
     statusMessage: runtime.message,

@@ -34,7 +34,7 @@ export async function webhookTargets(app: DeploymentsApplication, req: WebhookTa
         webhookSecret = null;
       }
     }
-    targets.push({ applicationId: row.id, teamId: row.team_id, branch: git.branch, autoDeploy: git.autoDeploy !== false, webhookSecret });
+    targets.push({ applicationId: row.id, teamId: row.team_id, branch: git.branch, autoDeploy: git.autoDeploy !== false, previews: row.state.config.previews?.enabled === true, webhookSecret });
   }
   return { targets };
 }

@@ -8,7 +8,7 @@ import type {
   StageName,
 } from '@slipway/deployments-contracts';
 import { BuildFailedError, engineMessage, engineStatus, isEngineUnreachable, type ServiceInfo } from '@slipway/docker';
-import type { Aggregates } from './aggregates';
+import type { ActiveApplication, Aggregates } from './aggregates';
 import type { ApplicationData } from './application.decider';
 import { isActive, runningStage, type DeploymentData } from './deployment.decider';
 import { DeploymentLog } from './deployment-log';
@@ -345,7 +345,8 @@ export class DeploymentWorker {
       }
 
       const outcome = await inStage('deploying', () => this.deployService(d, image, log, signal), false);
-      await this.aggregates.executeApplication(d.applicationId, {}, undefined, this.aggregates.system('RecordApplicationDeployed', {
+      // A preview's success is its own: the application (main service) records nothing.
+      if (!d.preview) await this.aggregates.executeApplication(d.applicationId, {}, undefined, this.aggregates.system('RecordApplicationDeployed', {
         applicationId: d.applicationId,
         deploymentId: id,
         image,
@@ -359,7 +360,7 @@ export class DeploymentWorker {
       // Completes the deploying stage and the deployment in one append.
       await this.command(id, { type: 'SucceedDeployment', data: { deploymentId: id, image } });
     } catch (err) {
-      await this.finishAfterError(id, loaded.applicationId, err, signal, stage, log, secrets);
+      await this.finishAfterError(id, loaded.applicationId, err, signal, stage, log, secrets, Boolean(loaded.preview));
     } finally {
       if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       await this.progressSettled(id);
@@ -367,7 +368,7 @@ export class DeploymentWorker {
     }
   }
 
-  private async finishAfterError(id: string, applicationId: string, err: unknown, signal: AbortSignal, stage: StageName | 'queue', log: DeploymentLog, secrets: string[]): Promise<void> {
+  private async finishAfterError(id: string, applicationId: string, err: unknown, signal: AbortSignal, stage: StageName | 'queue', log: DeploymentLog, secrets: string[], preview = false): Promise<void> {
     if (signal.aborted && signal.reason === SHUTDOWN) {
       log.add(stage, 'warn', 'The worker is shutting down; the deployment goes back to the queue');
       await log.flush();
@@ -393,7 +394,7 @@ export class DeploymentWorker {
     log.add(stage, 'error', reason);
     await log.flush();
     // The application first: once the deployment reads failed, the application already says why.
-    await this.recordApplicationFailure(applicationId, id, reason);
+    if (!preview) await this.recordApplicationFailure(applicationId, id, reason);
     await this.command(id, { type: 'FailDeployment', data: { deploymentId: id, reason } });
   }
 
@@ -409,8 +410,13 @@ export class DeploymentWorker {
    * goes back to its previous spec, so the old version keeps serving.
    */
   private async deployService(d: Deployment, image: string, log: DeploymentLog, signal: AbortSignal): Promise<{ runningTasks: number; ports: ObservedPort[] }> {
-    const app = await this.aggregates.loadApplication(d.applicationId);
-    if (app.status !== 'active') throw new CancelledError('The application was deleted');
+    const main = await this.aggregates.loadApplication(d.applicationId);
+    if (main.status !== 'active') throw new CancelledError('The application was deleted');
+    // A preview runs as its own service (one replica), so everything below names that one, never the main service.
+    const app: ActiveApplication = { ...main, status: 'active', ...(d.preview ? { serviceName: d.preview.serviceName, config: { ...main.config, replicas: 1 } } : {}) };
+    if (d.preview && (await this.aggregates.loadPreview(d.applicationId, d.preview.number)).status !== 'open') {
+      throw new CancelledError(`Preview #${d.preview.number} was closed`);
+    }
     const replicas = app.config.replicas;
     const spec = buildServiceSpec({
       applicationId: app.applicationId,
@@ -427,6 +433,7 @@ export class DeploymentWorker {
       stopGracePeriodSeconds: this.config.stopGracePeriodSeconds,
       restartDelaySeconds: this.config.restartDelaySeconds,
       network: await this.projectNetwork(app.projectId),
+      preview: d.preview?.number,
     });
     const existing = await this.app.docker.inspectService(app.serviceName);
     if (existing) {

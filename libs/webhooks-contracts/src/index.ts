@@ -2,3 +2,4 @@ export * from './events';
 export * from './requests';
 export * from './endpoints';
 export * from './event-catalogue';
+export * from './asyncapi';

@@ -41,3 +41,42 @@ describe('parsing GitLab deliveries', () => {
     expect(parseGitlab(Buffer.from(JSON.stringify({ ...body, ref: 'refs/tags/v1' })), { 'x-gitlab-event': 'Tag Push Hook' }).incoming.kind).toBe('tag');
   });
 });
+
+describe('pull and merge requests (previews)', () => {
+  const prs = (examples as any[]).find((e) => e.name === 'pull_request').examples as any[];
+
+  it('given GitHub pull_request opened/synchronize/closed examples, then deploy the head commit or close', () => {
+    const opened = prs.find((e) => e.action === 'opened');
+    expect(parseGithub(Buffer.from(JSON.stringify(opened)), headers('pull_request')).incoming).toEqual({
+      kind: 'pull-request',
+      action: 'deploy',
+      actionName: 'opened',
+      number: opened.number,
+      branch: opened.pull_request.head.ref,
+      baseBranch: opened.pull_request.base.ref,
+      commitSha: opened.pull_request.head.sha,
+    });
+    const closed = prs.find((e) => e.action === 'closed');
+    expect(parseGithub(Buffer.from(JSON.stringify(closed)), headers('pull_request')).incoming).toMatchObject({ action: 'close', number: closed.number });
+    const labeled = prs.find((e) => !['opened', 'reopened', 'synchronize', 'closed'].includes(e.action));
+    expect(parseGithub(Buffer.from(JSON.stringify(labeled)), headers('pull_request')).incoming).toMatchObject({ action: 'other' });
+  });
+
+  it('given a GitLab Merge Request Hook (fields as GitLab documents them), then open/update-with-commits deploy and merge closes', () => {
+    const mr = (action: string, extra: Record<string, unknown> = {}) =>
+      parseGitlab(
+        Buffer.from(
+          JSON.stringify({
+            object_kind: 'merge_request',
+            project: { git_http_url: 'http://example.com/gitlabhq/gitlab-test.git' },
+            object_attributes: { iid: 1, source_branch: 'ms-viewport', target_branch: 'master', action, last_commit: { id: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7' }, ...extra },
+          }),
+        ),
+        { 'x-gitlab-event': 'Merge Request Hook' },
+      ).incoming;
+    expect(mr('open')).toEqual({ kind: 'pull-request', action: 'deploy', actionName: 'open', number: 1, branch: 'ms-viewport', baseBranch: 'master', commitSha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7' });
+    expect(mr('update')).toMatchObject({ action: 'other' });
+    expect(mr('update', { oldrev: 'ae73cb07c9eeaf35924a10f713b364d32b2dd34f' })).toMatchObject({ action: 'deploy' });
+    expect(mr('merge')).toMatchObject({ action: 'close' });
+  });
+});

@@ -6,6 +6,8 @@ export type Incoming =
   | { kind: 'ping' }
   | { kind: 'push'; branch: string; commitSha: string; deleted: boolean }
   | { kind: 'tag'; ref: string }
+  /** A pull (GitHub) or merge (GitLab) request: `deploy` its head commit as a preview, `close` it, or nothing (`other`). */
+  | { kind: 'pull-request'; action: 'deploy' | 'close' | 'other'; actionName: string; number: number; branch: string; baseBranch: string; commitSha: string }
   | { kind: 'other'; event: string };
 
 export interface ParsedDelivery {
@@ -54,6 +56,7 @@ export function parseGithub(body: Buffer, headers: Record<string, string>): Pars
   let incoming: Incoming;
   if (event === 'ping') incoming = { kind: 'ping' };
   else if (event === 'push') incoming = refToIncoming(str(payload.ref), str(payload.after), payload.deleted === true, event);
+  else if (event === 'pull_request') incoming = githubPullRequest(payload);
   else incoming = { kind: 'other', event };
   return { provider: 'github', event, deliveryId: str(headers['x-github-delivery']), repoUrls, incoming };
 }
@@ -70,7 +73,47 @@ export function parseGitlab(body: Buffer, headers: Record<string, string>): Pars
   let incoming: Incoming;
   if (event === 'Push Hook') incoming = refToIncoming(str(payload.ref), str(payload.checkout_sha) ?? str(payload.after), false, event);
   else if (event === 'Tag Push Hook') incoming = { kind: 'tag', ref: str(payload.ref) ?? '' };
+  else if (event === 'Merge Request Hook') incoming = gitlabMergeRequest(payload);
   else incoming = { kind: 'other', event };
   const deliveryId = str(headers['x-gitlab-event-uuid']) ?? str(headers['idempotency-key']);
   return { provider: 'gitlab', event, deliveryId, repoUrls, incoming };
+}
+
+const GITHUB_DEPLOY_ACTIONS = new Set(['opened', 'reopened', 'synchronize']);
+
+/** GitHub documents `number`, `pull_request.head.{ref,sha}` and `pull_request.base.ref`; `closed` covers merged too. */
+function githubPullRequest(payload: Record<string, unknown>): Incoming {
+  const pr = obj(payload.pull_request);
+  const action = str(payload.action) ?? '';
+  const number = typeof payload.number === 'number' ? payload.number : Number(pr.number);
+  return {
+    kind: 'pull-request',
+    action: GITHUB_DEPLOY_ACTIONS.has(action) ? 'deploy' : action === 'closed' ? 'close' : 'other',
+    actionName: action,
+    number: Number.isInteger(number) ? number : 0,
+    branch: str(obj(pr.head).ref) ?? '',
+    baseBranch: str(obj(pr.base).ref) ?? '',
+    commitSha: str(obj(pr.head).sha) ?? '',
+  };
+}
+
+/**
+ * GitLab's `object_attributes`: `iid`, `source_branch`, `target_branch`,
+ * `last_commit.id` and `action` (open, reopen, update, close, merge). An
+ * `update` without `oldrev` changed the title or labels, not the commits.
+ */
+function gitlabMergeRequest(payload: Record<string, unknown>): Incoming {
+  const mr = obj(payload.object_attributes);
+  const action = str(mr.action) ?? '';
+  const deploy = action === 'open' || action === 'reopen' || (action === 'update' && str(mr.oldrev) !== null);
+  const number = Number(mr.iid);
+  return {
+    kind: 'pull-request',
+    action: deploy ? 'deploy' : action === 'close' || action === 'merge' ? 'close' : 'other',
+    actionName: action,
+    number: Number.isInteger(number) ? number : 0,
+    branch: str(mr.source_branch) ?? '',
+    baseBranch: str(mr.target_branch) ?? '',
+    commitSha: str(obj(mr.last_commit).id) ?? '',
+  };
 }

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, commandMetadata, type RequestContext } from '@slipway/core';
 import { handleCommand, ProjectionRunner, type EventStore } from '@slipway/event-store';
-import { repositoryKey, type DeployRequest, type DeployResponse, type WebhookTarget } from '@slipway/deployments-contracts';
+import {
+  repositoryKey,
+  type ClosePreviewRequest,
+  type ClosePreviewResponse,
+  type DeployPreviewRequest,
+  type DeployPreviewResponse,
+  type DeployRequest,
+  type DeployResponse,
+  type WebhookTarget,
+} from '@slipway/deployments-contracts';
 import type {
   DeliveryRecord,
   DeliveryView,
@@ -20,6 +29,8 @@ export interface DeploymentsPort {
   targets(repoKey: string): Promise<WebhookTarget[]>;
   /** `commandId` makes the deploy idempotent on the deployments side too. */
   deploy(req: DeployRequest, commandId: string): Promise<DeployResponse>;
+  deployPreview(req: DeployPreviewRequest, commandId: string): Promise<DeployPreviewResponse>;
+  closePreview(req: ClosePreviewRequest, commandId: string): Promise<ClosePreviewResponse>;
 }
 
 /** Who the deployments service records as having asked. */
@@ -166,6 +177,8 @@ export class WebhooksApplication {
         return ignored(`Tag pushes do not deploy (${incoming.ref})`);
       case 'other':
         return ignored(`The '${incoming.event}' event does not deploy`);
+      case 'pull-request':
+        return this.actOnPullRequest(incoming, verified, streamKey);
       case 'push': {
         if (incoming.deleted) return ignored(`Branch '${incoming.branch}' was deleted; nothing to deploy`);
         const onBranch = verified.filter((t) => t.branch === incoming.branch);
@@ -186,6 +199,41 @@ export class WebhooksApplication {
         return { outcome: 'deployed', reason: null, deployed, answer: { statusCode: 202, body } };
       }
     }
+  }
+
+  /** Previews: only applications with previews on whose branch the request targets; never their main service. */
+  private async actOnPullRequest(
+    pr: Extract<ParsedDelivery['incoming'], { kind: 'pull-request' }>,
+    verified: WebhookTarget[],
+    streamKey: string,
+  ): Promise<{ outcome: DeliveryRecord['outcome']; reason: string | null; deployed: DeployResponse[]; answer: WebhookAnswer }> {
+    const ignored = (reason: string) => ({ outcome: 'ignored' as const, reason, deployed: [], answer: { statusCode: 202, body: { status: 'ignored', reason } } });
+    if (pr.action === 'other') return ignored(`Pull request action '${pr.actionName}' does not change previews`);
+    if (!(pr.number > 0)) return ignored('The pull request has no number');
+    const targets = verified.filter((t) => t.previews && t.branch === pr.baseBranch);
+    if (targets.length === 0) return ignored(`No application with previews enabled deploys branch '${pr.baseBranch}' of this repository`);
+    if (pr.action === 'close') {
+      for (const t of targets) {
+        await this.deployments.closePreview(
+          { actorId: WEBHOOK_ACTOR, scope: { teamIds: [t.teamId] }, applicationId: t.applicationId, number: pr.number, reason: pr.actionName },
+          uuidFromName(`${streamKey}:${t.applicationId}:close`),
+        );
+      }
+      const body = { status: 'closed', number: pr.number, previews: targets.map((t) => ({ applicationId: t.applicationId, number: pr.number })) };
+      return { outcome: 'ignored', reason: `Preview #${pr.number} closed (${pr.actionName})`, deployed: [], answer: { statusCode: 202, body } };
+    }
+    if (!pr.commitSha || !pr.branch) return ignored('The pull request names no head branch or commit');
+    const deployed: DeployResponse[] = [];
+    for (const t of targets) {
+      const r = await this.deployments.deployPreview(
+        { actorId: WEBHOOK_ACTOR, scope: { teamIds: [t.teamId] }, applicationId: t.applicationId, number: pr.number, branch: pr.branch, commitSha: pr.commitSha },
+        uuidFromName(`${streamKey}:${t.applicationId}:preview`),
+      );
+      deployed.push({ deploymentId: r.deploymentId, applicationId: r.applicationId, status: 'pending', queuePosition: null, estimatedTime: null, previousDeploymentId: null });
+    }
+    const body: Record<string, unknown> = { deploymentId: deployed[0].deploymentId, status: 'queued', preview: { number: pr.number } };
+    if (deployed.length > 1) body.deployments = deployed.map((d) => ({ applicationId: d.applicationId, deploymentId: d.deploymentId, status: 'queued' }));
+    return { outcome: 'deployed', reason: null, deployed, answer: { statusCode: 202, body } };
   }
 
   private recordOf(parsed: ParsedDelivery, outcome: DeliveryRecord['outcome'], reason: string | null, applicationIds: string[], deploymentIds: string[]): Omit<DeliveryRecord, 'answer'> {

@@ -20,6 +20,9 @@ import {
   publicEventData,
   registerDeploymentsMetrics,
   rotateWebhookSecret,
+  deployPreview,
+  closePreview,
+  listPreviews,
   webhookTargets,
 } from '@slipway/deployments-domain';
 import { DockerClient } from '@slipway/docker';
@@ -68,6 +71,9 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     bus.serve(DeploymentsApi.metricsSummary, (req) => metricsSummary(this.app, req));
     // Per-application usage comes from the reconciler's samples: only the engine leader has them.
     registerDeploymentsMetrics(this.app, () => this.agent?.reconciler.usage ?? new Map());
+    bus.serve(DeploymentsApi.deployPreview, (req, c) => deployPreview(this.app, req, requestContextOf(c.headers)));
+    bus.serve(DeploymentsApi.closePreview, (req, c) => closePreview(this.app, req, requestContextOf(c.headers)));
+    bus.serve(DeploymentsApi.listPreviews, (req) => listPreviews(this.app, req));
     this.runtime.serveHealth(DeploymentsApi.health, {
       docker: async () =>
         (await this.app.docker.reachable()) ? { status: 'ok' } : { status: 'unavailable', message: `The Docker engine is not reachable at ${this.app.docker.endpoint}` },

@@ -13,6 +13,7 @@ import { requestIdFrom } from './conventions/http-headers';
 import { boundaryServerOptions, installHttpBoundary } from './conventions/http-boundary';
 import type { SlipwayRequest } from './conventions/request';
 import { buildOpenApi, mountDocs } from './docs/openapi';
+import { mountAsyncApi } from './docs/asyncapi';
 import { RejectionAudit } from './conventions/rejection-audit';
 import { installRateLimitHooks } from './rate-limit/rate-limit.nest';
 import { installRawBody, isRawBodyRoute } from './conventions/raw-body';
@@ -91,6 +92,7 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
   app.enableShutdownHooks();
 
   mountDocs(app, buildOpenApi(app));
+  mountAsyncApi(app, bus.instance, config.natsUrl);
   await app.listen(config.port, config.host);
   logger.log(`Slipway gateway listening on http://${config.host}:${config.port} (docs at /api/docs), instance '${bus.instance}'`);
   return app;

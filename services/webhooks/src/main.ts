@@ -44,6 +44,9 @@ function deploymentsPort(rt: ServiceRuntime): DeploymentsPort {
   return {
     targets: async (repoKey) => (await client.request(DeploymentsApi.webhookTargets, { repoKey }, { timeoutMs: REQUEST_TIMEOUT_MS })).targets,
     deploy: (req, commandId) => client.request(DeploymentsApi.deploy, req, { timeoutMs: REQUEST_TIMEOUT_MS, headers: { commandId, actorId: req.actorId } }),
+    deployPreview: (req, commandId) =>
+      client.request(DeploymentsApi.deployPreview, req, { timeoutMs: REQUEST_TIMEOUT_MS, headers: { commandId, actorId: req.actorId } }),
+    closePreview: (req, commandId) => client.request(DeploymentsApi.closePreview, req, { timeoutMs: REQUEST_TIMEOUT_MS, headers: { commandId, actorId: req.actorId } }),
   };
 }
 

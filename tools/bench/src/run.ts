@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { DATABASE_URL, freePort, startTestPlatform } from '@slipway/e2e';
 import { benchDatabaseBackup } from './database-backup';
 import { benchDeploy } from './deploy';
+import { benchWebhooks } from './webhooks';
 import { projectModelBytes } from './model-memory';
 import { benchRealtime } from './realtime';
 
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SKIP_DEPLOY !== '1') lines.push(...(await benchDeploy()));
   if (process.env.BENCH_SKIP_DATABASES !== '1') lines.push(...(await benchDatabaseBackup()));
   if (process.env.BENCH_SKIP_REALTIME !== '1') lines.push(...(await benchRealtime()));
+  if (process.env.BENCH_SKIP_WEBHOOKS !== '1') lines.push(...(await benchWebhooks()));
 
   console.log(lines.join('\n'));
   console.log(
@@ -184,6 +186,7 @@ async function main(): Promise<void> {
       '  idle RSS < 150 MB per process; deploy ≤ 1.3 × docker service create;',
       '  database backup rate ≥ 0.8 of the engine\'s dump tool run directly, databases service RSS growth < 50 MB (issue 9);',
       '  event committed → WS client p99 ≤ 3× bare NATS p99 with 500 clients, gateway < 50 MB per 1,000 idle WS connections (issue 11).',
+      '  webhook POST → 202 p99 at 32 connections and event committed → delivery received p50/p99, as ratios to bare node http / bare NATS (issue 10).',
     ].join('\n'),
   );
 }

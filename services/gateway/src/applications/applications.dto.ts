@@ -237,6 +237,13 @@ const COMMAND_MESSAGE = `command must be a list of 1-${MAX_COMMAND_ARGS} strings
 
 const NAME_DOC = `3-50 letters, digits and hyphens, starting and ending with a letter or digit; unique per project. Pattern: ${APPLICATION_NAME_PATTERN.source}`;
 
+export class PreviewsDto {
+  @ApiPropertyOptional({ default: false, description: 'Pull requests (GitHub pull_request) and merge requests (GitLab Merge Request Hook) deploy their head commit as their own service <service>-pr-<number>; closing removes it' })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
 export class CreateApplicationDto {
   @ApiProperty({ description: NAME_DOC, example: 'web-shop', minLength: 3, maxLength: 50, pattern: APPLICATION_NAME_PATTERN.source })
   @IsString()
@@ -314,6 +321,11 @@ export class CreateApplicationDto {
   @IsString({ each: true, message: COMMAND_MESSAGE })
   @MaxLength(COMMAND_ARG_MAX, { each: true, message: COMMAND_MESSAGE })
   command?: string[];
+  @ApiPropertyOptional({ type: PreviewsDto, description: 'Previews of pull/merge requests (needs gitSource and a webhook)' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PreviewsDto)
+  previews?: PreviewsDto;
 }
 
 export class UpdateApplicationDto {
@@ -392,6 +404,11 @@ export class UpdateApplicationDto {
   @IsString({ each: true, message: COMMAND_MESSAGE })
   @MaxLength(COMMAND_ARG_MAX, { each: true, message: COMMAND_MESSAGE })
   command?: string[] | null;
+  @ApiPropertyOptional({ type: PreviewsDto, description: 'Previews of pull/merge requests (needs gitSource and a webhook)' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PreviewsDto)
+  previews?: PreviewsDto;
 }
 
 export class ListApplicationsQuery extends PageQueryDto {
@@ -598,6 +615,7 @@ export class ApplicationDto {
   runningImage!: string | null;
   @ApiProperty({ type: 'string', format: 'uuid', nullable: true, description: 'The deployment (or rollback) whose image runs' }) runningDeploymentId!: string | null;
   @ApiProperty({ type: [String], nullable: true, example: ['node', 'server.js'], description: COMMAND_DOC }) command!: string[] | null;
+  @ApiProperty({ type: PreviewsDto, description: 'Whether pull/merge requests get previews' }) previews!: PreviewsDto;
   @ApiProperty({ enum: APPLICATION_STATUSES }) status!: string;
   @ApiProperty({ enum: HEALTH_STATUSES }) healthStatus!: string;
   @ApiProperty({ type: 'string', nullable: true, description: 'Why it is not running, when known' }) statusMessage!: string | null;

@@ -17,7 +17,7 @@ export function normalizePath(url: string): string {
   return path.replace(/^\/api\/v1(?=\/|$)/, '/api');
 }
 
-const EXEMPT_EXACT = new Set(['/api/health', '/api/openapi.json', '/api/openapi.yaml']);
+const EXEMPT_EXACT = new Set(['/api/health', '/api/openapi.json', '/api/openapi.yaml', '/api/asyncapi.json']);
 const EXEMPT_PREFIXES = ['/api/docs', '/api/redoc'];
 
 /** Health probes, the API docs and CORS preflights are never limited. */

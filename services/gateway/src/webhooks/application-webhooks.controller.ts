@@ -30,6 +30,30 @@ class WebhookSecretDto {
   webhookUrls!: Record<string, string>;
 }
 
+class PreviewPortDto {
+  @ApiProperty({ example: 8080 }) containerPort!: number;
+  @ApiProperty({ enum: ['tcp', 'udp'] }) protocol!: string;
+  @ApiProperty({ example: 30012 }) publishedPort!: number;
+}
+
+class PreviewDto {
+  @ApiProperty({ example: 42, description: 'The pull (GitHub) or merge (GitLab) request number' }) number!: number;
+  @ApiProperty({ example: 'feature/login' }) branch!: string;
+  @ApiProperty({ example: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', description: 'Head commit of the latest deployment' }) commitSha!: string;
+  @ApiProperty({ example: 'prod-web-1a2b3c4d-pr-42', description: 'Its own Swarm service: <service>-pr-<number>' }) serviceName!: string;
+  @ApiProperty({ enum: ['queued', 'building', 'deploying', 'running', 'failed', 'cancelled'] }) status!: string;
+  @ApiProperty({ format: 'uuid', description: 'The latest deployment of this preview' }) deploymentId!: string;
+  @ApiProperty({ example: 'success' }) deploymentStatus!: string;
+  @ApiProperty({ type: [PreviewPortDto] }) ports!: PreviewPortDto[];
+  @ApiProperty({ type: 'string', nullable: true, description: 'Set once previews have a domain; until then reach it by its ports' }) url!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+class PreviewListDto {
+  @ApiProperty({ type: [PreviewDto] }) data!: PreviewDto[];
+}
+
 /** An application's webhook settings: its secret (generated, shown once) and what arrived. */
 @ApiTags('webhooks')
 @ApiBearerAuth()
@@ -57,6 +81,15 @@ export class ApplicationWebhooksController {
     const result = await this.downstream.request(DeploymentsApi.rotateWebhookSecret, { applicationId: id, scope, actorId: user.userId }, headers);
     const base = `${req.protocol}://${req.host}`;
     return { ...result, webhookUrls: { github: `${base}${WEBHOOK_URLS.github}`, gitlab: `${base}${WEBHOOK_URLS.gitlab}` } };
+  }
+
+  @Get(':id/previews')
+  @ApiOperation({ operationId: 'listPreviews', summary: 'Open previews: one service per pull/merge request (previews.enabled), with its latest deployment and ports' })
+  @ApiResponse({ status: 200, type: PreviewListDto })
+  @ApiErrors(400, 401, 403, 404)
+  async previews(@Param('id') id: string, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
+    const app = await this.guard.readApplication(user, id, req);
+    return this.downstream.request(DeploymentsApi.listPreviews, { scope: this.guard.scope(user, 'application:read'), applicationId: app.id }, headersOf(req));
   }
 
   @Get(':id/webhook-deliveries')
