@@ -34,6 +34,10 @@ export type RecordApplicationDeploymentFailed = Command<'RecordApplicationDeploy
 /** From the reconciler: what the engine runs now. */
 export type RecordRuntime = Command<'RecordRuntime', Omit<ApplicationRuntimeObserved['data'], 'observedAt'>>;
 
+/** `domain` as given (normalized by the decider: punycode, lower case); `path` a prefix, '/' for the whole host. */
+export type AddDomain = Command<'AddDomain', { applicationId: string; domain: string; path: string; containerPort: number; https: boolean }>;
+export type RemoveDomain = Command<'RemoveDomain', { applicationId: string; domain: string }>;
+
 export type ApplicationCommand =
   | CreateApplication
   | UpdateApplication
@@ -43,6 +47,8 @@ export type ApplicationCommand =
   | RestartApplication
   | DeleteApplication
   | MoveApplication
+  | AddDomain
+  | RemoveDomain
   | RecordApplicationDeployed
   | RecordApplicationDeploymentFailed
   | RecordRuntime;

@@ -120,6 +120,14 @@ export type ApplicationDeleted = Event<
   { applicationId: string; projectId: string; ownerId: string; deleteVolumes: boolean; deletedAt: string }
 >;
 
+/** A domain now routes to the application through the proxy (unique across the platform: reserved in the append transaction). */
+export type ApplicationDomainAdded = Event<
+  'ApplicationDomainAdded',
+  { applicationId: string; projectId: string; domain: string; path: string; containerPort: number; https: boolean; addedAt: string }
+>;
+
+export type ApplicationDomainRemoved = Event<'ApplicationDomainRemoved', { applicationId: string; projectId: string; domain: string; removedAt: string }>;
+
 export type ApplicationEvent =
   | ApplicationCreated
   | ApplicationUpdated
@@ -131,6 +139,8 @@ export type ApplicationEvent =
   | ApplicationRuntimeObserved
   | ApplicationDeploymentFailed
   | ApplicationMoved
+  | ApplicationDomainAdded
+  | ApplicationDomainRemoved
   | ApplicationDeleted;
 
 export const APPLICATION_EVENT_TYPES = [
@@ -144,6 +154,8 @@ export const APPLICATION_EVENT_TYPES = [
   'ApplicationRuntimeObserved',
   'ApplicationDeploymentFailed',
   'ApplicationMoved',
+  'ApplicationDomainAdded',
+  'ApplicationDomainRemoved',
   'ApplicationDeleted',
 ] as const satisfies readonly ApplicationEvent['type'][];
 

@@ -10,6 +10,15 @@ export const MAX_REPLICAS = 100;
 export const MAX_ENV_VARS = 200;
 export const MAX_PORTS = 20;
 export const MAX_VOLUMES = 20;
+export const MAX_DOMAINS = 50;
+
+/** A domain routed to an application by the reverse proxy. */
+export interface DomainSpec {
+  domain: string;
+  path: string;
+  containerPort: number;
+  https: boolean;
+}
 export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const ENV_VALUE_MAX = 32_768;
 /** Docker image references: registry/name:tag or @digest, without whitespace. */

@@ -151,6 +151,13 @@ export class DeploymentsApplication {
           application_id uuid NOT NULL UNIQUE,
           PRIMARY KEY (project_id, name_key)
         )`);
+      // One application per domain across the platform, reserved in the
+      // append transaction like names (the proxy could route a host to one only).
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${this.table('application_domains')} (
+          domain text PRIMARY KEY,
+          application_id uuid NOT NULL
+        )`);
       // Observations, not facts: CPU and memory samples are not events (they
       // would swamp the log) and are simply sampled again after a loss.
       await tx.query(`
@@ -825,6 +832,7 @@ export class DeploymentsApplication {
 
   private async reserveNames(tx: EntityManager, recorded: RecordedEvent[]): Promise<void> {
     const names = this.table('application_names');
+    const domains = this.table('application_domains');
     for (const event of recorded) {
       const e = { type: event.type, data: event.data } as ApplicationEvent;
       if (e.type === 'ApplicationCreated' || (e.type === 'ApplicationUpdated' && e.data.changes.name !== undefined)) {
@@ -835,8 +843,17 @@ export class DeploymentsApplication {
           [e.data.projectId, name, e.data.applicationId],
         );
         if (inserted.length === 0) throw AppError.conflict(`An application named '${name}' already exists in this project`, { field: 'name', value: name });
+      } else if (e.type === 'ApplicationDomainAdded') {
+        const inserted: unknown[] = await tx.query(
+          `INSERT INTO ${domains} (domain, application_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING application_id`,
+          [e.data.domain, e.data.applicationId],
+        );
+        if (inserted.length === 0) throw AppError.conflict(`The domain '${e.data.domain}' already routes to another application`, { field: 'domain', value: e.data.domain });
+      } else if (e.type === 'ApplicationDomainRemoved') {
+        await tx.query(`DELETE FROM ${domains} WHERE domain = $1 AND application_id = $2`, [e.data.domain, e.data.applicationId]);
       } else if (e.type === 'ApplicationDeleted') {
         await tx.query(`DELETE FROM ${names} WHERE application_id = $1`, [e.data.applicationId]);
+        await tx.query(`DELETE FROM ${domains} WHERE application_id = $1`, [e.data.applicationId]);
       }
     }
   }
