@@ -12,6 +12,8 @@ export const MAX_PORTS = 20;
 export const MAX_VOLUMES = 20;
 export const MAX_DOMAINS = 50;
 
+export type CertificateStatus = 'pending' | 'valid' | 'failed' | 'none';
+
 /** A domain routed to an application by the reverse proxy. */
 export interface DomainSpec {
   domain: string;
@@ -148,8 +150,12 @@ export interface ApplicationView {
   envVars: EnvVar[];
   ports: PublishedPortView[];
   volumes: Array<VolumeSpec & { volumeName: string | null }>;
-  /** Domains and certificates arrive with the proxy; always empty for now. */
-  domains: Array<{ domain: string; certificateStatus: string; expiresAt: string | null }>;
+  /**
+   * Routed by the reverse proxy. certificateStatus: `none` (http only),
+   * `pending` (not served yet), `valid`, `failed`; expiresAt from the
+   * certificate the proxy serves.
+   */
+  domains: Array<DomainSpec & { certificateStatus: CertificateStatus; expiresAt: string | null }>;
   healthCheck: HealthCheckSpec | null;
   resources: ResourceLimits & { currentMemory: number | null; currentCpu: number | null; sampledAt: string | null };
   gitSource:

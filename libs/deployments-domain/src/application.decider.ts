@@ -182,17 +182,17 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
         issues.add('containerPort', 'Container port must be between 1 and 65535', 'range', command.data.containerPort);
       }
       issues.throwIfAny();
-      if (s.domains.some((d) => d.domain === domain)) {
+      if ((s.domains ?? []).some((d) => d.domain === domain)) {
         throw AppError.conflict(`The domain '${domain}' already routes to this application`, { field: 'domain', value: domain });
       }
-      if (s.domains.length >= MAX_DOMAINS) throw AppError.conflict(`An application has at most ${MAX_DOMAINS} domains`, { field: 'domain' });
+      if ((s.domains ?? []).length >= MAX_DOMAINS) throw AppError.conflict(`An application has at most ${MAX_DOMAINS} domains`, { field: 'domain' });
       const { containerPort, https } = command.data;
       return [{ type: 'ApplicationDomainAdded', data: { applicationId: s.applicationId, projectId: s.projectId, domain, path, containerPort, https, addedAt: now } }];
     }
     case 'RemoveDomain': {
       const s = requireActiveApplication(state, command.data.applicationId);
       const domain = normalizeDomain(command.data.domain);
-      if (!domain || !s.domains.some((d) => d.domain === domain)) throw AppError.notFound('domain', String(command.data.domain));
+      if (!domain || !(s.domains ?? []).some((d) => d.domain === domain)) throw AppError.notFound('domain', String(command.data.domain));
       return [{ type: 'ApplicationDomainRemoved', data: { applicationId: s.applicationId, projectId: s.projectId, domain, removedAt: now } }];
     }
     case 'RecordApplicationDeployed': {
@@ -310,10 +310,10 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       return { ...state, teamId: event.data.teamId };
     case 'ApplicationDomainAdded': {
       const { domain, path, containerPort, https, addedAt } = event.data;
-      return { ...state, domains: [...state.domains, { domain, path, containerPort, https }], updatedAt: addedAt };
+      return { ...state, domains: [...(state.domains ?? []), { domain, path, containerPort, https }], updatedAt: addedAt };
     }
     case 'ApplicationDomainRemoved':
-      return { ...state, domains: state.domains.filter((d) => d.domain !== event.data.domain), updatedAt: event.data.removedAt };
+      return { ...state, domains: (state.domains ?? []).filter((d) => d.domain !== event.data.domain), updatedAt: event.data.removedAt };
     case 'ApplicationDeleted':
       return { ...state, status: 'deleted', deleteVolumes: event.data.deleteVolumes, updatedAt: event.data.deletedAt };
     default:

@@ -36,6 +36,8 @@ import {
   type ListDeploymentsRequest,
   type MetricPoint,
   type ScaleRequest,
+  type AddDomainRequest,
+  type RemoveDomainRequest,
   type ScaleResponse,
   type UpdateApplicationRequest,
 } from '@slipway/deployments-contracts';
@@ -347,6 +349,27 @@ export class DeploymentsApplication {
     this.onQueued();
     this.onDeleted();
     return { applicationId: req.applicationId };
+  }
+
+  async addDomain(req: AddDomainRequest, ctx: RequestContext): Promise<ApplicationView> {
+    this.requireInScope(await this.loadApplication(req.applicationId), req.applicationId, req.scope);
+    const { domain, path, containerPort, https } = req;
+    const view = await this.executeApplication(req.applicationId, ctx, undefined, {
+      type: 'AddDomain',
+      data: { applicationId: req.applicationId, domain, path, containerPort, https },
+      metadata: this.metadata(ctx, req.actorId),
+    });
+    return this.enrich(view);
+  }
+
+  async removeDomain(req: RemoveDomainRequest, ctx: RequestContext): Promise<ApplicationView> {
+    this.requireInScope(await this.loadApplication(req.applicationId), req.applicationId, req.scope);
+    const view = await this.executeApplication(req.applicationId, ctx, undefined, {
+      type: 'RemoveDomain',
+      data: { applicationId: req.applicationId, domain: req.domain },
+      metadata: this.metadata(ctx, req.actorId),
+    });
+    return this.enrich(view);
   }
 
   async scale(req: ScaleRequest, ctx: RequestContext): Promise<ScaleResponse> {

@@ -21,6 +21,7 @@ import { TeamsController } from './teams/teams.controller';
 import { ApiKeysController } from './api-keys/api-keys.controller';
 import { AuditController } from './audit/audit.controller';
 import { ApplicationsController } from './applications/applications.controller';
+import { ApplicationDomainsController } from './applications/application-domains.controller';
 import { ProjectApplicationsController } from './applications/project-applications.controller';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { DatabasesController } from './databases/databases.controller';
@@ -34,7 +35,7 @@ import { WebhookEndpointsController } from './webhooks/webhook-endpoints.control
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController],
+    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ApplicationDomainsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },
