@@ -73,6 +73,8 @@ import {
   normalizeVolumes,
 } from './validation';
 import { applicationView, deploymentView, type UsageSample } from './views';
+import { probeCertificate, type ServedCertificate } from './proxy/certificates';
+import { ReverseProxy, type DomainTarget } from './proxy/proxy';
 
 
 const APP_SORT = { createdAt: 't.created_at', updatedAt: 't.updated_at', name: 'lower(t.name)' } as const;
@@ -110,6 +112,9 @@ export class DeploymentsApplication {
   /** Set by the reconciler: a deleted application's service should go now, not at the next sweep. */
   onDeleted: () => void = () => undefined;
 
+  /** The reverse proxy (SLIPWAY_PROXY=on): routes domains to tasks; the leader's ProxySync keeps it current. */
+  readonly proxy: ReverseProxy | undefined;
+
   constructor(
     readonly store: EventStore,
     readonly docker: DockerClient,
@@ -121,6 +126,9 @@ export class DeploymentsApplication {
       onError: (err, projection) => log(`projection ${projection}: ${(err as Error).message}`),
     });
     this.engine = new ApplicationEngine(docker);
+    this.proxy = config.proxy.enabled
+      ? new ReverseProxy(docker, { instance: config.instance, image: config.proxy.image, httpPort: config.proxy.httpPort, httpsPort: config.proxy.httpsPort, dir: config.proxy.dir, acme: config.proxy.acme })
+      : undefined;
     this.aggregates = new Aggregates(store, (tx, recorded) => this.reserveNames(tx, recorded));
   }
 
@@ -814,6 +822,24 @@ export class DeploymentsApplication {
     return rows.length;
   }
 
+  /** Every domain of every live application, with the service and port the proxy sends it to. */
+  async domainTargets(): Promise<DomainTarget[]> {
+    const rows: Array<{ state: ApplicationData }> = await this.store.dataSource.query(
+      `SELECT state FROM ${this.table('applications')} WHERE deleted_at IS NULL AND jsonb_array_length(COALESCE(state->'domains', '[]'::jsonb)) > 0`,
+    );
+    return rows.flatMap(({ state }) =>
+      (state.domains ?? []).map((d) => ({ domain: d.domain, path: d.path, https: d.https, containerPort: d.containerPort, serviceName: state.serviceName })),
+    );
+  }
+
+  /** The certificate the proxy serves for each https domain of these views (a TLS handshake each, in parallel). */
+  private async certificates(views: ApplicationView[]): Promise<Record<string, ServedCertificate>> {
+    if (!this.proxy) return {};
+    const domains = [...new Set(views.flatMap((v) => v.domains.filter((d) => d.https).map((d) => d.domain)))];
+    const probed = await Promise.all(domains.map(async (d) => [d, await probeCertificate(this.config.proxy.probeHost, this.config.proxy.httpsPort, d)] as const));
+    return Object.fromEntries(probed);
+  }
+
   private async enrich(view: ApplicationView): Promise<ApplicationView> {
     return (await this.enrichAll([view]))[0];
   }
@@ -832,6 +858,7 @@ export class DeploymentsApplication {
       `SELECT application_id, cpu, memory_mb, sampled_at FROM ${this.table('application_usage')} WHERE application_id = ANY($1::uuid[])`,
       [ids],
     );
+    const certs = await this.certificates(views);
     return views.map((v) => {
       const d = latest.find((l) => l.application_id === v.id);
       const u = usage.find((l) => l.application_id === v.id);
@@ -839,6 +866,7 @@ export class DeploymentsApplication {
       return {
         ...v,
         lastDeployment: d ? { id: d.id, status: d.status, createdAt: new Date(d.created_at).toISOString() } : null,
+        domains: v.domains.map((dom) => (dom.https && certs[dom.domain] ? { ...dom, certificateStatus: certs[dom.domain].status, expiresAt: certs[dom.domain].expiresAt } : dom)),
         resources: {
           ...v.resources,
           currentCpu: sample ? Math.round(sample.cpu * 1000) / 1000 : null,

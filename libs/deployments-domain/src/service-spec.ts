@@ -31,6 +31,8 @@ export interface ServiceSpecInput {
   restartDelaySeconds: number;
   /** The project network (@slipway/core projectNetworkName): the project's databases by their internalHost. */
   network?: string;
+  /** More networks to join: the reverse proxy's, so it reaches the tasks by their addresses. */
+  extraNetworks?: string[];
 }
 
 const NS = 1_000_000_000;
@@ -103,7 +105,9 @@ export function buildServiceSpec(input: ServiceSpecInput): ServiceSpec {
       },
       RestartPolicy: { Condition: 'any', Delay: input.restartDelaySeconds * NS, MaxAttempts: 0 },
       ForceUpdate: input.restartCount,
-      ...(input.network ? { Networks: [{ Target: input.network }] } : {}),
+      ...(input.network || input.extraNetworks?.length
+        ? { Networks: [...(input.network ? [input.network] : []), ...(input.extraNetworks ?? [])].map((Target) => ({ Target })) }
+        : {}),
     },
     Mode: { Replicated: { Replicas: input.replicas } },
     UpdateConfig: update,
