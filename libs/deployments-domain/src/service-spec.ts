@@ -11,6 +11,8 @@ export const LABELS = {
   application: 'slipway.application',
   project: 'slipway.project',
   deployment: 'slipway.deployment',
+  /** `proxy` on the reverse proxy's service and volume: the collector leaves them alone. */
+  role: 'slipway.role',
 } as const;
 
 export interface ServiceSpecInput {

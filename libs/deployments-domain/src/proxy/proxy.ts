@@ -56,7 +56,7 @@ export class ReverseProxy {
   }
 
   private labels(): Record<string, string> {
-    return { [LABELS.managed]: 'true', [LABELS.scope]: this.settings.instance, 'slipway.role': 'proxy' };
+    return { [LABELS.managed]: 'true', [LABELS.scope]: this.settings.instance, [LABELS.role]: 'proxy' };
   }
 
   async ensureNetwork(): Promise<void> {
