@@ -107,3 +107,11 @@ describe('buildServiceSpec', () => {
     expect(withCommand.TaskTemplate.ContainerSpec.Command).toBeUndefined();
   });
 });
+
+describe('buildServiceSpec networks', () => {
+  it('joins the project network and the reverse proxy\'s', () => {
+    const spec = buildServiceSpec({ ...input, network: 'inst-p-1', extraNetworks: ['inst-proxy'] });
+    expect(spec.TaskTemplate?.Networks).toEqual([{ Target: 'inst-p-1' }, { Target: 'inst-proxy' }]);
+    expect(buildServiceSpec({ ...input, network: undefined }).TaskTemplate?.Networks).toBeUndefined();
+  });
+});

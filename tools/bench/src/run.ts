@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { DATABASE_URL, freePort, startTestPlatform } from '@slipway/e2e';
 import { benchDatabaseBackup } from './database-backup';
 import { benchDeploy } from './deploy';
+import { benchProxy } from './proxy';
 import { projectModelBytes } from './model-memory';
 
 /**
@@ -172,6 +173,7 @@ async function main(): Promise<void> {
 
   if (process.env.BENCH_SKIP_DEPLOY !== '1') lines.push(...(await benchDeploy()));
   if (process.env.BENCH_SKIP_DATABASES !== '1') lines.push(...(await benchDatabaseBackup()));
+  if (process.env.BENCH_SKIP_PROXY !== '1') lines.push(...(await benchProxy()));
 
   console.log(lines.join('\n'));
   console.log(

@@ -80,11 +80,16 @@ async function createApp(name: string, content: string): Promise<string> {
   return res.body.id;
 }
 
-/** Sends requests one after another without pause until stopped; counts what failed. */
+/**
+ * Sends requests one after another without pause until stopped; counts what
+ * failed. A new connection each time: every route change is a config load,
+ * and Caddy then closes idle keep-alive connections, which a client that
+ * reuses one without retrying sees as a reset (README, Domains and HTTPS).
+ */
 function continuousClient(domain: string): { stop(): Promise<{ ok: number; failed: number; errors: string[] }> } {
   let running = true;
   const counts = { ok: 0, failed: 0, errors: [] as string[] };
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = new Agent({ keepAlive: false, maxSockets: 1 });
   const loop = (async () => {
     while (running) {
       try {

@@ -134,7 +134,14 @@ export class ReverseProxy {
 
   /** host:port of the service's tasks that are running (healthy) and meant to, on the proxy network. */
   async upstreams(serviceName: string, containerPort: number): Promise<string[]> {
-    const tasks = (await this.docker.listTasks({ service: [serviceName], 'desired-state': ['running'] })) as TaskWithNetworks[];
+    let tasks: TaskWithNetworks[];
+    try {
+      tasks = (await this.docker.listTasks({ service: [serviceName], 'desired-state': ['running'] })) as TaskWithNetworks[];
+    } catch (err) {
+      // Not deployed yet (or being removed): no upstream, the proxy answers 503 for it; the other routes stay.
+      if ((err as { statusCode?: number }).statusCode === 404) return [];
+      throw err;
+    }
     const out: string[] = [];
     for (const t of tasks) {
       if (t.DesiredState !== 'running' || t.Status.State !== 'running') continue;
