@@ -1,3 +1,4 @@
+import { loadDeploymentsConfig } from '../config';
 import { buildCaddyConfig, isInternalDomain, type ProxyRoute } from './caddy-config';
 
 type Json = Record<string, any>;
@@ -75,9 +76,6 @@ describe('isInternalDomain', () => {
 
 describe('proxy configuration', () => {
   it('is off by default; on with ports, image and ACME settings from the environment', () => {
-    // Imported here to keep the config builder's tests free of the environment.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { loadDeploymentsConfig } = require('../config') as typeof import('../config');
     expect(loadDeploymentsConfig({}).proxy.enabled).toBe(false);
     const on = loadDeploymentsConfig({ SLIPWAY_PROXY: 'on', SLIPWAY_PROXY_HTTP_PORT: '8080', SLIPWAY_ACME: 'off', SLIPWAY_ACME_EMAIL: 'a@b.c' }).proxy;
     expect(on).toMatchObject({ enabled: true, image: 'caddy:2', httpPort: 8080, httpsPort: 443, acme: { enabled: false, email: 'a@b.c' } });
