@@ -16,7 +16,7 @@ import { cleanEngine, engine, ensureSiteImage, until } from './docker-fixtures';
  * (its root read from the admin API, like `curl --resolve --cacert`), HTTP →
  * 301, two apps on two domains, 409 for a taken domain, 404 once removed, and
  * zero failed requests from a client that never pauses during a redeploy,
- * a scale 1 → 3 → 1 and a rollback.
+ * a scale 1 → 3 → 1, a rollback and a deploy whose tasks never get healthy.
  */
 const PROXY_IMAGE = process.env.SLIPWAY_PROXY_IMAGE ?? 'slipway-test/caddy:2';
 let t: TestPlatform;
@@ -196,6 +196,22 @@ describe('domains through Caddy on the real engine', () => {
     console.log(`zero-downtime: ${counts.ok} requests answered 200, ${counts.failed} failed ${counts.errors.length ? JSON.stringify(counts.errors) : ''}`);
     expect(counts.ok).toBeGreaterThan(0);
     expect(counts.failed).toBe(0);
+  });
+
+  it('keeps the old version serving, without a failed request, when the new tasks never become healthy', async () => {
+    const patched = await api('PATCH', `/api/applications/${apps.one}`, {
+      healthCheck: { command: 'false', interval: 1, timeout: 1, retries: 1, startPeriod: 0 },
+      command: ['sh', '-c', 'echo never-healthy > /www/index.html && exec httpd -f -p 8080 -h /www'],
+    });
+    expect(patched.status).toBe(200);
+    const client = continuousClient('one.slipway.test');
+    const failed = await deploy(apps.one);
+    const counts = await client.stop();
+    console.log(`unhealthy deploy: ${counts.ok} requests answered 200, ${counts.failed} failed ${counts.errors.length ? JSON.stringify(counts.errors) : ''}`);
+    expect(failed.status).toBe('failed');
+    expect(counts.ok).toBeGreaterThan(0);
+    expect(counts.failed).toBe(0);
+    expect((await get('https', 'one.slipway.test')).body.trim()).toBe('content-of-one');
   });
 
   it('answers 404 from the proxy once a domain is removed; the other app keeps serving', async () => {
