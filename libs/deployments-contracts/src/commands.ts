@@ -47,6 +47,9 @@ export type RecordResourceSample = Command<
     policy: { warnRatio: number; restarts: number | null; clearRatio: number };
   }
 >;
+/** `domain` as given (normalized by the decider: punycode, lower case); `path` a prefix, '/' for the whole host. */
+export type AddDomain = Command<'AddDomain', { applicationId: string; domain: string; path: string; containerPort: number; https: boolean }>;
+export type RemoveDomain = Command<'RemoveDomain', { applicationId: string; domain: string }>;
 
 export type ApplicationCommand =
   | CreateApplication
@@ -57,6 +60,8 @@ export type ApplicationCommand =
   | RestartApplication
   | DeleteApplication
   | MoveApplication
+  | AddDomain
+  | RemoveDomain
   | RecordApplicationDeployed
   | RecordApplicationDeploymentFailed
   | RecordRuntime

@@ -152,6 +152,14 @@ export type ApplicationDeleted = Event<
   { applicationId: string; projectId: string; /** Schema v2 (v1: the project's default). */ environmentId: string; ownerId: string; deleteVolumes: boolean; deletedAt: string }
 >;
 
+/** A domain now routes to the application through the proxy (unique across the platform: reserved in the append transaction). */
+export type ApplicationDomainAdded = Event<
+  'ApplicationDomainAdded',
+  { applicationId: string; projectId: string; domain: string; path: string; containerPort: number; https: boolean; addedAt: string }
+>;
+
+export type ApplicationDomainRemoved = Event<'ApplicationDomainRemoved', { applicationId: string; projectId: string; domain: string; removedAt: string }>;
+
 export type ApplicationEvent =
   | ApplicationCreated
   | ApplicationUpdated
@@ -165,6 +173,8 @@ export type ApplicationEvent =
   | ApplicationMoved
   | ResourceAlertRaised
   | ResourceAlertCleared
+  | ApplicationDomainAdded
+  | ApplicationDomainRemoved
   | ApplicationDeleted;
 
 export const APPLICATION_EVENT_TYPES = [
@@ -180,6 +190,8 @@ export const APPLICATION_EVENT_TYPES = [
   'ApplicationMoved',
   'ResourceAlertRaised',
   'ResourceAlertCleared',
+  'ApplicationDomainAdded',
+  'ApplicationDomainRemoved',
   'ApplicationDeleted',
 ] as const satisfies readonly ApplicationEvent['type'][];
 

@@ -10,6 +10,17 @@ export const MAX_REPLICAS = 100;
 export const MAX_ENV_VARS = 200;
 export const MAX_PORTS = 20;
 export const MAX_VOLUMES = 20;
+export const MAX_DOMAINS = 50;
+
+export type CertificateStatus = 'pending' | 'valid' | 'failed' | 'none';
+
+/** A domain routed to an application by the reverse proxy. */
+export interface DomainSpec {
+  domain: string;
+  path: string;
+  containerPort: number;
+  https: boolean;
+}
 export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const ENV_VALUE_MAX = 32_768;
 /** Docker image references: registry/name:tag or @digest, without whitespace. */
@@ -146,8 +157,12 @@ export interface ApplicationView {
   envVars: EnvVar[];
   ports: PublishedPortView[];
   volumes: Array<VolumeSpec & { volumeName: string | null }>;
-  /** Domains and certificates arrive with the proxy; always empty for now. */
-  domains: Array<{ domain: string; certificateStatus: string; expiresAt: string | null }>;
+  /**
+   * Routed by the reverse proxy. certificateStatus: `none` (http only),
+   * `pending` (not served yet), `valid`, `failed`; expiresAt from the
+   * certificate the proxy serves.
+   */
+  domains: Array<DomainSpec & { certificateStatus: CertificateStatus; expiresAt: string | null }>;
   healthCheck: HealthCheckSpec | null;
   resources: ResourceLimits & { currentMemory: number | null; currentCpu: number | null; sampledAt: string | null };
   gitSource:

@@ -159,6 +159,17 @@ export interface DeployResponse {
   previousDeploymentId: string | null;
 }
 
+export interface AddDomainRequest extends ApplicationAction {
+  domain: string;
+  path: string;
+  containerPort: number;
+  https: boolean;
+}
+
+export interface RemoveDomainRequest extends ApplicationAction {
+  domain: string;
+}
+
 export interface ScaleRequest extends ApplicationAction {
   replicas: number;
 }
@@ -289,6 +300,8 @@ export const DeploymentsApi = {
   deleteApplication: defineRequest<DeleteApplicationRequest, { applicationId: string }>(DEPLOYMENTS_SERVICE, 'deployments.cmd.delete-application'),
   deploy: defineRequest<DeployRequest, DeployResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.deploy'),
   scale: defineRequest<ScaleRequest, ScaleResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.scale'),
+  addDomain: defineRequest<AddDomainRequest, ApplicationView>(DEPLOYMENTS_SERVICE, 'deployments.cmd.add-domain'),
+  removeDomain: defineRequest<RemoveDomainRequest, ApplicationView>(DEPLOYMENTS_SERVICE, 'deployments.cmd.remove-domain'),
   restart: defineRequest<ApplicationAction, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.restart'),
   stop: defineRequest<ApplicationAction, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.stop'),
   start: defineRequest<ApplicationAction, ApplicationActionResponse>(DEPLOYMENTS_SERVICE, 'deployments.cmd.start'),

@@ -1,5 +1,6 @@
 import { PgAdvisoryLock } from '@slipway/messaging';
 import type { DeploymentsApplication } from './deployments-app';
+import { ProxySync } from './proxy/proxy-sync';
 import { Reconciler } from './reconciler';
 import { DeploymentWorker } from './worker';
 
@@ -22,6 +23,7 @@ export interface EngineAgentOptions {
 export class EngineAgent {
   readonly worker: DeploymentWorker;
   readonly reconciler: Reconciler;
+  readonly proxySync: ProxySync;
   private readonly lock: PgAdvisoryLock;
   private timer: NodeJS.Timeout | undefined;
   private leader = false;
@@ -30,6 +32,7 @@ export class EngineAgent {
   constructor(private readonly opts: EngineAgentOptions) {
     this.worker = new DeploymentWorker({ app: opts.app, workerId: opts.instance, log: opts.log });
     this.reconciler = new Reconciler({ app: opts.app, log: opts.log });
+    this.proxySync = new ProxySync(opts.app, opts.log);
     this.lock = new PgAdvisoryLock(opts.app.store.dataSource, `slipway.deployments:${opts.app.schema}:engine-agent`);
     opts.app.onQueued = () => this.worker.wake();
     opts.app.onDeleted = () => this.reconciler.sweepSoon();
@@ -56,6 +59,7 @@ export class EngineAgent {
       this.leader = false;
       await this.worker.stop();
       await this.reconciler.stop();
+      await this.proxySync.stop();
     }
     await this.lock.release();
   }
@@ -67,6 +71,7 @@ export class EngineAgent {
       this.opts.log('engine agent: lost the lead (database session ended); standing by');
       await this.worker.stop();
       await this.reconciler.stop();
+      await this.proxySync.stop();
       return;
     }
     if (!(await this.lock.tryAcquire())) return;
@@ -74,5 +79,7 @@ export class EngineAgent {
     this.opts.log('engine agent: leading (runs deployments and reconciles the engine)');
     await this.worker.start();
     this.reconciler.start();
+    // Not awaited: the proxy's first start (image pull) must not hold up deployments.
+    void this.proxySync.start().catch((err: Error) => this.opts.log(`proxy: ${err.message}`));
   }
 }

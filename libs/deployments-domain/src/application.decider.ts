@@ -4,11 +4,14 @@ import type {
   ApplicationConfig,
   ApplicationEvent,
   ApplicationStatus,
+  DomainSpec,
   HealthStatus,
   ObservedPort,
   UpdateApplication,
 } from '@slipway/deployments-contracts';
 import { alertThresholds, evaluateAlerts, type ActiveAlerts } from './resource-alerts';
+import { MAX_DOMAINS } from '@slipway/deployments-contracts';
+import { checkDomain, checkPathPrefix, normalizeDomain } from './domain-name';
 import { Issues, checkConfig, checkName, checkReplicas } from './validation';
 
 /** Actor id of commands the service gives itself (worker, reconciler): no owner check. */
@@ -43,6 +46,8 @@ export interface ApplicationData {
   runtime: RuntimeState;
   /** Resource alerts raised and not cleared (absent in states folded before alerts existed). */
   alerts?: ActiveAlerts;
+  /** Routed by the proxy; a domain is unique across the platform (the service's reservation table). */
+  domains: DomainSpec[];
   createdAt: string;
   updatedAt: string;
 }
@@ -172,6 +177,28 @@ export function decideApplication(command: ApplicationCommand, state: Applicatio
       if (state.status !== 'active' || state.teamId === command.data.teamId) return [];
       return [{ type: 'ApplicationMoved', data: { applicationId: state.applicationId, projectId: state.projectId, teamId: command.data.teamId, movedAt: now } }];
     }
+    case 'AddDomain': {
+      const s = requireActiveApplication(state, command.data.applicationId);
+      const issues = new Issues();
+      const domain = checkDomain(command.data.domain, issues);
+      const path = checkPathPrefix(command.data.path, issues);
+      if (!Number.isInteger(command.data.containerPort) || command.data.containerPort < 1 || command.data.containerPort > 65535) {
+        issues.add('containerPort', 'Container port must be between 1 and 65535', 'range', command.data.containerPort);
+      }
+      issues.throwIfAny();
+      if ((s.domains ?? []).some((d) => d.domain === domain)) {
+        throw AppError.conflict(`The domain '${domain}' already routes to this application`, { field: 'domain', value: domain });
+      }
+      if ((s.domains ?? []).length >= MAX_DOMAINS) throw AppError.conflict(`An application has at most ${MAX_DOMAINS} domains`, { field: 'domain' });
+      const { containerPort, https } = command.data;
+      return [{ type: 'ApplicationDomainAdded', data: { applicationId: s.applicationId, projectId: s.projectId, domain, path, containerPort, https, addedAt: now } }];
+    }
+    case 'RemoveDomain': {
+      const s = requireActiveApplication(state, command.data.applicationId);
+      const domain = normalizeDomain(command.data.domain);
+      if (!domain || !(s.domains ?? []).some((d) => d.domain === domain)) throw AppError.notFound('domain', String(command.data.domain));
+      return [{ type: 'ApplicationDomainRemoved', data: { applicationId: s.applicationId, projectId: s.projectId, domain, removedAt: now } }];
+    }
     case 'RecordApplicationDeployed': {
       // A deployment that finishes after its application was deleted changes nothing.
       if (state.status !== 'active') return [];
@@ -225,6 +252,7 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       restartCount: 0,
       current: null,
       runtime: { status: 'pending', healthStatus: 'unknown', runningTasks: 0, desiredTasks: config.replicas, ports: [], message: null },
+      domains: [],
       createdAt,
       updatedAt: createdAt,
     };
@@ -306,6 +334,12 @@ export function evolveApplication(state: ApplicationState, event: ApplicationEve
       const { [event.data.metric]: _cleared, ...rest } = state.alerts ?? {};
       return { ...state, alerts: rest };
     }
+    case 'ApplicationDomainAdded': {
+      const { domain, path, containerPort, https, addedAt } = event.data;
+      return { ...state, domains: [...(state.domains ?? []), { domain, path, containerPort, https }], updatedAt: addedAt };
+    }
+    case 'ApplicationDomainRemoved':
+      return { ...state, domains: (state.domains ?? []).filter((d) => d.domain !== event.data.domain), updatedAt: event.data.removedAt };
     case 'ApplicationDeleted':
       return { ...state, status: 'deleted', deleteVolumes: event.data.deleteVolumes, updatedAt: event.data.deletedAt };
     default:

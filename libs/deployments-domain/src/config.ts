@@ -40,6 +40,23 @@ export interface DeploymentsConfig {
   allowBindMounts: boolean;
   stopGracePeriodSeconds: number;
   restartDelaySeconds: number;
+  /** The reverse proxy (Caddy) serving application domains; README "Domains and HTTPS". */
+  proxy: ProxyConfig;
+}
+
+export interface ProxyConfig {
+  /** SLIPWAY_PROXY=on: Slipway runs Caddy and routes domains. */
+  enabled: boolean;
+  image: string;
+  httpPort: number;
+  httpsPort: number;
+  /** Host directory for Caddy's admin socket and config (bind-mounted into the proxy). */
+  dir: string;
+  acme: { enabled: boolean; email?: string; ca?: string };
+  /** How often routes are checked against the engine's tasks. */
+  syncIntervalMs: number;
+  /** Where Slipway reaches the proxy's HTTPS port to read the certificates it serves. */
+  probeHost: string;
 }
 
 function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -48,6 +65,14 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new Error(`${name} must be true or false, got '${raw}'`);
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new Error(`${name} must be on or off, got '${raw}'`);
 }
 
 export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): DeploymentsConfig {
@@ -79,5 +104,19 @@ export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): Dep
     allowBindMounts: bool(env, 'SLIPWAY_ALLOW_BIND_MOUNTS', false),
     stopGracePeriodSeconds: envInt(env, 'SLIPWAY_STOP_GRACE_SECONDS', 10, 0, 3600),
     restartDelaySeconds: envInt(env, 'SLIPWAY_RESTART_DELAY_SECONDS', 2, 0, 3600),
+    proxy: {
+      enabled: onOff(env, 'SLIPWAY_PROXY', false),
+      image: env.SLIPWAY_PROXY_IMAGE || 'caddy:2',
+      httpPort: envInt(env, 'SLIPWAY_PROXY_HTTP_PORT', 80, 1, 65535),
+      httpsPort: envInt(env, 'SLIPWAY_PROXY_HTTPS_PORT', 443, 1, 65535),
+      dir: env.SLIPWAY_PROXY_DIR || join(env.SLIPWAY_WORK_DIR || join(tmpdir(), 'slipway-builds'), `proxy-${resolveInstance(env)}`),
+      acme: {
+        enabled: onOff(env, 'SLIPWAY_ACME', true),
+        ...(env.SLIPWAY_ACME_EMAIL ? { email: env.SLIPWAY_ACME_EMAIL } : {}),
+        ...(env.SLIPWAY_ACME_CA ? { ca: env.SLIPWAY_ACME_CA } : {}),
+      },
+      syncIntervalMs: envInt(env, 'SLIPWAY_PROXY_SYNC_MS', 500, 100, 60_000),
+      probeHost: env.SLIPWAY_PROXY_PROBE_HOST || '127.0.0.1',
+    },
   };
 }

@@ -36,6 +36,8 @@ import {
   type ListDeploymentsRequest,
   type MetricPoint,
   type ScaleRequest,
+  type AddDomainRequest,
+  type RemoveDomainRequest,
   type ScaleResponse,
   type UpdateApplicationRequest,
 } from '@slipway/deployments-contracts';
@@ -72,6 +74,8 @@ import {
   normalizePreviews,
 } from './validation';
 import { applicationView, deploymentView, type UsageSample } from './views';
+import { probeCertificate, type ServedCertificate } from './proxy/certificates';
+import { ReverseProxy, type DomainTarget } from './proxy/proxy';
 
 
 const APP_SORT = { createdAt: 't.created_at', updatedAt: 't.updated_at', name: 'lower(t.name)' } as const;
@@ -109,6 +113,9 @@ export class DeploymentsApplication {
   /** Set by the reconciler: a deleted application's service should go now, not at the next sweep. */
   onDeleted: () => void = () => undefined;
 
+  /** The reverse proxy (SLIPWAY_PROXY=on): routes domains to tasks; the leader's ProxySync keeps it current. */
+  readonly proxy: ReverseProxy | undefined;
+
   constructor(
     readonly store: EventStore,
     readonly docker: DockerClient,
@@ -120,6 +127,9 @@ export class DeploymentsApplication {
       onError: (err, projection) => log(`projection ${projection}: ${(err as Error).message}`),
     });
     this.engine = new ApplicationEngine(docker);
+    this.proxy = config.proxy.enabled
+      ? new ReverseProxy(docker, { instance: config.instance, image: config.proxy.image, httpPort: config.proxy.httpPort, httpsPort: config.proxy.httpsPort, dir: config.proxy.dir, acme: config.proxy.acme })
+      : undefined;
     this.aggregates = new Aggregates(store, (tx, recorded) => this.reserveNames(tx, recorded));
   }
 
@@ -151,6 +161,13 @@ export class DeploymentsApplication {
           name_key text NOT NULL,
           application_id uuid NOT NULL UNIQUE,
           PRIMARY KEY (project_id, name_key)
+        )`);
+      // One application per domain across the platform, reserved in the
+      // append transaction like names (the proxy could route a host to one only).
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS ${this.table('application_domains')} (
+          domain text PRIMARY KEY,
+          application_id uuid NOT NULL
         )`);
       // Observations, not facts: CPU and memory samples are not events (they
       // would swamp the log) and are simply sampled again after a loss.
@@ -346,6 +363,27 @@ export class DeploymentsApplication {
     this.onQueued();
     this.onDeleted();
     return { applicationId: req.applicationId };
+  }
+
+  async addDomain(req: AddDomainRequest, ctx: RequestContext): Promise<ApplicationView> {
+    this.requireInScope(await this.loadApplication(req.applicationId), req.applicationId, req.scope);
+    const { domain, path, containerPort, https } = req;
+    const view = await this.executeApplication(req.applicationId, ctx, undefined, {
+      type: 'AddDomain',
+      data: { applicationId: req.applicationId, domain, path, containerPort, https },
+      metadata: this.metadata(ctx, req.actorId),
+    });
+    return this.enrich(view);
+  }
+
+  async removeDomain(req: RemoveDomainRequest, ctx: RequestContext): Promise<ApplicationView> {
+    this.requireInScope(await this.loadApplication(req.applicationId), req.applicationId, req.scope);
+    const view = await this.executeApplication(req.applicationId, ctx, undefined, {
+      type: 'RemoveDomain',
+      data: { applicationId: req.applicationId, domain: req.domain },
+      metadata: this.metadata(ctx, req.actorId),
+    });
+    return this.enrich(view);
   }
 
   async scale(req: ScaleRequest, ctx: RequestContext): Promise<ScaleResponse> {
@@ -798,6 +836,24 @@ export class DeploymentsApplication {
     return rows.length;
   }
 
+  /** Every domain of every live application, with the service and port the proxy sends it to. */
+  async domainTargets(): Promise<DomainTarget[]> {
+    const rows: Array<{ state: ApplicationData }> = await this.store.dataSource.query(
+      `SELECT state FROM ${this.table('applications')} WHERE deleted_at IS NULL AND jsonb_array_length(COALESCE(state->'domains', '[]'::jsonb)) > 0`,
+    );
+    return rows.flatMap(({ state }) =>
+      (state.domains ?? []).map((d) => ({ domain: d.domain, path: d.path, https: d.https, containerPort: d.containerPort, serviceName: state.serviceName })),
+    );
+  }
+
+  /** The certificate the proxy serves for each https domain of these views (a TLS handshake each, in parallel). */
+  private async certificates(views: ApplicationView[]): Promise<Record<string, ServedCertificate>> {
+    if (!this.proxy) return {};
+    const domains = [...new Set(views.flatMap((v) => v.domains.filter((d) => d.https).map((d) => d.domain)))];
+    const probed = await Promise.all(domains.map(async (d) => [d, await probeCertificate(this.config.proxy.probeHost, this.config.proxy.httpsPort, d)] as const));
+    return Object.fromEntries(probed);
+  }
+
   private async enrich(view: ApplicationView): Promise<ApplicationView> {
     return (await this.enrichAll([view]))[0];
   }
@@ -816,6 +872,7 @@ export class DeploymentsApplication {
       `SELECT application_id, cpu, memory_mb, sampled_at FROM ${this.table('application_usage')} WHERE application_id = ANY($1::uuid[])`,
       [ids],
     );
+    const certs = await this.certificates(views);
     return views.map((v) => {
       const d = latest.find((l) => l.application_id === v.id);
       const u = usage.find((l) => l.application_id === v.id);
@@ -823,6 +880,7 @@ export class DeploymentsApplication {
       return {
         ...v,
         lastDeployment: d ? { id: d.id, status: d.status, createdAt: new Date(d.created_at).toISOString() } : null,
+        domains: v.domains.map((dom) => (dom.https && certs[dom.domain] ? { ...dom, certificateStatus: certs[dom.domain].status, expiresAt: certs[dom.domain].expiresAt } : dom)),
         resources: {
           ...v.resources,
           currentCpu: sample ? Math.round(sample.cpu * 1000) / 1000 : null,
@@ -839,6 +897,7 @@ export class DeploymentsApplication {
 
   private async reserveNames(tx: EntityManager, recorded: RecordedEvent[]): Promise<void> {
     const names = this.table('application_names');
+    const domains = this.table('application_domains');
     for (const event of recorded) {
       const e = { type: event.type, data: event.data } as ApplicationEvent;
       if (e.type === 'ApplicationCreated' || (e.type === 'ApplicationUpdated' && e.data.changes.name !== undefined)) {
@@ -849,8 +908,17 @@ export class DeploymentsApplication {
           [e.data.projectId, name, e.data.applicationId],
         );
         if (inserted.length === 0) throw AppError.conflict(`An application named '${name}' already exists in this project`, { field: 'name', value: name });
+      } else if (e.type === 'ApplicationDomainAdded') {
+        const inserted: unknown[] = await tx.query(
+          `INSERT INTO ${domains} (domain, application_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING application_id`,
+          [e.data.domain, e.data.applicationId],
+        );
+        if (inserted.length === 0) throw AppError.conflict(`The domain '${e.data.domain}' already routes to another application`, { field: 'domain', value: e.data.domain });
+      } else if (e.type === 'ApplicationDomainRemoved') {
+        await tx.query(`DELETE FROM ${domains} WHERE domain = $1 AND application_id = $2`, [e.data.domain, e.data.applicationId]);
       } else if (e.type === 'ApplicationDeleted') {
         await tx.query(`DELETE FROM ${names} WHERE application_id = $1`, [e.data.applicationId]);
+        await tx.query(`DELETE FROM ${domains} WHERE application_id = $1`, [e.data.applicationId]);
       }
     }
   }

@@ -139,6 +139,8 @@ export class Reconciler {
     const docker = this.app.docker;
     const scope = `${LABELS.scope}=${this.app.engineScope}`;
     for (const service of await docker.listServices([scope])) {
+      // The reverse proxy is the instance's, not an application's.
+      if (service.Spec?.Labels?.[LABELS.role] === 'proxy') continue;
       const id = service.Spec?.Labels?.[LABELS.application];
       const row = id ? byId.get(id) : undefined;
       if (!row || row.deleted) {
@@ -154,6 +156,7 @@ export class Reconciler {
       }
     }
     for (const volume of await docker.listVolumes([scope])) {
+      if (volume.Labels?.[LABELS.role] === 'proxy') continue;
       const id = volume.Labels?.[LABELS.application];
       const row = id ? byId.get(id) : undefined;
       if (row?.deleted && row.state.deleteVolumes) {

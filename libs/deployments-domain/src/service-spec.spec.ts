@@ -115,3 +115,11 @@ describe('buildServiceSpec', () => {
     expect((buildServiceSpec(input) as any).Labels['slipway.preview']).toBeUndefined();
   });
 });
+
+describe('buildServiceSpec networks', () => {
+  it('joins the project network and the reverse proxy\'s', () => {
+    const spec = buildServiceSpec({ ...input, network: 'inst-p-1', extraNetworks: ['inst-proxy'] });
+    expect(spec.TaskTemplate?.Networks).toEqual([{ Target: 'inst-p-1' }, { Target: 'inst-proxy' }]);
+    expect(buildServiceSpec({ ...input, network: undefined }).TaskTemplate?.Networks).toBeUndefined();
+  });
+});

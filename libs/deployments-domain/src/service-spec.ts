@@ -13,6 +13,8 @@ export const LABELS = {
   deployment: 'slipway.deployment',
   /** The pull/merge request number on a preview's service (absent on the main service). */
   preview: 'slipway.preview',
+  /** `proxy` on the reverse proxy's service and volume: the collector leaves them alone. */
+  role: 'slipway.role',
 } as const;
 
 export interface ServiceSpecInput {
@@ -35,6 +37,8 @@ export interface ServiceSpecInput {
   network?: string;
   /** A preview's number: labels its service so the reconciler tells it from the main one. */
   preview?: number;
+  /** More networks to join: the reverse proxy's, so it reaches the tasks by their addresses. */
+  extraNetworks?: string[];
 }
 
 const NS = 1_000_000_000;
@@ -112,7 +116,9 @@ export function buildServiceSpec(input: ServiceSpecInput): ServiceSpec {
       },
       RestartPolicy: { Condition: 'any', Delay: input.restartDelaySeconds * NS, MaxAttempts: 0 },
       ForceUpdate: input.restartCount,
-      ...(input.network ? { Networks: [{ Target: input.network }] } : {}),
+      ...(input.network || input.extraNetworks?.length
+        ? { Networks: [...(input.network ? [input.network] : []), ...(input.extraNetworks ?? [])].map((Target) => ({ Target })) }
+        : {}),
     },
     Mode: { Replicated: { Replicas: input.replicas } },
     UpdateConfig: update,

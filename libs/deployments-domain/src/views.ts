@@ -15,6 +15,8 @@ export interface UsageSample {
 export interface ApplicationExtras {
   lastDeployment: { id: string; status: DeploymentStatus; createdAt: string } | null;
   usage: UsageSample | null;
+  /** What the proxy serves for each https domain; absent → `pending` (nothing served yet). */
+  certificates?: Record<string, { status: 'valid' | 'failed' | 'pending'; expiresAt: string | null }>;
 }
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -51,7 +53,11 @@ export function applicationView(state: ApplicationData, version: number, extras:
       return { containerPort: p.containerPort, protocol: p.protocol, publishedPort: published[0] ?? null, publishedPorts: published };
     }),
     volumes: config.volumes.map((v) => ({ ...v, volumeName: isNamedVolume(v) ? volumeName(state.serviceName, v.source) : null })),
-    domains: [],
+    // States projected before domains existed have none.
+    domains: (state.domains ?? []).map((d) => {
+      const cert = d.https ? (extras.certificates?.[d.domain] ?? { status: 'pending' as const, expiresAt: null }) : { status: 'none' as const, expiresAt: null };
+      return { ...d, certificateStatus: cert.status, expiresAt: cert.expiresAt };
+    }),
     healthCheck: config.healthCheck,
     resources: {
       memoryLimit: config.resources.memoryLimit,

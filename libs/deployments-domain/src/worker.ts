@@ -434,6 +434,8 @@ export class DeploymentWorker {
       restartDelaySeconds: this.config.restartDelaySeconds,
       network: await this.projectNetwork(app.projectId),
       preview: d.preview?.number,
+      // Every application joins the proxy's network (a domain added later routes without a redeploy).
+      ...(this.app.proxy ? { extraNetworks: [await this.proxyNetwork()] } : {}),
     });
     const existing = await this.app.docker.inspectService(app.serviceName);
     if (existing) {
@@ -460,6 +462,15 @@ export class DeploymentWorker {
    * (SLIPWAY_DEPLOY_STABLE_MS): a container that starts and exits at once is
    * "running" for a moment, and must count as the failure it is.
    */
+  private async proxyNetwork(): Promise<string> {
+    const proxy = this.app.proxy!;
+    if (!this.networks.has(proxy.names.network)) {
+      await proxy.ensureNetwork();
+      this.networks.add(proxy.names.network);
+    }
+    return proxy.names.network;
+  }
+
   /** The project's network, shared with its databases (internalHost): created by whichever service needs it first. */
   private async projectNetwork(projectId: string): Promise<string> {
     const name = projectNetworkName(this.config.instance, projectId);

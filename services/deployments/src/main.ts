@@ -53,6 +53,8 @@ class DeploymentsTransport implements OnApplicationBootstrap, BeforeApplicationS
     bus.serve(DeploymentsApi.deleteApplication, (req, c) => this.app.deleteApplication(req, requestContextOf(c.headers)));
     bus.serve(DeploymentsApi.deploy, (req, c) => this.app.deploy(req, requestContextOf(c.headers)));
     bus.serve(DeploymentsApi.scale, (req, c) => this.app.scale(req, requestContextOf(c.headers)));
+    bus.serve(DeploymentsApi.addDomain, (req, c) => this.app.addDomain(req, requestContextOf(c.headers)));
+    bus.serve(DeploymentsApi.removeDomain, (req, c) => this.app.removeDomain(req, requestContextOf(c.headers)));
     bus.serve(DeploymentsApi.restart, (req, c) => this.app.restart(req, requestContextOf(c.headers)));
     bus.serve(DeploymentsApi.stop, (req, c) => this.app.stopApplication(req, requestContextOf(c.headers)));
     bus.serve(DeploymentsApi.start, (req, c) => this.app.startApplication(req, requestContextOf(c.headers)));

@@ -23,6 +23,7 @@ import { TeamsController } from './teams/teams.controller';
 import { ApiKeysController } from './api-keys/api-keys.controller';
 import { AuditController } from './audit/audit.controller';
 import { ApplicationsController } from './applications/applications.controller';
+import { ApplicationDomainsController } from './applications/application-domains.controller';
 import { ProjectApplicationsController } from './applications/project-applications.controller';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { DatabasesController } from './databases/databases.controller';
@@ -38,7 +39,7 @@ import { MetricsController } from './metrics/metrics.controller';
 
 export function createAppModule(config: GatewayConfig, bus: MessageBus) {
   @Module({
-    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, EnvironmentsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController, MetricsController, DokployController],
+    controllers: [AuthController, OidcController, UsersController, InvitationsController, ProjectsController, EnvironmentsController, TeamsController, ApiKeysController, AuditController, ApplicationsController, ApplicationDomainsController, ProjectApplicationsController, DeploymentsController, DatabasesController, ProjectDatabasesController, BackupsController, DestinationsController, HealthController, WebhooksController, ApplicationWebhooksController, WebhookEndpointsController, MetricsController, DokployController],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: MessageBus, useValue: bus },

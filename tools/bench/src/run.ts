@@ -8,6 +8,7 @@ import { DATABASE_URL, freePort, startTestPlatform } from '@slipway/e2e';
 import { benchDatabaseBackup } from './database-backup';
 import { benchDeploy } from './deploy';
 import { benchWebhooks } from './webhooks';
+import { benchProxy } from './proxy';
 import { projectModelBytes } from './model-memory';
 import { benchRealtime } from './realtime';
 
@@ -176,6 +177,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SKIP_DATABASES !== '1') lines.push(...(await benchDatabaseBackup()));
   if (process.env.BENCH_SKIP_REALTIME !== '1') lines.push(...(await benchRealtime()));
   if (process.env.BENCH_SKIP_WEBHOOKS !== '1') lines.push(...(await benchWebhooks()));
+  if (process.env.BENCH_SKIP_PROXY !== '1') lines.push(...(await benchProxy()));
 
   console.log(lines.join('\n'));
   console.log(

@@ -111,6 +111,9 @@ export async function cleanEngine(docker: DockerClient, instance: string): Promi
     for (const image of await docker.listImages(scope)) {
       for (const tag of image.RepoTags?.length ? image.RepoTags : [image.Id]) await docker.removeImage(tag).catch(() => undefined);
     }
+    // Networks of the instance (the reverse proxy's) go once no container is attached.
+    const networks = (await docker.call('list networks', async (d) => (await d.listNetworks({ filters: { label: scope } } as never)) as unknown)) as Array<{ Id: string }>;
+    for (const n of networks) await docker.call('remove network', (d) => d.getNetwork(n.Id).remove()).catch(() => undefined);
     if (volumes.every((r) => r !== 'in-use') && (await docker.listImages(scope)).length === 0) return;
     await new Promise((r) => setTimeout(r, 500));
   }

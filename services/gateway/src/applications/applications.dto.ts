@@ -579,9 +579,12 @@ class LastDeploymentDto {
 }
 
 class DomainDto {
-  @ApiProperty() domain!: string;
-  @ApiProperty() certificateStatus!: string;
-  @ApiProperty({ type: 'string', nullable: true }) expiresAt!: string | null;
+  @ApiProperty({ example: 'app.example.com' }) domain!: string;
+  @ApiProperty({ example: '/' }) path!: string;
+  @ApiProperty({ example: 8080 }) containerPort!: number;
+  @ApiProperty() https!: boolean;
+  @ApiProperty({ enum: ['pending', 'valid', 'failed', 'none'] }) certificateStatus!: string;
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, description: 'Of the certificate the proxy serves' }) expiresAt!: string | null;
 }
 
 class ActionLinksDto {
