@@ -84,6 +84,31 @@ export interface ConventionInput {
   publicOperationIds: Set<string>;
   /** operationId → the status its handler answers on success (@HttpCode, else Nest's 201 for POST, 200 otherwise). */
   successStatus: Map<string, number>;
+  /** `Class.property` of every @IsInt() property. */
+  integers: Set<string>;
+}
+
+/** Output fields no validator sees that are integers by their name (counts, ports, replicas, sequence numbers). */
+const INTEGER_NAME = /(?:Count|Replicas|Tasks|Port|Seconds)$|^(?:replicas|total|attempt|seq|retries|expiresIn|limit|tail|interval|timeout|startPeriod)$/;
+
+/** `number` → `integer` where the value is one: @IsInt() inputs, query parameters of that name, and INTEGER_NAME outputs. */
+function markIntegers(doc: OpenAPIObject, integers: Set<string>): void {
+  const intNames = new Set([...integers].map((k) => k.slice(k.indexOf('.') + 1)));
+  const retype = (schema: Json | undefined) => {
+    if (schema && schema.type === 'number') schema.type = 'integer';
+  };
+  for (const [name, schema] of Object.entries((doc.components?.schemas ?? {}) as Record<string, Json>)) {
+    for (const [prop, value] of Object.entries((schema.properties ?? {}) as Record<string, Json>)) {
+      if (integers.has(`${name}.${prop}`) || INTEGER_NAME.test(prop)) retype(value);
+    }
+  }
+  for (const item of Object.values(doc.paths)) {
+    for (const method of METHODS) {
+      for (const p of (item[method]?.parameters ?? []) as unknown as Json[]) {
+        if (typeof p.name === 'string' && (intNames.has(p.name) || INTEGER_NAME.test(p.name))) retype(p.schema as Json | undefined);
+      }
+    }
+  }
 }
 
 type Json = Record<string, unknown>;
@@ -189,6 +214,7 @@ export function applyConventions(doc: OpenAPIObject, input: ConventionInput): Op
   components.headers = { ...HEADERS, ...((components.headers as Json) ?? {}) };
   components.parameters = { IdempotencyKey: IDEMPOTENCY_KEY, ...((components.parameters as Json) ?? {}) };
   untypeGuessedObjects(components.schemas);
+  markIntegers(doc, input.integers);
   doc.tags = TAGS.filter((t) => used.has(t.name));
   doc.servers = [{ url: '/', description: 'This Slipway platform. Every path is also served under /api/v1 (e.g. /api/v1/projects), the same operation.' }];
   return doc;

@@ -44,6 +44,8 @@ test('operationIds are unique camelCase letters and digits; every route is liste
   expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/'))).toEqual([]);
   expect(ids).toEqual(expect.arrayContaining(['listProjects', 'createProject', 'deployApplication', 'getDeployment', 'listApplications']));
   expect(doc.servers?.length).toBeGreaterThan(0);
+  const limit = (doc.paths['/api/projects'].get?.parameters as { name: string; schema: { type: string } }[]).find((p) => p.name === 'limit');
+  expect(limit?.schema.type).toBe('integer');
   expect(doc.info.description).toContain('/api/v1');
 });
 

@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { getMetadataStorage } from 'class-validator';
 import { IS_PUBLIC } from '../auth/public.decorator';
 import { EXTRA_MODELS } from '../conventions/api-docs';
 import { applyConventions, operationIdFactory } from './openapi-conventions';
@@ -22,7 +23,18 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: 'API key from POST /api/api-keys (or send `Authorization: Api-Key <key>`)' }, 'api-key')
     .build();
   const doc = SwaggerModule.createDocument(app, config, { extraModels: EXTRA_MODELS, operationIdFactory });
-  return applyConventions(doc, scanHandlers(app));
+  return applyConventions(doc, { ...scanHandlers(app), integers: integerProperties() });
+}
+
+/** `Class.property` for every @IsInt() property (Nest documents a TS `number` as `number`). */
+function integerProperties(): Set<string> {
+  const out = new Set<string>();
+  const storage = getMetadataStorage() as unknown as { validationMetadatas: Map<unknown, { name?: string; propertyName: string }[]> };
+  for (const [target, metas] of storage.validationMetadatas) {
+    const name = typeof target === 'function' ? target.name : '';
+    for (const meta of metas) if (meta.name === 'isInt') out.add(`${name}.${meta.propertyName}`);
+  }
+  return out;
 }
 
 /**
