@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
@@ -41,7 +42,10 @@ if (require.main === module) {
   dumpOpenApi()
     .then((doc) => {
       const out = JSON.stringify(doc, null, 2) + '\n';
-      if (process.argv[2]) writeFileSync(process.argv[2], out);
+      if (process.argv[2]) {
+        mkdirSync(dirname(process.argv[2]), { recursive: true });
+        writeFileSync(process.argv[2], out);
+      }
       else process.stdout.write(out);
       process.exit(0);
     })
