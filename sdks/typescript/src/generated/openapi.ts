@@ -219,6 +219,43 @@ export interface paths {
         patch: operations["updateProject"];
         trace?: never;
     };
+    "/api/projects/{id}/environments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's environments (the default first, then by name), with their counts; ?include=services adds their applications and databases */
+        get: operations["listEnvironments"];
+        put?: never;
+        /** Create an environment in a project */
+        post: operations["createEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/environments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read an environment, with its counts */
+        get: operations["getEnvironment"];
+        put?: never;
+        post?: never;
+        /** Delete an environment: refused (409) for the default one and while it holds applications or databases, which the error names */
+        delete: operations["deleteEnvironment"];
+        options?: never;
+        head?: never;
+        /** Rename an environment or change its description */
+        patch: operations["updateEnvironment"];
+        trace?: never;
+    };
     "/api/teams": {
         parameters: {
             query?: never;
@@ -471,7 +508,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The application's container output (all tasks), newest last */
+        /** The application's container output (all tasks), newest last; follow=true streams it as text/event-stream (heartbeats while quiet, Last-Event-ID resumes), or as a WebSocket when the client asks to upgrade */
         get: operations["getApplicationLogs"];
         put?: never;
         post?: never;
@@ -493,6 +530,40 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/applications/{id}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Route a domain to the application (HTTPS by default); a domain belongs to one application */
+        post: operations["addApplicationDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/applications/{id}/domains/{domain}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Stop routing a domain to the application (the proxy answers 404 for it) */
+        delete: operations["removeApplicationDomain"];
         options?: never;
         head?: never;
         patch?: never;
@@ -556,7 +627,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A deployment's output line by line (clone, build, rollout), as it happens */
+        /** A deployment's output line by line (clone, build, rollout); follow=true streams it until the deployment ends, as text/event-stream (Last-Event-ID = seq resumes) or a WebSocket when the client asks to upgrade */
         get: operations["getDeploymentLogs"];
         put?: never;
         post?: never;
@@ -947,6 +1018,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/applications/{id}/previews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open previews: one service per pull/merge request (previews.enabled), with its latest deployment and ports */
+        get: operations["listPreviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/applications/{id}/webhook-deliveries": {
         parameters: {
             query?: never;
@@ -1080,6 +1168,40 @@ export interface paths {
         put?: never;
         /** Send a delivery again now (also one that failed for good) */
         post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Applications by status and deployment totals of the teams you can read; the Docker host's CPU, memory, disk and network for platform administrators */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metrics/prometheus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus text exposition of every Slipway process (an API key with read rights, or Authorization: Bearer <SLIPWAY_METRICS_TOKEN>) */
+        get: operations["getPrometheusMetrics"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1274,6 +1396,39 @@ export interface components {
             /** @example 145 */
             deploymentCount: number;
         };
+        EnvironmentStatisticsDto: {
+            /** @example 2 */
+            applicationCount: number;
+            /** @example 1 */
+            databaseCount: number;
+        };
+        EnvironmentLinksDto: {
+            /** @example /api/environments/3d2a... */
+            self: string;
+            /** @example /api/projects/6f1c... */
+            project: string;
+            /** @example /api/applications?environmentId=3d2a... */
+            applications: string;
+            /** @example /api/databases?environmentId=3d2a... */
+            databases: string;
+        };
+        EnvironmentDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            projectId: string;
+            /** @example production */
+            name: string;
+            description: string | null;
+            /** @description The project's default environment (made with it; cannot be deleted) */
+            isDefault: boolean;
+            statistics: components["schemas"]["EnvironmentStatisticsDto"];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            _links: components["schemas"]["EnvironmentLinksDto"];
+        };
         ProjectLinksDto: {
             /** @example /api/projects/6f1c... */
             self: string;
@@ -1281,6 +1436,8 @@ export interface components {
             applications: string;
             /** @example /api/projects/6f1c.../databases */
             databases: string;
+            /** @example /api/projects/6f1c.../environments */
+            environments: string;
         };
         ProjectDto: {
             /** Format: uuid */
@@ -1291,6 +1448,8 @@ export interface components {
             ownerId: string;
             teamId: string;
             statistics: components["schemas"]["ProjectStatisticsDto"];
+            /** @description Its environments (the default, production, first), with their counts */
+            environments: components["schemas"]["EnvironmentDto"][];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1328,6 +1487,321 @@ export interface components {
             /** @description null clears it */
             description?: string | null;
             teamId?: string;
+        };
+        PreviewsDto: {
+            /**
+             * @description Pull requests (GitHub pull_request) and merge requests (GitLab Merge Request Hook) deploy their head commit as their own service <service>-pr-<number>; closing removes it
+             * @default false
+             */
+            enabled: boolean;
+        };
+        EnvVarViewDto: {
+            /** @example PORT */
+            key: string;
+            /**
+             * @description "********" for secrets
+             * @example 8080
+             */
+            value: string;
+            isSecret: boolean;
+        };
+        PortViewDto: {
+            /** @example 8080 */
+            containerPort: number;
+            /** @enum {string} */
+            protocol: "tcp" | "udp";
+            /**
+             * @description Host port of the first running task (host mode) or of the routing mesh (ingress)
+             * @example 32768
+             */
+            publishedPort: number | null;
+            /**
+             * @description Every running task's host port (host mode publishes per task)
+             * @example [
+             *       32768,
+             *       32769
+             *     ]
+             */
+            publishedPorts: number[];
+        };
+        VolumeViewDto: {
+            /** @example app-data */
+            source: string;
+            /** @example /data */
+            target: string;
+            readOnly: boolean;
+            /**
+             * @description The volume on the engine
+             * @example web-shop-6f1c0b1e-app-data
+             */
+            volumeName: string | null;
+        };
+        DomainDto: {
+            /** @example app.example.com */
+            domain: string;
+            /** @example / */
+            path: string;
+            /** @example 8080 */
+            containerPort: number;
+            https: boolean;
+            /** @enum {string} */
+            certificateStatus: "pending" | "valid" | "failed" | "none";
+            /**
+             * Format: date-time
+             * @description Of the certificate the proxy serves
+             */
+            expiresAt: string | null;
+        };
+        HealthCheckViewDto: {
+            command: string;
+            interval: number;
+            timeout: number;
+            retries: number;
+            startPeriod: number;
+        };
+        ResourcesViewDto: {
+            /** @example 512 */
+            memoryLimit: number | null;
+            /** @example 0.5 */
+            cpuLimit: number | null;
+            /**
+             * @description MiB, last sample
+             * @example 345
+             */
+            currentMemory: number | null;
+            /**
+             * @description Cores, last sample
+             * @example 0.23
+             */
+            currentCpu: number | null;
+            /** Format: date-time */
+            sampledAt: string | null;
+        };
+        WebhookUrlsDto: {
+            /** @example /api/webhooks/github */
+            github: string;
+            /** @example /api/webhooks/gitlab */
+            gitlab: string;
+        };
+        GitSourceViewDto: {
+            repoUrl: string;
+            branch: string;
+            buildPath: string;
+            dockerfile: string;
+            /** @description A push webhook deploys the pushed commit */
+            autoDeploy: boolean;
+            /** @description Whether a webhook secret is set (the secret itself is never shown) */
+            webhookSecretSet: boolean;
+            webhookUrls: components["schemas"]["WebhookUrlsDto"];
+            /** @example abc123def456 */
+            lastCommitSha: string | null;
+            /** Format: date-time */
+            lastSync: string | null;
+        };
+        LastDeploymentDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "pending" | "cloning" | "building" | "deploying" | "success" | "failed" | "cancelled";
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ApplicationLinksDto: {
+            /** @example /api/applications/6f1c... */
+            self: string;
+            /** @example /api/applications/6f1c.../deploy */
+            deploy: string;
+            /** @example /api/applications/6f1c.../logs */
+            logs: string;
+            /** @example /api/applications/6f1c.../metrics */
+            metrics: string;
+            /** @example /api/applications/6f1c.../deployments */
+            deployments: string;
+            /** @example /api/projects/0b1e... */
+            project: string;
+            /** @example /api/environments/3d2a... */
+            environment: string;
+        };
+        ApplicationDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example web-shop */
+            name: string;
+            /** Format: uuid */
+            projectId: string;
+            /**
+             * Format: uuid
+             * @description The environment of its project it belongs to
+             */
+            environmentId: string;
+            teamId: string;
+            ownerId: string;
+            /**
+             * @description The Swarm service
+             * @example web-shop-6f1c0b1e
+             */
+            serviceName: string;
+            /**
+             * @description The configured image (built from git: the last successful deployment's)
+             * @example nginx:1.27
+             */
+            image: string | null;
+            /**
+             * @description What the service runs: the image of the last successful deployment or rollback; differs from image after a rollback. null before the first success
+             * @example nginx:1.26
+             */
+            runningImage: string | null;
+            /**
+             * Format: uuid
+             * @description The deployment (or rollback) whose image runs
+             */
+            runningDeploymentId: string | null;
+            /**
+             * @description Exec form: replaces the image's CMD (Swarm ContainerSpec.Args, like Compose's `command:`); the image's ENTRYPOINT stays. No shell parses it: use ["sh", "-c", "..."] for one. Applied at the next deployment
+             * @example [
+             *       "node",
+             *       "server.js"
+             *     ]
+             */
+            command: string[] | null;
+            /** @description Whether pull/merge requests get previews */
+            previews: components["schemas"]["PreviewsDto"];
+            /** @enum {string} */
+            status: "pending" | "running" | "degraded" | "stopped" | "error";
+            /** @enum {string} */
+            healthStatus: "healthy" | "unhealthy" | "starting" | "unknown";
+            /** @description Why it is not running, when known */
+            statusMessage: string | null;
+            /** @example 3 */
+            replicas: number;
+            /** @example 3 */
+            runningTasks: number;
+            /** @example 3 */
+            desiredTasks: number;
+            envVars: components["schemas"]["EnvVarViewDto"][];
+            ports: components["schemas"]["PortViewDto"][];
+            volumes: components["schemas"]["VolumeViewDto"][];
+            domains: components["schemas"]["DomainDto"][];
+            healthCheck: components["schemas"]["HealthCheckViewDto"] | null;
+            resources: components["schemas"]["ResourcesViewDto"];
+            gitSource: components["schemas"]["GitSourceViewDto"] | null;
+            lastDeployment: components["schemas"]["LastDeploymentDto"] | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            _links: components["schemas"]["ApplicationLinksDto"];
+        };
+        DatabaseLinksDto: {
+            /** @example /api/databases/6f1c... */
+            self: string;
+            /** @example /api/databases/6f1c.../backups */
+            backups: string;
+            /** @example /api/databases/6f1c.../connection */
+            connection: string;
+            /** @example /api/projects/2b7e... */
+            project: string;
+            /** @example /api/environments/3d2a... */
+            environment: string;
+        };
+        DatabaseDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example main-db */
+            name: string;
+            /** @enum {string} */
+            type: "postgresql" | "mysql" | "mariadb" | "mongodb" | "redis";
+            /** @example 16 */
+            version: string;
+            /** @example postgres:16 */
+            image: string;
+            /** @enum {string} */
+            status: "pending" | "running" | "stopped" | "restoring" | "error";
+            /** @description Why it is in error */
+            statusMessage: string | null;
+            /**
+             * Format: uuid
+             * @description The environment of its project it belongs to
+             */
+            environmentId: string;
+            /** Format: uuid */
+            projectId: string;
+            /**
+             * @description Host name for applications of the same project
+             * @example db-main-db-6f1c0a2b
+             */
+            internalHost: string;
+            /** @example 5432 */
+            internalPort: number;
+            externalPort: number | null;
+            /** @example postgresql://postgres:***@db-main-db-6f1c0a2b:5432/app */
+            connectionString: string;
+            /** @description Bytes */
+            size: number | null;
+            /** @example {
+             *       "connections": 12,
+             *       "queries": 1500,
+             *       "cacheHitRate": 0.95
+             *     } */
+            statistics: Record<string, never>;
+            /** @example {
+             *       "memoryLimit": 1024,
+             *       "storageSize": 10240,
+             *       "currentMemory": 768,
+             *       "currentStorage": 1024
+             *     } */
+            resources: Record<string, never>;
+            /** @example {
+             *       "maxConnections": 100
+             *     } */
+            configuration: Record<string, never>;
+            createdAt: string;
+            updatedAt: string;
+            _links: components["schemas"]["DatabaseLinksDto"];
+        };
+        EnvironmentWithServicesDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            projectId: string;
+            /** @example production */
+            name: string;
+            description: string | null;
+            /** @description The project's default environment (made with it; cannot be deleted) */
+            isDefault: boolean;
+            statistics: components["schemas"]["EnvironmentStatisticsDto"];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            _links: components["schemas"]["EnvironmentLinksDto"];
+            /** @description With ?include=services */
+            applications?: components["schemas"]["ApplicationDto"][];
+            /** @description With ?include=services */
+            databases?: components["schemas"]["DatabaseDto"][];
+        };
+        EnvironmentListDto: {
+            data: components["schemas"]["EnvironmentWithServicesDto"][];
+            /** @description With ?include=services: true when more services exist than one answer gathers */
+            truncated?: boolean;
+        };
+        CreateEnvironmentDto: {
+            /**
+             * @description 1-50 characters: lowercase letters, digits, hyphens; starts and ends with a letter or digit; unique in the project. Pattern: ^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$
+             * @example staging
+             */
+            name: string;
+            /** @example Pre-release checks */
+            description?: string | null;
+        };
+        UpdateEnvironmentDto: {
+            /**
+             * @description 1-50 characters: lowercase letters, digits, hyphens; starts and ends with a letter or digit; unique in the project. Pattern: ^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$
+             * @example qa
+             */
+            name?: string;
+            /** @description null clears it */
+            description?: string | null;
         };
         TeamDto: {
             /** Format: uuid */
@@ -1472,183 +1946,6 @@ export interface components {
             data: components["schemas"]["AuditEntryDto"][];
             pagination: components["schemas"]["PaginationDoc"];
         };
-        EnvVarViewDto: {
-            /** @example PORT */
-            key: string;
-            /**
-             * @description "********" for secrets
-             * @example 8080
-             */
-            value: string;
-            isSecret: boolean;
-        };
-        PortViewDto: {
-            /** @example 8080 */
-            containerPort: number;
-            /** @enum {string} */
-            protocol: "tcp" | "udp";
-            /**
-             * @description Host port of the first running task (host mode) or of the routing mesh (ingress)
-             * @example 32768
-             */
-            publishedPort: number | null;
-            /**
-             * @description Every running task's host port (host mode publishes per task)
-             * @example [
-             *       32768,
-             *       32769
-             *     ]
-             */
-            publishedPorts: number[];
-        };
-        VolumeViewDto: {
-            /** @example app-data */
-            source: string;
-            /** @example /data */
-            target: string;
-            readOnly: boolean;
-            /**
-             * @description The volume on the engine
-             * @example web-shop-6f1c0b1e-app-data
-             */
-            volumeName: string | null;
-        };
-        DomainDto: {
-            domain: string;
-            certificateStatus: string;
-            expiresAt: string | null;
-        };
-        HealthCheckViewDto: {
-            command: string;
-            interval: number;
-            timeout: number;
-            retries: number;
-            startPeriod: number;
-        };
-        ResourcesViewDto: {
-            /** @example 512 */
-            memoryLimit: number | null;
-            /** @example 0.5 */
-            cpuLimit: number | null;
-            /**
-             * @description MiB, last sample
-             * @example 345
-             */
-            currentMemory: number | null;
-            /**
-             * @description Cores, last sample
-             * @example 0.23
-             */
-            currentCpu: number | null;
-            /** Format: date-time */
-            sampledAt: string | null;
-        };
-        WebhookUrlsDto: {
-            /** @example /api/webhooks/github */
-            github: string;
-            /** @example /api/webhooks/gitlab */
-            gitlab: string;
-        };
-        GitSourceViewDto: {
-            repoUrl: string;
-            branch: string;
-            buildPath: string;
-            dockerfile: string;
-            /** @description A push webhook deploys the pushed commit */
-            autoDeploy: boolean;
-            /** @description Whether a webhook secret is set (the secret itself is never shown) */
-            webhookSecretSet: boolean;
-            webhookUrls: components["schemas"]["WebhookUrlsDto"];
-            /** @example abc123def456 */
-            lastCommitSha: string | null;
-            /** Format: date-time */
-            lastSync: string | null;
-        };
-        LastDeploymentDto: {
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            status: "pending" | "cloning" | "building" | "deploying" | "success" | "failed" | "cancelled";
-            /** Format: date-time */
-            createdAt: string;
-        };
-        ApplicationLinksDto: {
-            /** @example /api/applications/6f1c... */
-            self: string;
-            /** @example /api/applications/6f1c.../deploy */
-            deploy: string;
-            /** @example /api/applications/6f1c.../logs */
-            logs: string;
-            /** @example /api/applications/6f1c.../metrics */
-            metrics: string;
-            /** @example /api/applications/6f1c.../deployments */
-            deployments: string;
-            /** @example /api/projects/0b1e... */
-            project: string;
-        };
-        ApplicationDto: {
-            /** Format: uuid */
-            id: string;
-            /** @example web-shop */
-            name: string;
-            /** Format: uuid */
-            projectId: string;
-            teamId: string;
-            ownerId: string;
-            /**
-             * @description The Swarm service
-             * @example web-shop-6f1c0b1e
-             */
-            serviceName: string;
-            /**
-             * @description The configured image (built from git: the last successful deployment's)
-             * @example nginx:1.27
-             */
-            image: string | null;
-            /**
-             * @description What the service runs: the image of the last successful deployment or rollback; differs from image after a rollback. null before the first success
-             * @example nginx:1.26
-             */
-            runningImage: string | null;
-            /**
-             * Format: uuid
-             * @description The deployment (or rollback) whose image runs
-             */
-            runningDeploymentId: string | null;
-            /**
-             * @description Exec form: replaces the image's CMD (Swarm ContainerSpec.Args, like Compose's `command:`); the image's ENTRYPOINT stays. No shell parses it: use ["sh", "-c", "..."] for one. Applied at the next deployment
-             * @example [
-             *       "node",
-             *       "server.js"
-             *     ]
-             */
-            command: string[] | null;
-            /** @enum {string} */
-            status: "pending" | "running" | "degraded" | "stopped" | "error";
-            /** @enum {string} */
-            healthStatus: "healthy" | "unhealthy" | "starting" | "unknown";
-            /** @description Why it is not running, when known */
-            statusMessage: string | null;
-            /** @example 3 */
-            replicas: number;
-            /** @example 3 */
-            runningTasks: number;
-            /** @example 3 */
-            desiredTasks: number;
-            envVars: components["schemas"]["EnvVarViewDto"][];
-            ports: components["schemas"]["PortViewDto"][];
-            volumes: components["schemas"]["VolumeViewDto"][];
-            domains: components["schemas"]["DomainDto"][];
-            healthCheck: components["schemas"]["HealthCheckViewDto"] | null;
-            resources: components["schemas"]["ResourcesViewDto"];
-            gitSource: components["schemas"]["GitSourceViewDto"] | null;
-            lastDeployment: components["schemas"]["LastDeploymentDto"] | null;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-            _links: components["schemas"]["ApplicationLinksDto"];
-        };
         ApplicationListDto: {
             data: components["schemas"]["ApplicationDto"][];
             pagination: components["schemas"]["PaginationDoc"];
@@ -1772,6 +2069,11 @@ export interface components {
              */
             projectId: string;
             /**
+             * Format: uuid
+             * @description An environment of the project; the project's default (production) when absent
+             */
+            environmentId?: string;
+            /**
              * @description Run this image; give either image or gitSource
              * @example nginx:1.27
              */
@@ -1795,6 +2097,8 @@ export interface components {
              *     ]
              */
             command?: string[];
+            /** @description Previews of pull/merge requests (needs gitSource and a webhook) */
+            previews?: components["schemas"]["PreviewsDto"];
         };
         GitSourcePatchDto: {
             /**
@@ -1857,6 +2161,8 @@ export interface components {
             resources?: components["schemas"]["ResourcesDto"];
             /** @description Exec form: replaces the image's CMD (Swarm ContainerSpec.Args, like Compose's `command:`); the image's ENTRYPOINT stays. No shell parses it: use ["sh", "-c", "..."] for one. Applied at the next deployment; null goes back to the image's own */
             command?: string[] | null;
+            /** @description Previews of pull/merge requests (needs gitSource and a webhook) */
+            previews?: components["schemas"]["PreviewsDto"];
         };
         DeployDto: {
             /**
@@ -1969,6 +2275,8 @@ export interface components {
             force: boolean;
             previousDeploymentId: string | null;
             stages: components["schemas"]["StageDto"][];
+            /** @description From the stages: build steps done of total, tasks running of wanted; 100 on success; never goes down */
+            progress: number;
             /** @description Why it failed or was cancelled */
             error: string | null;
             /** @description 1 = next to start; null once started */
@@ -2046,36 +2354,64 @@ export interface components {
         };
         LogsLinksDto: {
             self: string;
+            /**
+             * @description The same lines live, as a WebSocket
+             * @example ws://slipway.example.com/api/applications/app-123/logs?follow=true
+             */
+            stream: string;
         };
         ApplicationLogsDto: {
             logs: components["schemas"]["ApplicationLogLineDto"][];
             _links: components["schemas"]["LogsLinksDto"];
         };
-        MetricPointDto: {
+        ApplicationMetricPointDto: {
             /** Format: date-time */
             timestamp: string;
             value: number;
         };
-        MetricsSeriesDto: {
+        ApplicationMetricsSeriesDto: {
             /** @description CPU cores */
-            cpu: components["schemas"]["MetricPointDto"][];
+            cpu: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description MiB */
-            memory: components["schemas"]["MetricPointDto"][];
+            memory: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description Bytes received per step */
-            networkRx: components["schemas"]["MetricPointDto"][];
+            networkRx: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description Bytes sent per step */
-            networkTx: components["schemas"]["MetricPointDto"][];
+            networkTx: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description Empty until the HTTP proxy lands */
-            requests: components["schemas"]["MetricPointDto"][];
+            requests: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description Empty until the HTTP proxy lands */
-            errors: components["schemas"]["MetricPointDto"][];
+            errors: components["schemas"]["ApplicationMetricPointDto"][];
         };
-        MetricsDto: {
+        ApplicationMetricsDto: {
             /** @example 1h */
             period: string;
             /** @example 60 */
             step: number;
-            metrics: components["schemas"]["MetricsSeriesDto"];
+            metrics: components["schemas"]["ApplicationMetricsSeriesDto"];
+        };
+        AddDomainDto: {
+            /**
+             * @description Host name; IDNs are stored in punycode; no wildcards
+             * @example app.example.com
+             */
+            domain: string;
+            /**
+             * @description Path prefix routed to the application
+             * @default /
+             * @example /
+             */
+            path: string;
+            /**
+             * @description The port the application listens on in its container
+             * @example 8080
+             */
+            containerPort: number;
+            /**
+             * @description HTTPS with a certificate (HTTP answers 301); false serves plain HTTP
+             * @default true
+             */
+            https: boolean;
         };
         DeploymentLogLineDto: {
             /** @example 12 */
@@ -2089,12 +2425,21 @@ export interface components {
             /** @example Cloning repository... */
             message: string;
         };
+        DeploymentLogsLinksDto: {
+            self: string;
+            /**
+             * @description The same lines live, as a WebSocket
+             * @example ws://slipway.example.com/api/deployments/d-1/logs?follow=true
+             */
+            stream: string;
+        };
         DeploymentLogsDto: {
             /** Format: uuid */
             deploymentId: string;
             /** @enum {string} */
             status: "pending" | "cloning" | "building" | "deploying" | "success" | "failed" | "cancelled";
             logs: components["schemas"]["DeploymentLogLineDto"][];
+            _links: components["schemas"]["DeploymentLogsLinksDto"];
         };
         CancelResultDto: {
             /** Format: uuid */
@@ -2103,66 +2448,6 @@ export interface components {
             status: "pending" | "cloning" | "building" | "deploying" | "success" | "failed" | "cancelled";
             /** @description True when a running deployment was asked to stop (it ends cancelled shortly) */
             cancelRequested: boolean;
-        };
-        DatabaseLinksDto: {
-            /** @example /api/databases/6f1c... */
-            self: string;
-            /** @example /api/databases/6f1c.../backups */
-            backups: string;
-            /** @example /api/databases/6f1c.../connection */
-            connection: string;
-            /** @example /api/projects/2b7e... */
-            project: string;
-        };
-        DatabaseDto: {
-            /** Format: uuid */
-            id: string;
-            /** @example main-db */
-            name: string;
-            /** @enum {string} */
-            type: "postgresql" | "mysql" | "mariadb" | "mongodb" | "redis";
-            /** @example 16 */
-            version: string;
-            /** @example postgres:16 */
-            image: string;
-            /** @enum {string} */
-            status: "pending" | "running" | "stopped" | "restoring" | "error";
-            /** @description Why it is in error */
-            statusMessage: string | null;
-            /** Format: uuid */
-            projectId: string;
-            /**
-             * @description Host name for applications of the same project
-             * @example db-main-db-6f1c0a2b
-             */
-            internalHost: string;
-            /** @example 5432 */
-            internalPort: number;
-            externalPort: number | null;
-            /** @example postgresql://postgres:***@db-main-db-6f1c0a2b:5432/app */
-            connectionString: string;
-            /** @description Bytes */
-            size: number | null;
-            /** @example {
-             *       "connections": 12,
-             *       "queries": 1500,
-             *       "cacheHitRate": 0.95
-             *     } */
-            statistics: Record<string, never>;
-            /** @example {
-             *       "memoryLimit": 1024,
-             *       "storageSize": 10240,
-             *       "currentMemory": 768,
-             *       "currentStorage": 1024
-             *     } */
-            resources: Record<string, never>;
-            /** @example {
-             *       "maxConnections": 100
-             *     } */
-            configuration: Record<string, never>;
-            createdAt: string;
-            updatedAt: string;
-            _links: components["schemas"]["DatabaseLinksDto"];
         };
         DatabaseListDto: {
             data: components["schemas"]["DatabaseDto"][];
@@ -2179,17 +2464,6 @@ export interface components {
              * @example 10240
              */
             storageSize?: number | null;
-        };
-        DatabaseCredentialsDto: {
-            /**
-             * @description Generated default per type when left out
-             * @example app
-             */
-            username?: string;
-            /** @description 8-128 characters; generated (32 random characters) when left out. Never shown again except by GET /connection */
-            password?: string;
-            /** @example app */
-            databaseName?: string;
         };
         BackupScheduleDto: {
             /**
@@ -2210,9 +2484,30 @@ export interface components {
              */
             destinationId: string;
         };
+        DatabaseCredentialsDto: {
+            /**
+             * @description Generated default per type when left out
+             * @example app
+             */
+            username?: string;
+            /** @description 8-128 characters; generated (32 random characters) when left out. Never shown again except by GET /connection */
+            password?: string;
+            /** @example app */
+            databaseName?: string;
+        };
         CreateDatabaseDto: {
+            resources?: components["schemas"]["DatabaseResourcesDto"];
+            /** @description Published on the Docker host; none by default; null unpublishes */
+            externalPort?: number | null;
+            /** @description Scheduled backups to the local destination; null for none */
+            backupSchedule?: components["schemas"]["BackupScheduleDto"] | null;
             /** @example main-db */
             name: string;
+            /**
+             * Format: uuid
+             * @description An environment of the project; the project's default (production) when absent
+             */
+            environmentId?: string;
             /** @enum {string} */
             type: "postgresql" | "mysql" | "mariadb" | "mongodb" | "redis";
             /**
@@ -2227,7 +2522,6 @@ export interface components {
              * @example postgres:16-alpine
              */
             image?: string;
-            resources?: components["schemas"]["DatabaseResourcesDto"];
             /**
              * @description Type-specific. postgresql: maxConnections, sharedBuffers, workMem, effectiveCacheSize, maintenanceWorkMem; mysql/mariadb: maxConnections, innodbBufferPoolSize, maxAllowedPacket, characterSetServer; mongodb: wiredTigerCacheSizeGB, maxConnections; redis: maxmemory, maxmemoryPolicy, appendonly. Unknown keys are a 400 listing the allowed ones
              * @example {
@@ -2238,11 +2532,7 @@ export interface components {
             configuration?: {
                 [key: string]: unknown;
             };
-            /** @description Published on the Docker host; none by default */
-            externalPort?: number | null;
             credentials?: components["schemas"]["DatabaseCredentialsDto"];
-            /** @description Scheduled backups to the local destination; null for none */
-            backupSchedule?: components["schemas"]["BackupScheduleDto"] | null;
         };
         DatabaseConnectionDto: {
             /** @example 127.0.0.1 */
@@ -2260,6 +2550,11 @@ export interface components {
             internalUrl: string;
         };
         UpdateDatabaseDto: {
+            resources?: components["schemas"]["DatabaseResourcesDto"];
+            /** @description Published on the Docker host; none by default; null unpublishes */
+            externalPort?: number | null;
+            /** @description Scheduled backups to the local destination; null for none */
+            backupSchedule?: components["schemas"]["BackupScheduleDto"] | null;
             /**
              * @description Another version of the map: the service is updated in place, the data volume kept
              * @example 16
@@ -2267,7 +2562,6 @@ export interface components {
             version?: string;
             /** @description An explicit image; null goes back to the map */
             image?: Record<string, never> | null;
-            resources?: components["schemas"]["DatabaseResourcesDto"];
             /**
              * @description Merged key by key; null removes a key
              * @example {
@@ -2278,9 +2572,6 @@ export interface components {
             configuration?: {
                 [key: string]: unknown;
             };
-            externalPort?: number | null;
-            /** @description Scheduled backups to the local destination; null for none */
-            backupSchedule?: components["schemas"]["BackupScheduleDto"] | null;
         };
         DatabaseActionDto: {
             /** Format: uuid */
@@ -2489,6 +2780,52 @@ export interface components {
              *     } */
             webhookUrls: Record<string, never>;
         };
+        PreviewPortDto: {
+            /** @example 8080 */
+            containerPort: number;
+            /** @enum {string} */
+            protocol: "tcp" | "udp";
+            /** @example 30012 */
+            publishedPort: number;
+        };
+        PreviewDto: {
+            /**
+             * @description The pull (GitHub) or merge (GitLab) request number
+             * @example 42
+             */
+            number: number;
+            /** @example feature/login */
+            branch: string;
+            /**
+             * @description Head commit of the latest deployment
+             * @example da1560886d4f094c3e6c9ef40349f7d38b5d27d7
+             */
+            commitSha: string;
+            /**
+             * @description Its own Swarm service: <service>-pr-<number>
+             * @example prod-web-1a2b3c4d-pr-42
+             */
+            serviceName: string;
+            /** @enum {string} */
+            status: "queued" | "building" | "deploying" | "running" | "failed" | "cancelled";
+            /**
+             * Format: uuid
+             * @description The latest deployment of this preview
+             */
+            deploymentId: string;
+            /** @example success */
+            deploymentStatus: string;
+            ports: components["schemas"]["PreviewPortDto"][];
+            /** @description Set once previews have a domain; until then reach it by its ports */
+            url: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        PreviewListDto: {
+            data: components["schemas"]["PreviewDto"][];
+        };
         CreateEndpointDto: {
             /** @example https://hooks.example.com/slipway */
             url: string;
@@ -2555,6 +2892,72 @@ export interface components {
             /** @description Event-type patterns: '*', 'deployment.*' or an exact type such as 'deployment.succeeded' (GET /api/webhook-endpoints/event-types) */
             events?: string[];
             enabled?: boolean;
+        };
+        NetworkDto: {
+            /**
+             * @description bytes received since boot (all interfaces but loopback)
+             * @example 1024000
+             */
+            rx: number;
+            /**
+             * @description bytes sent since boot
+             * @example 512000
+             */
+            tx: number;
+        };
+        SystemMetricsDto: {
+            /**
+             * @description share of the host CPU busy since the previous reading (0–1)
+             * @example 0.45
+             */
+            cpu: number;
+            /**
+             * @description MiB of memory in use (total − available)
+             * @example 2048
+             */
+            memory: number;
+            /**
+             * @description MiB in use on the filesystem of the engine's data directory
+             * @example 10240
+             */
+            disk: number;
+            network: components["schemas"]["NetworkDto"];
+        };
+        ApplicationCountsDto: {
+            /** @example 45 */
+            total: number;
+            /** @example 42 */
+            running: number;
+            /** @example 2 */
+            stopped: number;
+            /** @example 1 */
+            error: number;
+            /** @example 0 */
+            pending: number;
+            /** @example 0 */
+            degraded: number;
+        };
+        DeploymentCountsDto: {
+            /** @example 1234 */
+            total: number;
+            /**
+             * @description created in the last hour
+             * @example 12
+             */
+            lastHour: number;
+            /**
+             * @description success / (success + failed); 0 before any finished
+             * @example 0.95
+             */
+            successRate: number;
+        };
+        MetricsDto: {
+            /** @description the Docker host; only for platform administrators (the installation owner and SLIPWAY_PLATFORM_ADMINS) */
+            system?: components["schemas"]["SystemMetricsDto"];
+            /** @description applications of the teams the caller can read, by status */
+            applications: components["schemas"]["ApplicationCountsDto"];
+            /** @description deployments of the teams the caller can read */
+            deployments: components["schemas"]["DeploymentCountsDto"];
         };
     };
     responses: never;
@@ -4121,6 +4524,520 @@ export interface operations {
             };
         };
     };
+    listEnvironments: {
+        parameters: {
+            query?: {
+                /** @description services: each environment also lists its applications and databases (the caller's view of them) */
+                include?: "services";
+            };
+            header?: {
+                /** @description The Slipway-Read-After header of a write made through another gateway replica: the read waits (bounded) until it is visible */
+                "Slipway-Read-After"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentListDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorDoc"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    createEnvironment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body return the first response */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEnvironmentDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorDoc"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description CONFLICT (duplicate name or state conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: bodies must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description UNPROCESSABLE_ENTITY: Idempotency-Key reused with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    getEnvironment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The Slipway-Read-After header of a write made through another gateway replica: the read waits (bounded) until it is visible */
+                "Slipway-Read-After"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentDto"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    deleteEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description CONFLICT (duplicate name or state conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    updateEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEnvironmentDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorDoc"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description CONFLICT (duplicate name or state conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: bodies must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
     listTeams: {
         parameters: {
             query?: never;
@@ -5071,6 +5988,8 @@ export interface operations {
                 /** @description nextCursor (or prevCursor, where the list offers one) from a previous page */
                 cursor?: string;
                 projectId?: string;
+                /** @description Only those in this environment */
+                environmentId?: string;
                 status?: "pending" | "running" | "degraded" | "stopped" | "error";
                 sort?: "createdAt" | "updatedAt" | "name";
                 order?: "asc" | "desc";
@@ -6221,8 +7140,114 @@ export interface operations {
                 tail?: number;
                 /** @description Only lines since this instant (ISO-8601 or Unix seconds) */
                 since?: string;
-                /** @description Streaming is not available yet: poll with `since` */
+                /** @description Stream the output as it is printed: text/event-stream (resume with Last-Event-ID), or a WebSocket when the client asks to upgrade (_links.stream) */
                 follow?: boolean;
+            };
+            header?: {
+                /** @description With follow=true: resume after this line (the id of the last event received) */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationLogsDto"];
+                    "text/event-stream": components["schemas"]["ApplicationLogsDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorDoc"];
+                    "text/event-stream": components["schemas"]["ValidationErrorDoc"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    getApplicationMetrics: {
+        parameters: {
+            query?: {
+                period?: "1h" | "6h" | "24h" | "7d" | "30d";
+                /** @description Seconds per data point (default: period / 120, at least 60) */
+                step?: number;
             };
             header?: never;
             path: {
@@ -6240,7 +7265,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApplicationLogsDto"];
+                    "application/json": components["schemas"]["ApplicationMetricsDto"];
                 };
             };
             /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
@@ -6312,16 +7337,131 @@ export interface operations {
             };
         };
     };
-    getApplicationMetrics: {
+    addApplicationDomain: {
         parameters: {
-            query?: {
-                period?: "1h" | "6h" | "24h" | "7d" | "30d";
-                /** @description Seconds per data point (default: period / 120, at least 60) */
-                step?: number;
+            query?: never;
+            header?: {
+                /** @description Any unique string (e.g. a UUID): a retried POST with the same key and body answers the first response instead of acting twice */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddDomainDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorDoc"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description CONFLICT (duplicate name or state conflict) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: bodies must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    removeApplicationDomain: {
+        parameters: {
+            query?: never;
             header?: never;
             path: {
                 id: string;
+                domain: string;
             };
             cookie?: never;
         };
@@ -6335,7 +7475,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricsDto"];
+                    "application/json": components["schemas"]["ApplicationDto"];
                 };
             };
             /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
@@ -6414,6 +7554,8 @@ export interface operations {
                 /** @description nextCursor (or prevCursor, where the list offers one) from a previous page */
                 cursor?: string;
                 projectId?: string;
+                /** @description Only those in this environment */
+                environmentId?: string;
                 status?: "pending" | "running" | "degraded" | "stopped" | "error";
                 sort?: "createdAt" | "updatedAt" | "name";
                 order?: "asc" | "desc";
@@ -6674,8 +7816,17 @@ export interface operations {
                 /** @description Only lines after this seq (poll with the last seq you have) */
                 after?: number;
                 limit?: number;
+                /** @description Only the last N lines (of those after `after` and since `since`) */
+                tail?: number;
+                /** @description Only lines since this instant (ISO-8601) */
+                since?: string;
+                /** @description Stream the output until the deployment ends: text/event-stream (resume with Last-Event-ID = seq), or a WebSocket when the client asks to upgrade */
+                follow?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description With follow=true: resume after this seq */
+                "Last-Event-ID"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6692,6 +7843,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeploymentLogsDto"];
+                    "text/event-stream": components["schemas"]["DeploymentLogsDto"];
                 };
             };
             /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
@@ -6701,6 +7853,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorDoc"];
+                    "text/event-stream": components["schemas"]["ValidationErrorDoc"];
                 };
             };
             /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
@@ -6710,6 +7863,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
                 };
             };
             /** @description FORBIDDEN */
@@ -6719,6 +7873,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
                 };
             };
             /** @description RESOURCE_NOT_FOUND */
@@ -6728,6 +7883,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
                 };
             };
             /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
@@ -6741,6 +7897,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
                 };
             };
             /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
@@ -6750,6 +7907,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
                 };
             };
             /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
@@ -6759,6 +7917,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDoc"];
+                    "text/event-stream": components["schemas"]["ErrorResponseDoc"];
                 };
             };
         };
@@ -6976,6 +8135,8 @@ export interface operations {
                 /** @description nextCursor (or prevCursor, where the list offers one) from a previous page */
                 cursor?: string;
                 projectId?: string;
+                /** @description Only those in this environment */
+                environmentId?: string;
                 type?: "postgresql" | "mysql" | "mariadb" | "mongodb" | "redis";
                 status?: "pending" | "running" | "stopped" | "restoring" | "error";
                 sort?: "createdAt" | "updatedAt" | "name";
@@ -7843,6 +9004,8 @@ export interface operations {
                 /** @description nextCursor (or prevCursor, where the list offers one) from a previous page */
                 cursor?: string;
                 projectId?: string;
+                /** @description Only those in this environment */
+                environmentId?: string;
                 type?: "postgresql" | "mysql" | "mariadb" | "mongodb" | "redis";
                 status?: "pending" | "running" | "stopped" | "restoring" | "error";
                 sort?: "createdAt" | "updatedAt" | "name";
@@ -9434,6 +10597,97 @@ export interface operations {
             };
         };
     };
+    listPreviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewListDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorDoc"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
     listApplicationWebhookDeliveries: {
         parameters: {
             query?: {
@@ -10353,6 +11607,131 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsDto"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    getPrometheusMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/plain; version=0.0.4 */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorResponseDoc"];
                 };
             };
         };

@@ -28,7 +28,7 @@ import {
   DeployAcceptedDto,
   DeployDto,
   ListApplicationsQuery,
-  MetricsDto,
+  ApplicationMetricsDto,
   MetricsQuery,
   ScaleDto,
   ScaleResultDto,
@@ -281,7 +281,7 @@ export class ApplicationsController {
 
   @Get(':id/metrics')
   @ApiOperation({ summary: 'CPU, memory and network over a period, from samples taken while it runs' })
-  @ApiResponse({ status: 200, type: MetricsDto })
+  @ApiResponse({ status: 200, type: ApplicationMetricsDto })
   @ApiErrors(400, 401, 403, 404)
   async metrics(@Param('id') id: string, @Query() query: MetricsQuery, @CurrentUser() user: Principal, @Req() req: SlipwayRequest) {
     await this.guard.readApplication(user, id, req);

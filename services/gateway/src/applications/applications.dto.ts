@@ -692,22 +692,22 @@ export class ApplicationLogsDto {
   @ApiProperty({ type: LogsLinksDto }) _links!: LogsLinksDto;
 }
 
-class MetricPointDto {
+class ApplicationMetricPointDto {
   @ApiProperty({ format: 'date-time' }) timestamp!: string;
   @ApiProperty() value!: number;
 }
 
-class MetricsSeriesDto {
-  @ApiProperty({ type: [MetricPointDto], description: 'CPU cores' }) cpu!: MetricPointDto[];
-  @ApiProperty({ type: [MetricPointDto], description: 'MiB' }) memory!: MetricPointDto[];
-  @ApiProperty({ type: [MetricPointDto], description: 'Bytes received per step' }) networkRx!: MetricPointDto[];
-  @ApiProperty({ type: [MetricPointDto], description: 'Bytes sent per step' }) networkTx!: MetricPointDto[];
-  @ApiProperty({ type: [MetricPointDto], description: 'Empty until the HTTP proxy lands' }) requests!: MetricPointDto[];
-  @ApiProperty({ type: [MetricPointDto], description: 'Empty until the HTTP proxy lands' }) errors!: MetricPointDto[];
+class ApplicationMetricsSeriesDto {
+  @ApiProperty({ type: [ApplicationMetricPointDto], description: 'CPU cores' }) cpu!: ApplicationMetricPointDto[];
+  @ApiProperty({ type: [ApplicationMetricPointDto], description: 'MiB' }) memory!: ApplicationMetricPointDto[];
+  @ApiProperty({ type: [ApplicationMetricPointDto], description: 'Bytes received per step' }) networkRx!: ApplicationMetricPointDto[];
+  @ApiProperty({ type: [ApplicationMetricPointDto], description: 'Bytes sent per step' }) networkTx!: ApplicationMetricPointDto[];
+  @ApiProperty({ type: [ApplicationMetricPointDto], description: 'Empty until the HTTP proxy lands' }) requests!: ApplicationMetricPointDto[];
+  @ApiProperty({ type: [ApplicationMetricPointDto], description: 'Empty until the HTTP proxy lands' }) errors!: ApplicationMetricPointDto[];
 }
 
-export class MetricsDto {
+export class ApplicationMetricsDto {
   @ApiProperty({ example: '1h' }) period!: string;
   @ApiProperty({ example: 60 }) step!: number;
-  @ApiProperty({ type: MetricsSeriesDto }) metrics!: MetricsSeriesDto;
+  @ApiProperty({ type: ApplicationMetricsSeriesDto }) metrics!: ApplicationMetricsSeriesDto;
 }

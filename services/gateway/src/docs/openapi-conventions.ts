@@ -13,12 +13,14 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'users', description: 'The signed-in user.' },
   { name: 'teams', description: 'Teams and their members.' },
   { name: 'projects', description: 'Projects group applications and databases.' },
+  { name: 'environments', description: 'Environments of a project (production by default): where its applications and databases belong.' },
   { name: 'applications', description: 'Applications: create, configure, deploy, scale, logs.' },
   { name: 'deployments', description: 'Deployments and their progress.' },
   { name: 'databases', description: 'Managed databases, backups and restores.' },
   { name: 'webhooks', description: 'Incoming Git webhooks and outgoing webhook endpoints.' },
   { name: 'api-keys', description: 'API keys for scripts and CI.' },
   { name: 'audit', description: 'The audit log.' },
+  { name: 'metrics', description: 'Platform metrics in the contract\'s shape, and the Prometheus scrape.' },
   { name: 'health', description: 'Liveness and readiness.' },
 ];
 
