@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Logger } from '@nestjs/common';
+import { Logger, VERSION_NEUTRAL, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError } from '@slipway/core';
@@ -14,7 +14,6 @@ import { boundaryServerOptions, installHttpBoundary } from './conventions/http-b
 import type { SlipwayRequest } from './conventions/request';
 import { buildOpenApi, mountDocs } from './docs/openapi';
 import { mountAsyncApi } from './docs/asyncapi';
-import { configureRouting } from './conventions/routing';
 import { RejectionAudit } from './conventions/rejection-audit';
 import { installRateLimitHooks } from './rate-limit/rate-limit.nest';
 import { installRawBody, isRawBodyRoute } from './conventions/raw-body';
@@ -76,7 +75,9 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
   // leaves hook errors unanswered (the request hangs).
   fastify.setErrorHandler((err, req, reply) => sendError(reply, req as SlipwayRequest, err, logger));
 
-  configureRouting(app);
+  app.setGlobalPrefix('api');
+  // Every route answers under /api/... and /api/v1/...
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: [VERSION_NEUTRAL, '1'] });
   app.enableCors({
     // Without Origin a request is not CORS: an OPTIONS then goes on to the
     // boundary's Allow answer instead of the plugin's plain-text 400.
