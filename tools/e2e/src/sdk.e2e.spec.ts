@@ -104,4 +104,12 @@ describe('slipway CLI', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--wait');
   }, 240_000);
+
+  it('exits 1 when the deployment fails', async () => {
+    const project = JSON.parse((await cli(['--json', 'projects', 'create', 'cli-broken'])).stdout) as { id: string };
+    const app = JSON.parse((await cli(['--json', 'apps', 'create', 'cli-broken', '--project', project.id, '--image', 'slipway-test/no-such-image:0'])).stdout) as { id: string };
+    const deployed = await cli(['--json', 'apps', 'deploy', app.id, '--wait']);
+    expect(JSON.parse(deployed.stdout)).toMatchObject({ status: 'failed' });
+    expect(deployed.code).toBe(1);
+  }, 180_000);
 });
