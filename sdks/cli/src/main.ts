@@ -181,7 +181,13 @@ export async function main(argv: string[], io: Io = { out: (t) => process.stdout
     .command('push <id> <file>')
     .description('Upsert the KEY=value lines of a file (other variables stay)')
     .action(async (id: string, file: string) => {
-      const vars = readFileSync(file, 'utf8')
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+      }
+      const vars = text
         .split('\n')
         .map((l) => l.trim())
         .filter((l) => l && !l.startsWith('#'))

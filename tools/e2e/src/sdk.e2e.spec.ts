@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DockerClient } from '@slipway/docker';
@@ -112,4 +112,17 @@ describe('slipway CLI', () => {
     expect(JSON.parse(deployed.stdout)).toMatchObject({ status: 'failed' });
     expect(deployed.code).toBe(1);
   }, 180_000);
+
+  it('pushes and pulls environment variables', async () => {
+    const project = JSON.parse((await cli(['--json', 'projects', 'create', 'cli-env'])).stdout) as { id: string };
+    const app = JSON.parse((await cli(['--json', 'apps', 'create', 'cli-env', '--project', project.id, '--image', siteImage])).stdout) as { id: string };
+    const file = join(configDir, 'app.env');
+    writeFileSync(file, '# comment\nLOG_LEVEL=debug\nGREETING=hello=world\n');
+    expect((await cli(['apps', 'env', 'push', app.id, file])).code).toBe(0);
+    const pulled = await cli(['apps', 'env', 'pull', app.id]);
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdout).toContain('LOG_LEVEL=debug');
+    expect(pulled.stdout).toContain('GREETING=hello=world');
+    expect((await cli(['apps', 'env', 'push', app.id, join(configDir, 'missing.env')])).code).toBe(2);
+  }, 120_000);
 });
