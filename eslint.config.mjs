@@ -18,7 +18,9 @@ const depConstraints = [
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
   { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:infra'] },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain', 'type:queries', 'type:tool'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:infra', 'type:contracts', 'type:domain', 'type:queries', 'type:tool', 'type:sdk'] },
+  // The clients know the platform only through its HTTP API (the generated types).
+  { sourceTag: 'type:sdk', onlyDependOnLibsWithTags: ['type:sdk'] },
 ];
 
 export default [

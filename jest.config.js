@@ -7,11 +7,12 @@ const swc = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8'));
 const moduleNameMapper = {
   '^@slipway/cli$': '<rootDir>/tools/cli/src/platform.ts',
   '^@slipway/e2e$': '<rootDir>/tools/e2e/src/harness.ts',
+  '^@slipway/sdk$': '<rootDir>/sdks/typescript/src/index.ts',
   '^@slipway/([a-z0-9-]+)$': '<rootDir>/libs/$1/src/index.ts',
 };
 const base = {
   rootDir: __dirname,
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/sdks'],
   transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] },
   moduleNameMapper,
   testEnvironment: 'node',

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Logger, VERSION_NEUTRAL, VersioningType } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError } from '@slipway/core';
@@ -12,7 +12,7 @@ import { loadConfig } from './config';
 import { requestIdFrom } from './conventions/http-headers';
 import { boundaryServerOptions, installHttpBoundary } from './conventions/http-boundary';
 import type { SlipwayRequest } from './conventions/request';
-import { buildOpenApi, mountDocs } from './docs/openapi';
+import { buildOpenApi, configureRouting, mountDocs } from './docs/openapi';
 import { mountAsyncApi } from './docs/asyncapi';
 import { RejectionAudit } from './conventions/rejection-audit';
 import { installRateLimitHooks } from './rate-limit/rate-limit.nest';
@@ -75,9 +75,7 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
   // leaves hook errors unanswered (the request hangs).
   fastify.setErrorHandler((err, req, reply) => sendError(reply, req as SlipwayRequest, err, logger));
 
-  app.setGlobalPrefix('api');
-  // Every route answers under /api/... and /api/v1/...
-  app.enableVersioning({ type: VersioningType.URI, defaultVersion: [VERSION_NEUTRAL, '1'] });
+  configureRouting(app);
   app.enableCors({
     // Without Origin a request is not CORS: an OPTIONS then goes on to the
     // boundary's Allow answer instead of the plugin's plain-text 400.

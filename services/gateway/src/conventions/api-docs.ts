@@ -5,7 +5,9 @@ class ValidationIssueDoc {
   @ApiProperty({ example: 'name' }) field!: string;
   @ApiProperty({ example: 'Name must be 3-50 characters ...' }) message!: string;
   @ApiProperty({ example: 'pattern' }) constraint!: string;
-  @ApiPropertyOptional({ example: 'My App!' }) received?: unknown;
+  // Any JSON type: the value as received.
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object' }, { type: 'array', items: {} }], example: 'My App!' })
+  received?: unknown;
 }
 
 class ValidationDetailsDoc {

@@ -17,7 +17,7 @@ export class UpdateDestinationDto {
   @MaxLength(200)
   path?: string;
 
-  @ApiPropertyOptional({ nullable: true, example: 'http://minio:9000', description: 's3: the endpoint URL; null for AWS S3' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'http://minio:9000', description: 's3: the endpoint URL; null for AWS S3' })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()

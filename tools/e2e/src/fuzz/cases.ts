@@ -147,6 +147,8 @@ export class CaseGenerator {
         if (op.body) body = json(valid);
     }
     const anonymous = strategy === 'anonymous' || (strategy !== 'headers' && rng.chance(0.1)) || headers.authorization !== undefined;
+    // The document lists each route once under /api; the /api/v1 alias serves the same operations, so a share goes there.
+    if (rng.chance(0.25)) path = path.replace(/^\/api\//, '/api/v1/');
     return { method: op.method, url: path, headers, body, anonymous, strategy, operation: `${op.method} ${op.path}` };
   }
 
