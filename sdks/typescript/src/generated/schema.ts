@@ -535,6 +535,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/applications/{id}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Route a domain to the application (HTTPS by default); a domain belongs to one application */
+        post: operations["addApplicationDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/applications/{id}/domains/{domain}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Stop routing a domain to the application (the proxy answers 404 for it) */
+        delete: operations["removeApplicationDomain"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{projectId}/applications": {
         parameters: {
             query?: never;
@@ -984,6 +1018,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/applications/{id}/previews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open previews: one service per pull/merge request (previews.enabled), with its latest deployment and ports */
+        get: operations["listPreviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/applications/{id}/webhook-deliveries": {
         parameters: {
             query?: never;
@@ -1117,6 +1168,40 @@ export interface paths {
         put?: never;
         /** Send a delivery again now (also one that failed for good) */
         post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Applications by status and deployment totals of the teams you can read; the Docker host's CPU, memory, disk and network for platform administrators */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metrics/prometheus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus text exposition of every Slipway process (an API key with read rights, or Authorization: Bearer <SLIPWAY_METRICS_TOKEN>) */
+        get: operations["getPrometheusMetrics"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1409,6 +1494,13 @@ export interface components {
             description?: string | null;
             teamId?: string;
         };
+        PreviewsDto: {
+            /**
+             * @description Pull requests (GitHub pull_request) and merge requests (GitLab Merge Request Hook) deploy their head commit as their own service <service>-pr-<number>; closing removes it
+             * @default false
+             */
+            enabled: boolean;
+        };
         EnvVarViewDto: {
             /** @example PORT */
             key: string;
@@ -1451,8 +1543,19 @@ export interface components {
             volumeName: string | null;
         };
         DomainDto: {
+            /** @example app.example.com */
             domain: string;
-            certificateStatus: string;
+            /** @example / */
+            path: string;
+            /** @example 8080 */
+            containerPort: number;
+            https: boolean;
+            /** @enum {string} */
+            certificateStatus: "pending" | "valid" | "failed" | "none";
+            /**
+             * Format: date-time
+             * @description Of the certificate the proxy serves
+             */
             expiresAt: string | null;
         };
         HealthCheckViewDto: {
@@ -1567,6 +1670,8 @@ export interface components {
              *     ]
              */
             command: string[] | null;
+            /** @description Whether pull/merge requests get previews */
+            previews: components["schemas"]["PreviewsDto"];
             /** @enum {string} */
             status: "pending" | "running" | "degraded" | "stopped" | "error";
             /** @enum {string} */
@@ -2008,6 +2113,8 @@ export interface components {
              *     ]
              */
             command?: string[];
+            /** @description Previews of pull/merge requests (needs gitSource and a webhook) */
+            previews?: components["schemas"]["PreviewsDto"];
         };
         GitSourcePatchDto: {
             /**
@@ -2070,6 +2177,8 @@ export interface components {
             resources?: components["schemas"]["ResourcesDto"];
             /** @description Exec form: replaces the image's CMD (Swarm ContainerSpec.Args, like Compose's `command:`); the image's ENTRYPOINT stays. No shell parses it: use ["sh", "-c", "..."] for one. Applied at the next deployment; null goes back to the image's own */
             command?: string[] | null;
+            /** @description Previews of pull/merge requests (needs gitSource and a webhook) */
+            previews?: components["schemas"]["PreviewsDto"];
         };
         DeployDto: {
             /**
@@ -2271,31 +2380,54 @@ export interface components {
             logs: components["schemas"]["ApplicationLogLineDto"][];
             _links: components["schemas"]["LogsLinksDto"];
         };
-        MetricPointDto: {
+        ApplicationMetricPointDto: {
             /** Format: date-time */
             timestamp: string;
             value: number;
         };
-        MetricsSeriesDto: {
+        ApplicationMetricsSeriesDto: {
             /** @description CPU cores */
-            cpu: components["schemas"]["MetricPointDto"][];
+            cpu: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description MiB */
-            memory: components["schemas"]["MetricPointDto"][];
+            memory: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description Bytes received per step */
-            networkRx: components["schemas"]["MetricPointDto"][];
+            networkRx: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description Bytes sent per step */
-            networkTx: components["schemas"]["MetricPointDto"][];
+            networkTx: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description Empty until the HTTP proxy lands */
-            requests: components["schemas"]["MetricPointDto"][];
+            requests: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description Empty until the HTTP proxy lands */
-            errors: components["schemas"]["MetricPointDto"][];
+            errors: components["schemas"]["ApplicationMetricPointDto"][];
         };
-        MetricsDto: {
+        ApplicationMetricsDto: {
             /** @example 1h */
             period: string;
             /** @example 60 */
             step: number;
-            metrics: components["schemas"]["MetricsSeriesDto"];
+            metrics: components["schemas"]["ApplicationMetricsSeriesDto"];
+        };
+        AddDomainDto: {
+            /**
+             * @description Host name; IDNs are stored in punycode; no wildcards
+             * @example app.example.com
+             */
+            domain: string;
+            /**
+             * @description Path prefix routed to the application
+             * @default /
+             * @example /
+             */
+            path: string;
+            /**
+             * @description The port the application listens on in its container
+             * @example 8080
+             */
+            containerPort: number;
+            /**
+             * @description HTTPS with a certificate (HTTP answers 301); false serves plain HTTP
+             * @default true
+             */
+            https: boolean;
         };
         DeploymentLogLineDto: {
             /** @example 12 */
@@ -2674,6 +2806,52 @@ export interface components {
              */
             webhookUrls: Record<string, never>;
         };
+        PreviewPortDto: {
+            /** @example 8080 */
+            containerPort: number;
+            /** @enum {string} */
+            protocol: "tcp" | "udp";
+            /** @example 30012 */
+            publishedPort: number;
+        };
+        PreviewDto: {
+            /**
+             * @description The pull (GitHub) or merge (GitLab) request number
+             * @example 42
+             */
+            number: number;
+            /** @example feature/login */
+            branch: string;
+            /**
+             * @description Head commit of the latest deployment
+             * @example da1560886d4f094c3e6c9ef40349f7d38b5d27d7
+             */
+            commitSha: string;
+            /**
+             * @description Its own Swarm service: <service>-pr-<number>
+             * @example prod-web-1a2b3c4d-pr-42
+             */
+            serviceName: string;
+            /** @enum {string} */
+            status: "queued" | "building" | "deploying" | "running" | "failed" | "cancelled";
+            /**
+             * Format: uuid
+             * @description The latest deployment of this preview
+             */
+            deploymentId: string;
+            /** @example success */
+            deploymentStatus: string;
+            ports: components["schemas"]["PreviewPortDto"][];
+            /** @description Set once previews have a domain; until then reach it by its ports */
+            url: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        PreviewListDto: {
+            data: components["schemas"]["PreviewDto"][];
+        };
         CreateEndpointDto: {
             /** @example https://hooks.example.com/slipway */
             url: string;
@@ -2740,6 +2918,72 @@ export interface components {
             /** @description Event-type patterns: '*', 'deployment.*' or an exact type such as 'deployment.succeeded' (GET /api/webhook-endpoints/event-types) */
             events?: string[];
             enabled?: boolean;
+        };
+        NetworkDto: {
+            /**
+             * @description bytes received since boot (all interfaces but loopback)
+             * @example 1024000
+             */
+            rx: number;
+            /**
+             * @description bytes sent since boot
+             * @example 512000
+             */
+            tx: number;
+        };
+        SystemMetricsDto: {
+            /**
+             * @description share of the host CPU busy since the previous reading (0–1)
+             * @example 0.45
+             */
+            cpu: number;
+            /**
+             * @description MiB of memory in use (total − available)
+             * @example 2048
+             */
+            memory: number;
+            /**
+             * @description MiB in use on the filesystem of the engine's data directory
+             * @example 10240
+             */
+            disk: number;
+            network: components["schemas"]["NetworkDto"];
+        };
+        ApplicationCountsDto: {
+            /** @example 45 */
+            total: number;
+            /** @example 42 */
+            running: number;
+            /** @example 2 */
+            stopped: number;
+            /** @example 1 */
+            error: number;
+            /** @example 0 */
+            pending: number;
+            /** @example 0 */
+            degraded: number;
+        };
+        DeploymentCountsDto: {
+            /** @example 1234 */
+            total: number;
+            /**
+             * @description created in the last hour
+             * @example 12
+             */
+            lastHour: number;
+            /**
+             * @description success / (success + failed); 0 before any finished
+             * @example 0.95
+             */
+            successRate: number;
+        };
+        MetricsDto: {
+            /** @description the Docker host; only for platform administrators (the installation owner and SLIPWAY_PLATFORM_ADMINS) */
+            system?: components["schemas"]["SystemMetricsDto"];
+            /** @description applications of the teams the caller can read, by status */
+            applications: components["schemas"]["ApplicationCountsDto"];
+            /** @description deployments of the teams the caller can read */
+            deployments: components["schemas"]["DeploymentCountsDto"];
         };
     };
     responses: never;
@@ -9839,7 +10083,357 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricsDto"];
+                    "application/json": components["schemas"]["ApplicationMetricsDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorDoc"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    addApplicationDomain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Replays the first response for 24h when the same key is sent again with the same body */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddDomainDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Entity tag of the returned resource; send it as If-Match on PATCH/DELETE */
+                    ETag?: string;
+                    /** @description URL of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorDoc"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description CONFLICT (duplicate name or state conflict) */
+            409: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: bodies must be application/json */
+            415: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    removeApplicationDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                domain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationDto"];
                 };
             };
             /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
@@ -15003,6 +15597,160 @@ export interface operations {
             };
         };
     };
+    listPreviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Entity tag of the returned resource; send it as If-Match on PATCH/DELETE */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewListDto"];
+                };
+            };
+            /** @description VALIDATION_ERROR (with field details) or INVALID_INPUT (malformed JSON, bad cursor, bad header) */
+            400: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorDoc"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
     listApplicationWebhookDeliveries: {
         parameters: {
             query?: {
@@ -16521,6 +17269,209 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Entity tag of the returned resource; send it as If-Match on PATCH/DELETE */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsDto"];
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+        };
+    };
+    getPrometheusMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/plain; version=0.0.4 */
+            200: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Entity tag of the returned resource; send it as If-Match on PATCH/DELETE */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description UNAUTHORIZED (no token) or INVALID_TOKEN (bad, expired or revoked token) */
+            401: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED: wait Retry-After seconds (X-RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: a backing service is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorResponseDoc"];
+                };
+            };
+            /** @description GATEWAY_TIMEOUT: a backing service did not answer in time */
+            504: {
+                headers: {
+                    /** @description The request id (also in error bodies as requestId) */
+                    "X-Request-Id"?: string;
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window resets */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorResponseDoc"];
                 };
             };
         };

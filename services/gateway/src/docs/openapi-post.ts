@@ -12,7 +12,7 @@ export const TAGS: Record<string, string> = {
   teams: 'Teams, members and invitations',
   'api-keys': 'API keys for scripts and CI',
   projects: 'Projects group applications, databases and environments',
-  environments: 'Environments of a project and their variables',
+  environments: 'Environments of a project (production by default), where its applications and databases belong',
   applications: 'Applications: create, configure, deploy, scale and read logs',
   deployments: 'Deployments of applications, with status, progress and logs',
   databases: 'Managed databases, backups and backup destinations',
@@ -20,6 +20,7 @@ export const TAGS: Record<string, string> = {
   previews: 'Preview deployments of pull requests',
   webhooks: 'Incoming Git webhooks and outgoing webhook endpoints',
   audit: 'The audit log',
+  metrics: "Platform metrics in the contract's shape, and the Prometheus scrape",
   health: 'Liveness and readiness of the platform',
 };
 
