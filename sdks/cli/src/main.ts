@@ -227,11 +227,16 @@ export async function main(argv: string[], io: Io = { out: (t) => process.stdout
   deployments.command('show <id>').description('One deployment').action(async (id: string) => print(await client().deployments.get(id), ['id', 'status', 'progress', 'image', 'error']));
   deployments
     .command('logs <id>')
-    .description("A deployment's build and rollout output; -f waits for it to finish")
-    .option('-f, --follow')
+    .description("A deployment's build and rollout output; -f streams it until the deployment ends")
+    .option('-f, --follow', 'stream lines as they are written, until the deployment ends')
     .action(async (id: string, o: { follow?: boolean }) => {
       const c = client();
-      if (o.follow) await c.deployments.wait(id, { intervalMs: 500 });
+      if (o.follow) {
+        const stream = c.deployments.logs(id, { follow: true });
+        process.once('SIGINT', () => stream.close());
+        for await (const line of stream) io.out(json() ? JSON.stringify(line) + '\n' : `${line.timestamp} ${line.message}\n`);
+        return;
+      }
       const res = (await c.deployments.logs(id)) as Json;
       io.out(json() ? JSON.stringify(res, null, 2) + '\n' : logText(res));
     });

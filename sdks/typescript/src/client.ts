@@ -94,7 +94,14 @@ export class SlipwayClient {
     list: (query: Query<'listDeployments'> = {}) => unwrap(this.api.GET('/api/deployments', { params: { query } })),
     listAll: (query: Query<'listDeployments'> = {}) => pages((cursor) => this.deployments.list({ ...query, ...(cursor ? { cursor } : {}) })),
     get: (id: string) => unwrap(this.api.GET('/api/deployments/{id}', { params: { path: { id } } })),
-    logs: (id: string) => unwrap(this.api.GET('/api/deployments/{id}/logs', { params: { path: { id } } })),
+    /** The build and rollout output; with `follow: true` a LogStream that ends when the deployment does. */
+    logs: ((id: string, options: { follow?: boolean } = {}) => {
+      if (!options.follow) return unwrap(this.api.GET('/api/deployments/{id}/logs', { params: { path: { id } } }));
+      return this.stream(`/api/deployments/${encodeURIComponent(id)}/logs`, { follow: 'true' });
+    }) as {
+      (id: string, options: { follow: true }): LogStream;
+      (id: string, options?: { follow?: false }): Promise<Schemas['DeploymentLogsDto']>;
+    },
     rollback: (id: string) => unwrap(this.api.POST('/api/deployments/{id}/rollback', { params: { path: { id } } })),
     cancel: (id: string) => unwrap(this.api.POST('/api/deployments/{id}/cancel', { params: { path: { id } } })),
     /** Polls until success, failed or cancelled; resolves with the final deployment (check its status). */

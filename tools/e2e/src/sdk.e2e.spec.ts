@@ -91,6 +91,16 @@ describe('slipway CLI', () => {
     expect(deployed.stdout).toMatch(/success/);
     expect(deployed.code).toBe(0);
 
+    // `deployments logs -f` streams a running deployment's output and returns when it ends.
+    const again = JSON.parse((await cli(['--json', 'apps', 'deploy', app.id])).stdout) as { deploymentId: string };
+    const followed = await cli(['--json', 'deployments', 'logs', '-f', again.deploymentId]);
+    expect(followed.code).toBe(0);
+    const lines = followed.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { deploymentId: string; message: string });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.deploymentId === again.deploymentId)).toBe(true);
+    const after = JSON.parse((await cli(['--json', 'deployments', 'show', again.deploymentId])).stdout) as { status: string };
+    expect(['success', 'failed', 'cancelled']).toContain(after.status);
+
     expect((await cli(['apps', 'deploy', 'app-missing', '--wait'])).code).toBe(4);
     expect((await cli(['projects', 'ls'], { SLIPWAY_TOKEN: 'not-a-token' })).code).toBe(3);
     expect((await cli(['apps', 'scale', app.id, 'many'])).code).toBe(2);
