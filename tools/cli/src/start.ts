@@ -7,18 +7,18 @@ import { ensureDatabase } from './database';
 import { migrateAll } from './migrate';
 import { ensureOwner } from './owner';
 import { ensureBackingServices, NoDockerError, stopBackingServices } from './backing-services';
-import { Platform, ROOT } from './platform';
+import { Platform } from './platform';
 import { checkSwarm } from './swarm';
 import { Cron } from 'croner';
-import { runControlPlaneBackup } from './control-plane';
+import { runControlPlaneBackup, stateDirOf } from './control-plane';
 import { backupKeyFrom } from './control-plane-backup';
 
 /** Nest's line per module and route at boot: dozens of lines nobody starting Slipway needs (the routes are in /api/docs). */
 const NEST_BOOT_CHATTER = /\[(?:InstanceLoader|RoutesResolver|RouterExplorer|NestFactory)\]/;
 
 /** Where generated secrets and logs live: `.slipway/` in the clone (ignored by git), or SLIPWAY_STATE_DIR. */
-export function stateDir(): string {
-  return process.env.SLIPWAY_STATE_DIR || join(ROOT, '.slipway');
+function stateDir(): string {
+  return stateDirOf(process.env);
 }
 
 function secretsFile(): string {
