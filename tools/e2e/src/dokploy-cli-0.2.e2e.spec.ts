@@ -1,11 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DockerClient } from '@slipway/docker';
-import { startTestPlatform, type TestPlatform } from './harness';
-import { cleanEngine, engine, ensureSiteImage, until } from './docker-fixtures';
-import { TEST_DATABASE_IMAGES, cleanDatabases, requireDatabaseImages } from './database-fixtures';
-import { ENTER, cliConfigPath, removeCliConfig, runCli, runCliInteractive, type CliResult, type CliTarget } from './dokploy-cli';
+import type { TestPlatform } from './harness';
+import { until } from './docker-fixtures';
+import { ENTER, cliConfigPath, removeCliConfig, runCli, runCliInteractive, type CliResult, type CliPlatform, type CliTarget, startCliPlatform } from './dokploy-cli';
 
 /**
  * Dokploy's CLI 0.2.8 (oclif, the model before environments: services on
@@ -14,32 +12,23 @@ import { ENTER, cliConfigPath, removeCliConfig, runCli, runCliInteractive, type 
  * through Slipway's own REST API.
  */
 const V = '0.2.8';
+let platform: CliPlatform | undefined;
 let t: TestPlatform;
-let docker: DockerClient;
-let owner: { token: string; userId: string; username: string };
+let owner: CliPlatform['owner'];
 let target: CliTarget;
 let siteImage: string;
 const logs: string[] = [];
 const workDir = mkdtempSync(join(tmpdir(), 'dokploy-0.2-'));
 
 beforeAll(async () => {
-  docker = await engine();
-  await requireDatabaseImages(docker);
-  siteImage = await ensureSiteImage(docker);
-  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500' });
-  owner = await t.user();
-  const me = await t.api('GET', '/api/users/me', { token: owner.token });
-  const key = await t.api('POST', '/api/api-keys', { token: owner.token, body: { name: 'dokploy-cli', teamId: me.body.teams[0].id, permission: 'read-write', expiresAt: null } });
-  target = { url: t.baseUrl, key: key.body.key };
+  platform = await startCliPlatform(V, logs);
+  ({ t, owner, target, siteImage } = platform);
 }, 180_000);
 
 afterAll(async () => {
   removeCliConfig(V);
   rmSync(workDir, { recursive: true, force: true });
-  await t?.stop();
-  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
-  if (t) await cleanDatabases(docker, t.instance).catch(() => undefined);
-  docker?.close();
+  await platform?.stop();
 }, 120_000);
 
 const rest = (method: string, path: string, body?: unknown) => t.api(method, path, { token: owner.token, body });

@@ -1,9 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { DockerClient } from '@slipway/docker';
-import { startTestPlatform, type TestPlatform } from './harness';
-import { cleanEngine, engine, ensureSiteImage, until } from './docker-fixtures';
-import { TEST_DATABASE_IMAGES, cleanDatabases, requireDatabaseImages } from './database-fixtures';
-import { cliConfigPath, removeCliConfig, runCli, runCliJson, type CliTarget } from './dokploy-cli';
+import type { TestPlatform } from './harness';
+import { until } from './docker-fixtures';
+import { cliConfigPath, removeCliConfig, runCli, runCliJson, type CliPlatform, type CliTarget, startCliPlatform } from './dokploy-cli';
 
 /**
  * Dokploy's CLI 0.30.7 (generated commands, environments) as published,
@@ -11,30 +9,21 @@ import { cliConfigPath, removeCliConfig, runCli, runCliJson, type CliTarget } fr
  * Slipway's own REST API.
  */
 const V = '0.30.7';
+let platform: CliPlatform | undefined;
 let t: TestPlatform;
-let docker: DockerClient;
-let owner: { token: string; userId: string; username: string };
+let owner: CliPlatform['owner'];
 let target: CliTarget;
 let siteImage: string;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  docker = await engine();
-  await requireDatabaseImages(docker);
-  siteImage = await ensureSiteImage(docker);
-  t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500' });
-  owner = await t.user();
-  const me = await t.api('GET', '/api/users/me', { token: owner.token });
-  const key = await t.api('POST', '/api/api-keys', { token: owner.token, body: { name: 'dokploy-cli', teamId: me.body.teams[0].id, permission: 'read-write', expiresAt: null } });
-  target = { url: t.baseUrl, key: key.body.key };
+  platform = await startCliPlatform(V, logs);
+  ({ t, owner, target, siteImage } = platform);
 }, 180_000);
 
 afterAll(async () => {
   removeCliConfig(V);
-  await t?.stop();
-  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
-  if (t) await cleanDatabases(docker, t.instance).catch(() => undefined);
-  docker?.close();
+  await platform?.stop();
 }, 120_000);
 
 const rest = (method: string, path: string, body?: unknown) => t.api(method, path, { token: owner.token, body });

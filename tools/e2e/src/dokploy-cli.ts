@@ -2,6 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { DockerClient } from '@slipway/docker';
+import { TEST_DATABASE_IMAGES, cleanDatabases, requireDatabaseImages } from './database-fixtures';
+import { cleanEngine, engine, ensureSiteImage } from './docker-fixtures';
+import { startTestPlatform, type TestPlatform } from './harness';
 
 /**
  * Dokploy's official CLIs as published (devDependencies, npm aliases), run
@@ -118,4 +122,38 @@ export function runCliInteractive(version: CliVersion, args: string[], target: C
 
 function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A platform with the database stand-ins, the site image and an owner's read-write key, as both CLI suites need. */
+export interface CliPlatform {
+  t: TestPlatform;
+  docker: DockerClient;
+  owner: { token: string; userId: string; username: string };
+  target: CliTarget;
+  siteImage: string;
+  stop(): Promise<void>;
+}
+
+export async function startCliPlatform(version: CliVersion, logs: string[]): Promise<CliPlatform> {
+  const docker = await engine();
+  await requireDatabaseImages(docker);
+  const siteImage = await ensureSiteImage(docker);
+  const t = await startTestPlatform(logs, { SLIPWAY_DATABASE_IMAGES: TEST_DATABASE_IMAGES, SLIPWAY_DATABASE_RECONCILE_MS: '500' });
+  const owner = await t.user();
+  const me = await t.api('GET', '/api/users/me', { token: owner.token });
+  const key = await t.api('POST', '/api/api-keys', { token: owner.token, body: { name: 'dokploy-cli', teamId: me.body.teams[0].id, permission: 'read-write', expiresAt: null } });
+  return {
+    t,
+    docker,
+    owner,
+    target: { url: t.baseUrl, key: key.body.key },
+    siteImage,
+    async stop() {
+      removeCliConfig(version);
+      await t.stop();
+      await cleanEngine(docker, t.instance).catch(() => undefined);
+      await cleanDatabases(docker, t.instance).catch(() => undefined);
+      docker.close();
+    },
+  };
 }
