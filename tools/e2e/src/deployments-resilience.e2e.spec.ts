@@ -36,8 +36,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.start().catch(() => undefined);
-  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   await t?.stop();
+  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   await proxy?.stop();
   for (const r of repos) r.remove();
   docker?.close();

@@ -143,8 +143,8 @@ beforeAll(async () => {
 afterAll(async () => {
   // What the deployments service said about the proxy (start, sync errors): the first clue when a check fails.
   console.log(logs.filter((l) => /proxy/i.test(l)).slice(-30).join('\n'));
-  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   await t?.stop();
+  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   if (proxyDir) rmSync(proxyDir, { recursive: true, force: true });
   docker?.close();
 });

@@ -73,8 +73,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await nc?.close();
-  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   await t?.stop();
+  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   docker?.close();
 });
 

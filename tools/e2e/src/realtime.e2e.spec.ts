@@ -34,8 +34,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of sockets) s.terminate();
-  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   await t?.stop();
+  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   repo?.remove();
   docker?.close();
 });

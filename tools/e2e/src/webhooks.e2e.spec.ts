@@ -33,8 +33,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (t) await cleanEngine(docker, t.schemaPrefix).catch(() => undefined);
   await t?.stop();
+  if (t) await cleanEngine(docker, t.instance).catch(() => undefined);
   repo?.remove();
   docker?.close();
 });
