@@ -75,6 +75,7 @@ import {
 } from './validation';
 import { applicationView, deploymentView, type UsageSample } from './views';
 import { probeCertificate, type ServedCertificate } from './proxy/certificates';
+import { previewDomainTargets } from './preview-domains';
 import { ReverseProxy, type DomainTarget } from './proxy/proxy';
 
 
@@ -841,9 +842,11 @@ export class DeploymentsApplication {
     const rows: Array<{ state: ApplicationData }> = await this.store.dataSource.query(
       `SELECT state FROM ${this.table('applications')} WHERE deleted_at IS NULL AND jsonb_array_length(COALESCE(state->'domains', '[]'::jsonb)) > 0`,
     );
-    return rows.flatMap(({ state }) =>
-      (state.domains ?? []).map((d) => ({ domain: d.domain, path: d.path, https: d.https, containerPort: d.containerPort, serviceName: state.serviceName })),
+    const own = rows.flatMap(({ state }) =>
+      (state.domains ?? []).map((d) => ({ domain: d.domain, path: d.path, https: d.https, containerPort: d.containerPort, serviceName: state.serviceName, applicationId: state.applicationId })),
     );
+    // Open previews of these applications: pr-<number>.<domain> to the preview's own service.
+    return [...own, ...(await previewDomainTargets(this))];
   }
 
   /** The certificate the proxy serves for each https domain of these views (a TLS handshake each, in parallel). */

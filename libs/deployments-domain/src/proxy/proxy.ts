@@ -23,6 +23,9 @@ export interface DomainTarget {
   https: boolean;
   serviceName: string;
   containerPort: number;
+  /** Whose traffic this is (request metrics); a preview's domain also names the preview. */
+  applicationId?: string;
+  preview?: number;
 }
 
 type TaskWithNetworks = TaskInfo & { NetworksAttachments?: Array<{ Network?: { ID?: string; Spec?: { Name?: string } }; Addresses?: string[] }> };
