@@ -76,6 +76,7 @@ import {
 import { applicationView, deploymentView, type UsageSample } from './views';
 import { probeCertificate, type ServedCertificate } from './proxy/certificates';
 import { previewDomainTargets } from './preview-domains';
+import { ensureRequestTables, requestSeries } from './request-metrics';
 import { ReverseProxy, type DomainTarget } from './proxy/proxy';
 
 
@@ -201,6 +202,7 @@ export class DeploymentsApplication {
           tx_bytes bigint NOT NULL,
           PRIMARY KEY (application_id, at)
         )`);
+      await ensureRequestTables(tx, (name) => this.table(name));
     });
     await this.runner.start();
   }
@@ -528,9 +530,8 @@ export class DeploymentsApplication {
         memory: series((r) => Math.round(Number(r.memory) * 10) / 10),
         networkRx: series((r) => Number(r.rx)),
         networkTx: series((r) => Number(r.tx)),
-        // Request counts need the HTTP proxy (domains), which is not part of Slipway yet.
-        requests: [],
-        errors: [],
+        // Counted from the proxy's access log (request-metrics.ts); errors are 5xx answers.
+        ...(await requestSeries(this, req.applicationId, seconds, step)),
       },
     };
   }
