@@ -3,6 +3,7 @@ import { sign } from '@octokit/webhooks-methods';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,6 +28,7 @@ let t: TestPlatform;
 let docker: DockerClient;
 let owner: { token: string; userId: string };
 let projectId: string;
+let httpPort: number;
 let httpsPort: number;
 let proxyDir: string;
 let root: string;
@@ -50,6 +52,19 @@ function get(domain: string, path = '/'): Promise<{ status: number; body: string
         if (!(status === 404 && body === 'no such domain\n')) answered.set(domain, [...(answered.get(domain) ?? []), status]);
         done({ status, body });
       });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+/** Plain HTTP to the proxy's port 80 (a routed https host answers 301 there; any other host 404). */
+function getHttp(domain: string): Promise<number> {
+  return new Promise((done, fail) => {
+    const req = httpRequest({ host: '127.0.0.1', port: httpPort, path: '/', headers: { Host: domain }, agent: false, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => done(res.statusCode ?? 0));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', fail);
@@ -88,12 +103,13 @@ function pullRequest(action: string, sha: string): string {
 beforeAll(async () => {
   docker = await engine();
   execFileSync(resolve(__dirname, '../../docker/build-proxy-image.sh'), { stdio: 'inherit' });
+  httpPort = await freePort();
   httpsPort = await freePort();
   proxyDir = mkdtempSync(join(tmpdir(), 'slipway-proxy-'));
   t = await startTestPlatform(logs, {
     SLIPWAY_PROXY: 'on',
     SLIPWAY_PROXY_IMAGE: PROXY_IMAGE,
-    SLIPWAY_PROXY_HTTP_PORT: String(await freePort()),
+    SLIPWAY_PROXY_HTTP_PORT: String(httpPort),
     SLIPWAY_PROXY_HTTPS_PORT: String(httpsPort),
     SLIPWAY_PROXY_DIR: proxyDir,
     SLIPWAY_PROXY_SYNC_MS: '300',
@@ -176,9 +192,14 @@ describe('preview domains: pr-<number>.<domain of the app>', () => {
     expect((await api('DELETE', `/api/applications/${squatter.body.id}/domains/pr-7.site.slipway.test`)).status).toBeLessThan(300);
     await serving('pr-7.site.slipway.test', 'preview site\n');
 
+    expect(await getHttp('pr-7.site.slipway.test')).toBe(301);
     const closed = await github(pullRequest('closed', sha));
     expect(closed.status).toBe(202);
-    await until('the preview domain to answer 404', async () => ((await get('pr-7.site.slipway.test').catch(() => undefined))?.status === 404 ? true : undefined), 60_000);
+    // No longer routed: the proxy's catch-all answers 404 on HTTP, and HTTPS serves nothing of the preview.
+    await until('the preview domain to answer 404', async () => ((await getHttp('pr-7.site.slipway.test')) === 404 ? true : undefined), 60_000);
+    const after = await get('pr-7.site.slipway.test').catch((err: Error) => ({ status: 0, body: err.message }));
+    expect(after.body).not.toBe('preview site\n');
+    expect([0, 404]).toContain(after.status);
     expect((await get('site.slipway.test')).body).toBe('main site\n');
   }, 600_000);
 });
