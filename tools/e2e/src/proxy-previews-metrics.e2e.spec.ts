@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CaddyAdmin } from '@slipway/deployments-domain';
+import { CaddyAdmin, proxyNames } from '@slipway/deployments-domain';
 import type { DockerClient } from '@slipway/docker';
 import { freePort, startTestPlatform, type TestPlatform } from './harness';
 import { TestRepo, cleanEngine, engine, ensureSiteImage, until } from './docker-fixtures';
@@ -207,6 +207,21 @@ describe('preview domains: pr-<number>.<domain of the app>', () => {
 describe('request metrics from the proxy access log', () => {
   const scrape = async () => (await fetch(`${t.baseUrl}/api/metrics/prometheus`, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } })).text();
   const sum = (points: Array<{ value: number }>) => points.reduce((s, p) => s + p.value, 0);
+  const domain = 'metered.slipway.test';
+  let meteredId: string;
+  /** The app's metrics once they add up to what was sent (the follower stores every 2 s). */
+  const countedExactly = async (total: number) => {
+    let counted = -1;
+    try {
+      return await until(`the metrics to count ${total} requests`, async () => {
+        const m = (await api('GET', `/api/applications/${meteredId}/metrics?period=1h&step=60`)).body.metrics;
+        counted = sum(m.requests);
+        return counted === total ? m : undefined;
+      }, 60_000);
+    } catch (err) {
+      throw new Error(`${(err as Error).message} (counted ${counted})`);
+    }
+  };
 
   it("counts every answer for the app's domain, 5xx as errors, in its metrics and the Prometheus scrape (promtool-clean)", async () => {
     const created = await api('POST', '/api/applications', {
@@ -218,7 +233,7 @@ describe('request metrics from the proxy access log', () => {
     });
     expect(created.status).toBe(201);
     const appId = created.body.id as string;
-    const domain = 'metered.slipway.test';
+    meteredId = appId;
     expect((await api('POST', `/api/applications/${appId}/domains`, { domain, containerPort: 8080 })).status).toBe(201);
     expect((await finished((await api('POST', `/api/applications/${appId}/deploy`, {})).body.deploymentId)).status).toBe('success');
     await serving(domain, 'metered\n');
@@ -264,5 +279,26 @@ describe('request metrics from the proxy access log', () => {
     ];
     expect(findings.filter((f) => !ALLOWED.some((a) => a.test(f)))).toEqual([]);
     expect([0, 3]).toContain(check.status);
+  }, 300_000);
+
+  it('resumes after the deployments service is killed and restarted, and after a new proxy task, without counting a request twice', async () => {
+    // Killed (SIGKILL): counts not yet stored are lost with it, but so is their resume point, so the new leader reads them again.
+    for (let i = 0; i < 2; i++) expect((await get(domain)).status).toBe(503);
+    await t.kill('deployments');
+    await t.restart('deployments');
+    for (let i = 0; i < 3; i++) expect((await get(domain)).status).toBe(503);
+    await countedExactly(answered.get(domain)!.length);
+    // A new proxy task (Caddy restarts from its config file): the follower follows the service again.
+    execFileSync('docker', ['service', 'update', '--force', '--quiet', proxyNames(t.instance).service], { stdio: 'inherit', timeout: 120_000 });
+    await until('the new proxy task to answer', async () => ((await get(domain).catch(() => undefined))?.status === 503 ? true : undefined), 60_000);
+    for (let i = 0; i < 2; i++) expect((await get(domain)).status).toBe(503);
+    const statuses = answered.get(domain)!;
+    const metrics = await countedExactly(statuses.length);
+    console.log(`request metrics after restarts: sent ${statuses.length}, counted ${sum(metrics.requests)} (${sum(metrics.errors)} errors)`);
+    expect(sum(metrics.errors)).toBe(statuses.filter((s) => s >= 500).length);
+    // Still exact a few flushes later: nothing was counted twice.
+    await new Promise((r) => setTimeout(r, 5000));
+    const later = (await api('GET', `/api/applications/${meteredId}/metrics?period=1h&step=60`)).body.metrics;
+    expect(sum(later.requests)).toBe(statuses.length);
   }, 300_000);
 });

@@ -20,6 +20,9 @@ export class AccessLogFollower {
   private loop?: Promise<void>;
   private flushing?: Promise<void>;
   private stored = 0;
+  private targetsSet!: () => void;
+  /** Lines are read only once the hosts are known: a line read earlier would be dropped yet move the resume point. */
+  private targetsReady = new Promise<void>((r) => (this.targetsSet = r));
 
   constructor(private readonly app: DeploymentsApplication, private readonly log: (m: string) => void, private readonly flushMs = 2000) {}
 
@@ -28,6 +31,7 @@ export class AccessLogFollower {
     const owners = new Map<string, RequestOwner>();
     for (const t of targets) if (t.applicationId) owners.set(t.domain, { applicationId: t.applicationId, preview: t.preview ?? 0 });
     this.owners = owners;
+    this.targetsSet();
   }
 
   async start(): Promise<void> {
@@ -39,6 +43,8 @@ export class AccessLogFollower {
     const abort = new AbortController();
     this.abort = abort;
     this.loop = (async () => {
+      const aborted = new Promise<void>((r) => abort.signal.addEventListener('abort', () => r(), { once: true }));
+      await Promise.race([this.targetsReady, aborted]);
       while (!abort.signal.aborted) {
         const since = aggregator.lastTs > 0 ? Math.floor(aggregator.lastTs) : undefined;
         await this.app.docker
