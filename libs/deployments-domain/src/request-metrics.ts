@@ -10,6 +10,13 @@ import type { RequestBucket } from './proxy/access-log';
  * not events. The resume point of the log follow is stored in the same
  * transaction as the counts it covers, so a restart never counts twice.
  */
+/** What the counts need of the application: its event store's database and schema. */
+export type RequestStoreHost = Pick<DeploymentsApplication, 'store' | 'table'>;
+
+/** The longest period the metrics read covers (30d): older minutes are rolled up. */
+export const REQUEST_RETENTION_SECONDS = 2_592_000;
+const EPOCH = '1970-01-01T00:00:00Z';
+
 export async function ensureRequestTables(tx: EntityManager, table: (name: string) => string): Promise<void> {
   await tx.query(`
     CREATE TABLE IF NOT EXISTS ${table('application_requests')} (
@@ -28,13 +35,13 @@ export async function ensureRequestTables(tx: EntityManager, table: (name: strin
     )`);
 }
 
-export async function readAccessCheckpoint(app: DeploymentsApplication): Promise<number> {
+export async function readAccessCheckpoint(app: RequestStoreHost): Promise<number> {
   const rows: Array<{ last_ts: number }> = await app.store.dataSource.query(`SELECT last_ts FROM ${app.table('proxy_access_checkpoint')}`);
   return rows[0] ? Number(rows[0].last_ts) : 0;
 }
 
 /** Adds the counts and moves the resume point, in one transaction. */
-export async function storeRequestCounts(app: DeploymentsApplication, buckets: RequestBucket[], lastTs: number): Promise<void> {
+export async function storeRequestCounts(app: RequestStoreHost, buckets: RequestBucket[], lastTs: number): Promise<void> {
   await app.store.withTransaction(async (tx) => {
     if (buckets.length) {
       await tx.query(
@@ -60,8 +67,32 @@ export async function storeRequestCounts(app: DeploymentsApplication, buckets: R
   });
 }
 
+/**
+ * Minutes older than `retentionSeconds` are folded into one row per owner and
+ * status class at the epoch (the metrics read never reaches it), so the
+ * table stays small while the Prometheus totals keep growing (a counter that
+ * went down would read as a reset and a burst). Counts of deleted
+ * applications go entirely.
+ */
+export async function compactRequestCounts(app: RequestStoreHost, retentionSeconds = REQUEST_RETENTION_SECONDS): Promise<void> {
+  const t = app.table('application_requests');
+  await app.store.withTransaction(async (tx) => {
+    await tx.query(`DELETE FROM ${t} r USING ${app.table('applications')} a WHERE a.id = r.application_id AND a.deleted_at IS NOT NULL`);
+    await tx.query(
+      `WITH old AS (
+         DELETE FROM ${t} WHERE minute > $1::timestamptz AND minute < now() - make_interval(secs => $2)
+         RETURNING application_id, preview, status_class, requests, duration_seconds)
+       INSERT INTO ${t} AS t (application_id, preview, minute, status_class, requests, duration_seconds)
+       SELECT application_id, preview, $1::timestamptz, status_class, sum(requests), sum(duration_seconds) FROM old GROUP BY 1, 2, 4
+       ON CONFLICT (application_id, preview, minute, status_class)
+       DO UPDATE SET requests = t.requests + EXCLUDED.requests, duration_seconds = t.duration_seconds + EXCLUDED.duration_seconds`,
+      [EPOCH, retentionSeconds],
+    );
+  });
+}
+
 /** The application's own traffic (not its previews') in buckets of `step` seconds: all requests, and 5xx as errors. */
-export async function requestSeries(app: DeploymentsApplication, applicationId: string, seconds: number, step: number): Promise<{ requests: MetricPoint[]; errors: MetricPoint[] }> {
+export async function requestSeries(app: RequestStoreHost, applicationId: string, seconds: number, step: number): Promise<{ requests: MetricPoint[]; errors: MetricPoint[] }> {
   const rows: Array<{ bucket: Date; requests: string; errors: string }> = await app.store.dataSource.query(
     `SELECT to_timestamp(floor(extract(epoch FROM minute) / $3) * $3) AS bucket,
             sum(requests) AS requests, coalesce(sum(requests) FILTER (WHERE status_class = '5xx'), 0) AS errors
@@ -82,7 +113,7 @@ export async function requestSeries(app: DeploymentsApplication, applicationId: 
  * application's own domains) and `<prefix>_preview_requests_total{application_id,preview,status_class}`,
  * read from the stored counts at scrape time so every replica answers the same.
  */
-export function registerRequestMetrics(app: DeploymentsApplication): void {
+export function registerRequestMetrics(app: RequestStoreHost): void {
   const totals = (previews: boolean) =>
     (app.store.dataSource.query(
       `SELECT application_id, preview, status_class, sum(requests)::float8 AS n FROM ${app.table('application_requests')} r

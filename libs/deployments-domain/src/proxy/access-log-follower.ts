@@ -1,9 +1,11 @@
 import type { DeploymentsApplication } from '../deployments-app';
-import { readAccessCheckpoint, storeRequestCounts } from '../request-metrics';
+import { compactRequestCounts, readAccessCheckpoint, storeRequestCounts } from '../request-metrics';
 import { RequestAggregator, parseAccessLine, type RequestOwner } from './access-log';
 import type { DomainTarget } from './proxy';
 
 const RETRY_MS = 1000;
+/** How often old minutes are rolled up (request-metrics.ts). */
+const COMPACT_MS = 3_600_000;
 
 /**
  * Leader-only, beside ProxySync: follows the proxy service's stdout (its
@@ -20,6 +22,7 @@ export class AccessLogFollower {
   private loop?: Promise<void>;
   private flushing?: Promise<void>;
   private stored = 0;
+  private compactedAt = 0;
   private targetsSet!: () => void;
   /** Lines are read only once the hosts are known: a line read earlier would be dropped yet move the resume point. */
   private targetsReady = new Promise<void>((r) => (this.targetsSet = r));
@@ -73,6 +76,10 @@ export class AccessLogFollower {
     if (this.flushing) return this.flushing;
     const aggregator = this.aggregator;
     if (!aggregator) return;
+    if (Date.now() - this.compactedAt > COMPACT_MS) {
+      this.compactedAt = Date.now();
+      await compactRequestCounts(this.app).catch((err: Error) => this.log(`proxy access log: compacting request counts failed (${err.message})`));
+    }
     const { buckets, lastTs } = aggregator.drain();
     if (buckets.length === 0 && lastTs <= this.stored) return;
     this.flushing = storeRequestCounts(this.app, buckets, lastTs)
