@@ -1,5 +1,5 @@
 import type { Command, Event } from '@slipway/core';
-import type { DeploymentStatus, ObservedPort } from './model';
+import type { CertificateStatus, DeploymentStatus, DomainSpec, ObservedPort } from './model';
 import type { AccessScope } from './requests';
 
 /**
@@ -89,6 +89,12 @@ export interface ListPreviewsRequest {
   scope: AccessScope;
   applicationId: string;
 }
+/** A preview's derived domain: routed with its certificate, or not routed and why (`reason`). */
+export interface PreviewDomainView extends DomainSpec {
+  certificateStatus: CertificateStatus;
+  expiresAt: string | null;
+  reason: string | null;
+}
 export interface PreviewView {
   number: number;
   branch: string;
@@ -98,6 +104,8 @@ export interface PreviewView {
   deploymentId: string;
   deploymentStatus: DeploymentStatus;
   ports: ObservedPort[];
+  /** pr-<number>.<domain> for each domain of the application (none when it has none). */
+  domains: PreviewDomainView[];
   url: string | null;
   createdAt: string;
   updatedAt: string;

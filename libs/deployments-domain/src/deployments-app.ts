@@ -75,6 +75,8 @@ import {
 } from './validation';
 import { applicationView, deploymentView, type UsageSample } from './views';
 import { probeCertificate, type ServedCertificate } from './proxy/certificates';
+import { previewDomainTargets } from './preview-domains';
+import { ensureRequestTables, requestSeries } from './request-metrics';
 import { ReverseProxy, type DomainTarget } from './proxy/proxy';
 
 
@@ -200,6 +202,7 @@ export class DeploymentsApplication {
           tx_bytes bigint NOT NULL,
           PRIMARY KEY (application_id, at)
         )`);
+      await ensureRequestTables(tx, (name) => this.table(name));
     });
     await this.runner.start();
   }
@@ -527,9 +530,8 @@ export class DeploymentsApplication {
         memory: series((r) => Math.round(Number(r.memory) * 10) / 10),
         networkRx: series((r) => Number(r.rx)),
         networkTx: series((r) => Number(r.tx)),
-        // Request counts need the HTTP proxy (domains), which is not part of Slipway yet.
-        requests: [],
-        errors: [],
+        // Counted from the proxy's access log (request-metrics.ts); errors are 5xx answers.
+        ...(await requestSeries(this, req.applicationId, seconds, step)),
       },
     };
   }
@@ -841,9 +843,11 @@ export class DeploymentsApplication {
     const rows: Array<{ state: ApplicationData }> = await this.store.dataSource.query(
       `SELECT state FROM ${this.table('applications')} WHERE deleted_at IS NULL AND jsonb_array_length(COALESCE(state->'domains', '[]'::jsonb)) > 0`,
     );
-    return rows.flatMap(({ state }) =>
-      (state.domains ?? []).map((d) => ({ domain: d.domain, path: d.path, https: d.https, containerPort: d.containerPort, serviceName: state.serviceName })),
+    const own = rows.flatMap(({ state }) =>
+      (state.domains ?? []).map((d) => ({ domain: d.domain, path: d.path, https: d.https, containerPort: d.containerPort, serviceName: state.serviceName, applicationId: state.applicationId })),
     );
+    // Open previews of these applications: pr-<number>.<domain> to the preview's own service.
+    return [...own, ...(await previewDomainTargets(this))];
   }
 
   /** The certificate the proxy serves for each https domain of these views (a TLS handshake each, in parallel). */

@@ -30,3 +30,7 @@ export * from './proxy/caddy-admin';
 export * from './proxy/certificates';
 export * from './proxy/proxy';
 export * from './proxy/proxy-sync';
+export * from './proxy/access-log';
+export * from './proxy/access-log-follower';
+export * from './preview-domains';
+export * from './request-metrics';

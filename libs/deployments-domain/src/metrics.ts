@@ -2,6 +2,7 @@ import { APPLICATION_STATUSES, DEPLOYMENT_STATUSES, type MetricsSummary, type Me
 import { readHostFigures } from '@slipway/docker';
 import { Counter, Gauge, Histogram, metricName, metricsRegistry } from '@slipway/metrics';
 import { scopeSql, type DeploymentsApplication } from './deployments-app';
+import { registerRequestMetrics } from './request-metrics';
 
 /** What the reconciler sampled last for one application (its leader only). */
 export interface SampledUsage {
@@ -86,6 +87,7 @@ export function registerDeploymentsMetrics(app: DeploymentsApplication, usage: (
   perApp('application_cpu_cores', 'CPU cores used by an application (sum over its running tasks)', (u) => u.cpu);
   perApp('application_memory_bytes', 'Memory used by an application without page cache (sum over its running tasks)', (u) => u.memoryMb * 1024 * 1024);
   perApp('application_restarts', 'Failed tasks of the running version of an application (each one restarted by Swarm)', (u) => u.restarts);
+  registerRequestMetrics(app);
 }
 
 /** The engine's DockerRootDir, asked once: `docker info` is slow and the directory does not move. */

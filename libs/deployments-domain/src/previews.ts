@@ -12,6 +12,8 @@ import {
 } from '@slipway/deployments-contracts';
 import type { DeploymentsApplication } from './deployments-app';
 import type { DeploymentData } from './deployment.decider';
+import { planAll, type PlannedPreviewDomain } from './preview-domains';
+import { probeCertificate } from './proxy/certificates';
 import { publishedPorts, runningTasks } from './runtime';
 import { Issues, checkBranch, checkCommitSha } from './validation';
 
@@ -112,6 +114,7 @@ export async function listPreviews(app: DeploymentsApplication, req: ListPreview
       WHERE application_id = $1 AND state->>'preview' IS NOT NULL ORDER BY (state->'preview'->>'number')::int, queue_seq DESC`,
     [current.applicationId],
   );
+  const planned = current.domains.length ? await planAll(app, rows.map((r) => ({ applicationId: current.applicationId, number: r.state.preview!.number, serviceName: r.state.preview!.serviceName, appDomains: current.domains }))) : [];
   const data: PreviewView[] = [];
   for (const row of rows) {
     const ref = row.state.preview!;
@@ -129,11 +132,27 @@ export async function listPreviews(app: DeploymentsApplication, req: ListPreview
       deploymentId: row.id,
       deploymentStatus: row.status,
       ports,
-      // Set once previews get a domain (pr-<number>.<domain>); until then they are reached by their ports.
-      url: null,
+      domains: await previewDomainViews(app, planned.find((p) => p.number === ref.number)?.domains ?? []),
+      url: previewUrl(planned.find((p) => p.number === ref.number)?.domains ?? []),
       createdAt: preview.openedAt,
       updatedAt: row.state.finishedAt ?? preview.updatedAt,
     });
   }
   return { data };
+}
+
+/** The first routed domain as a URL; null when the preview has none (reach it by its ports). */
+function previewUrl(domains: PlannedPreviewDomain[]): string | null {
+  const d = domains.find((x) => x.reason === null);
+  return d ? `${d.https ? 'https' : 'http'}://${d.domain}${d.path === '/' ? '/' : d.path}` : null;
+}
+
+/** Each planned domain with the certificate the proxy serves for it (a TLS handshake, like the application's domains). */
+async function previewDomainViews(app: DeploymentsApplication, domains: PlannedPreviewDomain[]): Promise<PreviewView['domains']> {
+  return Promise.all(
+    domains.map(async (d) => {
+      const served = d.reason === null && d.https && app.proxy ? await probeCertificate(app.config.proxy.probeHost, app.config.proxy.httpsPort, d.domain) : undefined;
+      return { ...d, certificateStatus: served?.status ?? 'none', expiresAt: served?.expiresAt ?? null };
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import type { DeploymentsApplication } from '../deployments-app';
+import { AccessLogFollower } from './access-log-follower';
 import type { DomainTarget } from './proxy';
 
 /**
@@ -11,8 +12,12 @@ export class ProxySync {
   private timer?: NodeJS.Timeout;
   private running = false;
   private stopped = false;
+  /** Request metrics from the proxy's access log, with the hosts this loop routes. */
+  private readonly accessLog: AccessLogFollower;
 
-  constructor(private readonly app: DeploymentsApplication, private readonly log: (m: string) => void) {}
+  constructor(private readonly app: DeploymentsApplication, private readonly log: (m: string) => void) {
+    this.accessLog = new AccessLogFollower(app, log);
+  }
 
   async start(): Promise<void> {
     const proxy = this.app.proxy;
@@ -20,6 +25,7 @@ export class ProxySync {
     this.stopped = false;
     await proxy.ensure();
     this.log(`proxy ${proxy.names.service} ready (ports ${this.app.config.proxy.httpPort}/${this.app.config.proxy.httpsPort})`);
+    await this.accessLog.start();
     const tick = async () => {
       if (this.stopped) return;
       await this.syncOnce().catch((err: Error) => this.log(`proxy sync: ${err.message}`));
@@ -34,6 +40,7 @@ export class ProxySync {
     this.running = true;
     try {
       const targets: DomainTarget[] = (await this.app.domainTargets()).map((t) => ({ ...t }));
+      this.accessLog.setTargets(targets);
       await proxy.sync(targets);
     } finally {
       this.running = false;
@@ -43,5 +50,6 @@ export class ProxySync {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.accessLog.stop();
   }
 }

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DockerClient, ServiceSpec, TaskInfo } from '@slipway/docker';
 import { LABELS } from '../service-spec';
+import { withAccessLog } from './access-log';
 import { CaddyAdmin } from './caddy-admin';
 import { buildCaddyConfig, type CaddyConfigOptions, type ProxyRoute } from './caddy-config';
 
@@ -23,6 +24,9 @@ export interface DomainTarget {
   https: boolean;
   serviceName: string;
   containerPort: number;
+  /** Whose traffic this is (request metrics); a preview's domain also names the preview. */
+  applicationId?: string;
+  preview?: number;
 }
 
 type TaskWithNetworks = TaskInfo & { NetworksAttachments?: Array<{ Network?: { ID?: string; Spec?: { Name?: string } }; Addresses?: string[] }> };
@@ -129,7 +133,8 @@ export class ReverseProxy {
   }
 
   private config(routes: ProxyRoute[]): Record<string, unknown> {
-    return buildCaddyConfig(routes, { adminListen: `unix/${MOUNT}/admin.sock`, acme: this.settings.acme });
+    // Access log on every server: the request metrics come from it (access-log.ts).
+    return withAccessLog(buildCaddyConfig(routes, { adminListen: `unix/${MOUNT}/admin.sock`, acme: this.settings.acme }));
   }
 
   /** host:port of the service's tasks that are running (healthy) and meant to, on the proxy network. */

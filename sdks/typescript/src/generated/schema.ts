@@ -2394,9 +2394,9 @@ export interface components {
             networkRx: components["schemas"]["ApplicationMetricPointDto"][];
             /** @description Bytes sent per step */
             networkTx: components["schemas"]["ApplicationMetricPointDto"][];
-            /** @description Empty until the HTTP proxy lands */
+            /** @description Requests the reverse proxy answered for the application's domains per step (from its access log; previews' domains not included; empty without SLIPWAY_PROXY) */
             requests: components["schemas"]["ApplicationMetricPointDto"][];
-            /** @description Empty until the HTTP proxy lands */
+            /** @description Of those requests, the ones answered with a 5xx status (including 502/503 from the proxy when no task answers) */
             errors: components["schemas"]["ApplicationMetricPointDto"][];
         };
         ApplicationMetricsDto: {
@@ -2814,6 +2814,30 @@ export interface components {
             /** @example 30012 */
             publishedPort: number;
         };
+        PreviewDomainDto: {
+            /**
+             * @description pr-<number>.<domain of the application>
+             * @example pr-42.app.example.com
+             */
+            domain: string;
+            /**
+             * @description The application's domain's path prefix
+             * @example /
+             */
+            path: string;
+            /** @example 8080 */
+            containerPort: number;
+            https: boolean;
+            /**
+             * @description Of the certificate the proxy serves; none when not routed or plain HTTP
+             * @enum {string}
+             */
+            certificateStatus: "pending" | "valid" | "failed" | "none";
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** @description Why the preview has no such domain (the name is too long, or an application owns it); null when routed */
+            reason: string | null;
+        };
         PreviewDto: {
             /**
              * @description The pull (GitHub) or merge (GitLab) request number
@@ -2842,7 +2866,9 @@ export interface components {
             /** @example success */
             deploymentStatus: string;
             ports: components["schemas"]["PreviewPortDto"][];
-            /** @description Set once previews have a domain; until then reach it by its ports */
+            /** @description pr-<number>.<domain> for each domain of the application, routed by the proxy while the preview is open */
+            domains: components["schemas"]["PreviewDomainDto"][];
+            /** @description Its first routed domain; null when the application has no domain (reach it by its ports) */
             url: string | null;
             /** Format: date-time */
             createdAt: string;

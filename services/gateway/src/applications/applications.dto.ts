@@ -702,8 +702,10 @@ class ApplicationMetricsSeriesDto {
   @ApiProperty({ type: [ApplicationMetricPointDto], description: 'MiB' }) memory!: ApplicationMetricPointDto[];
   @ApiProperty({ type: [ApplicationMetricPointDto], description: 'Bytes received per step' }) networkRx!: ApplicationMetricPointDto[];
   @ApiProperty({ type: [ApplicationMetricPointDto], description: 'Bytes sent per step' }) networkTx!: ApplicationMetricPointDto[];
-  @ApiProperty({ type: [ApplicationMetricPointDto], description: 'Empty until the HTTP proxy lands' }) requests!: ApplicationMetricPointDto[];
-  @ApiProperty({ type: [ApplicationMetricPointDto], description: 'Empty until the HTTP proxy lands' }) errors!: ApplicationMetricPointDto[];
+  @ApiProperty({ type: [ApplicationMetricPointDto], description: "Requests the reverse proxy answered for the application's domains per step (from its access log; previews' domains not included; empty without SLIPWAY_PROXY)" })
+  requests!: ApplicationMetricPointDto[];
+  @ApiProperty({ type: [ApplicationMetricPointDto], description: 'Of those requests, the ones answered with a 5xx status (including 502/503 from the proxy when no task answers)' })
+  errors!: ApplicationMetricPointDto[];
 }
 
 export class ApplicationMetricsDto {

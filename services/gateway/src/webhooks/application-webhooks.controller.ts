@@ -36,6 +36,17 @@ class PreviewPortDto {
   @ApiProperty({ example: 30012 }) publishedPort!: number;
 }
 
+class PreviewDomainDto {
+  @ApiProperty({ example: 'pr-42.app.example.com', description: 'pr-<number>.<domain of the application>' }) domain!: string;
+  @ApiProperty({ example: '/', description: "The application's domain's path prefix" }) path!: string;
+  @ApiProperty({ example: 8080 }) containerPort!: number;
+  @ApiProperty() https!: boolean;
+  @ApiProperty({ enum: ['pending', 'valid', 'failed', 'none'], description: 'Of the certificate the proxy serves; none when not routed or plain HTTP' }) certificateStatus!: string;
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true }) expiresAt!: string | null;
+  @ApiProperty({ type: 'string', nullable: true, description: 'Why the preview has no such domain (the name is too long, or an application owns it); null when routed' })
+  reason!: string | null;
+}
+
 class PreviewDto {
   @ApiProperty({ example: 42, description: 'The pull (GitHub) or merge (GitLab) request number' }) number!: number;
   @ApiProperty({ example: 'feature/login' }) branch!: string;
@@ -45,7 +56,9 @@ class PreviewDto {
   @ApiProperty({ format: 'uuid', description: 'The latest deployment of this preview' }) deploymentId!: string;
   @ApiProperty({ example: 'success' }) deploymentStatus!: string;
   @ApiProperty({ type: [PreviewPortDto] }) ports!: PreviewPortDto[];
-  @ApiProperty({ type: 'string', nullable: true, description: 'Set once previews have a domain; until then reach it by its ports' }) url!: string | null;
+  @ApiProperty({ type: [PreviewDomainDto], description: "pr-<number>.<domain> for each domain of the application, routed by the proxy while the preview is open" })
+  domains!: PreviewDomainDto[];
+  @ApiProperty({ type: 'string', nullable: true, description: 'Its first routed domain; null when the application has no domain (reach it by its ports)' }) url!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
