@@ -30,3 +30,6 @@ export * from './proxy/caddy-admin';
 export * from './proxy/certificates';
 export * from './proxy/proxy';
 export * from './proxy/proxy-sync';
+export * from './proxy/gateway-site';
+export * from './proxy/certificate-schedule';
+export * from './proxy/certificate-monitor';
