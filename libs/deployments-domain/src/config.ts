@@ -2,6 +2,7 @@ import { envInt } from '@slipway/core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveInstance } from '@slipway/messaging';
+import { normalizeDomain } from './domain-name';
 import type { PublishMode } from './service-spec';
 
 /** The deployments service's settings, from the environment (README "Configuration"). */
@@ -57,6 +58,26 @@ export interface ProxyConfig {
   syncIntervalMs: number;
   /** Where Slipway reaches the proxy's HTTPS port to read the certificates it serves. */
   probeHost: string;
+  /** SLIPWAY_DOMAIN: Slipway's own site on the proxy (HTTPS only), punycode; undefined when not set. */
+  selfDomain?: string;
+  /**
+   * SLIPWAY_DOMAIN_UPSTREAM: host:port (comma-separated for several gateway
+   * replicas) where Caddy reaches the gateway; empty → the docker_gwbridge
+   * gateway address (the host, seen from a Swarm task) and the gateway's PORT.
+   */
+  selfUpstreams: string[];
+  /** The gateway's PORT, for the default upstream. */
+  gatewayPort: number;
+  /** Re-checks of the certificate each domain is served with (README "Domains and HTTPS"). */
+  certificates: CertificateCheckPolicy;
+}
+
+export interface CertificateCheckPolicy {
+  /** First retry of a `pending`/`failed` certificate; doubles per attempt up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A `valid` certificate is checked again this often (renewals change expiresAt) and at its expiry. */
+  recheckMs: number;
 }
 
 function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -73,6 +94,23 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   if (raw === 'on' || raw === 'true' || raw === '1') return true;
   if (raw === 'off' || raw === 'false' || raw === '0') return false;
   throw new Error(`${name} must be on or off, got '${raw}'`);
+}
+
+function selfDomain(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.SLIPWAY_DOMAIN;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const domain = normalizeDomain(raw);
+  if (!domain) throw new Error(`SLIPWAY_DOMAIN must be a host name such as slipway.example.com (no wildcard, no IP address), got '${raw}'`);
+  return domain;
+}
+
+function upstreamList(env: NodeJS.ProcessEnv): string[] {
+  const list = (env.SLIPWAY_DOMAIN_UPSTREAM ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const u of list) {
+    const port = Number(u.slice(u.lastIndexOf(':') + 1));
+    if (!u.includes(':') || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`SLIPWAY_DOMAIN_UPSTREAM must be host:port[,host:port…], got '${u}'`);
+  }
+  return list;
 }
 
 export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): DeploymentsConfig {
@@ -117,6 +155,14 @@ export function loadDeploymentsConfig(env: NodeJS.ProcessEnv = process.env): Dep
       },
       syncIntervalMs: envInt(env, 'SLIPWAY_PROXY_SYNC_MS', 500, 100, 60_000),
       probeHost: env.SLIPWAY_PROXY_PROBE_HOST || '127.0.0.1',
+      ...(selfDomain(env) ? { selfDomain: selfDomain(env) } : {}),
+      selfUpstreams: upstreamList(env),
+      gatewayPort: envInt(env, 'PORT', 3000, 1, 65535),
+      certificates: {
+        retryBaseMs: envInt(env, 'SLIPWAY_CERT_RETRY_MS', 1000, 100, 3_600_000),
+        retryMaxMs: envInt(env, 'SLIPWAY_CERT_RETRY_MAX_MS', 300_000, 100, 86_400_000),
+        recheckMs: envInt(env, 'SLIPWAY_CERT_RECHECK_MS', 3_600_000, 1000, 86_400_000),
+      },
     },
   };
 }

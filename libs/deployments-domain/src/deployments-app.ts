@@ -77,6 +77,8 @@ import { applicationView, deploymentView, type UsageSample } from './views';
 import { probeCertificate, type ServedCertificate } from './proxy/certificates';
 import { previewDomainTargets } from './preview-domains';
 import { ensureRequestTables, requestSeries } from './request-metrics';
+import { normalizeDomain } from './domain-name';
+import { certificatesTableSql } from './proxy/certificate-monitor';
 import { ReverseProxy, type DomainTarget } from './proxy/proxy';
 
 
@@ -130,7 +132,15 @@ export class DeploymentsApplication {
     });
     this.engine = new ApplicationEngine(docker);
     this.proxy = config.proxy.enabled
-      ? new ReverseProxy(docker, { instance: config.instance, image: config.proxy.image, httpPort: config.proxy.httpPort, httpsPort: config.proxy.httpsPort, dir: config.proxy.dir, acme: config.proxy.acme })
+      ? new ReverseProxy(docker, {
+          instance: config.instance,
+          image: config.proxy.image,
+          httpPort: config.proxy.httpPort,
+          httpsPort: config.proxy.httpsPort,
+          dir: config.proxy.dir,
+          acme: config.proxy.acme,
+          ...(config.proxy.selfDomain ? { self: { domain: config.proxy.selfDomain, upstreams: config.proxy.selfUpstreams, gatewayPort: config.proxy.gatewayPort } } : {}),
+        })
       : undefined;
     this.aggregates = new Aggregates(store, (tx, recorded) => this.reserveNames(tx, recorded));
   }
@@ -171,6 +181,8 @@ export class DeploymentsApplication {
           domain text PRIMARY KEY,
           application_id uuid NOT NULL
         )`);
+      // The certificate each https domain is served with, as the leader's ProxySync last saw it on the proxy.
+      await tx.query(certificatesTableSql(this.table('domain_certificates')));
       // Observations, not facts: CPU and memory samples are not events (they
       // would swamp the log) and are simply sampled again after a loss.
       await tx.query(`
@@ -371,6 +383,10 @@ export class DeploymentsApplication {
   async addDomain(req: AddDomainRequest, ctx: RequestContext): Promise<ApplicationView> {
     this.requireInScope(await this.loadApplication(req.applicationId), req.applicationId, req.scope);
     const { domain, path, containerPort, https } = req;
+    // Slipway's own site (SLIPWAY_DOMAIN) is on the same proxy: no application may take its name.
+    if (this.config.proxy.selfDomain && normalizeDomain(domain) === this.config.proxy.selfDomain) {
+      throw AppError.conflict(`The domain '${this.config.proxy.selfDomain}' is Slipway's own (SLIPWAY_DOMAIN)`, { field: 'domain', value: domain });
+    }
     const view = await this.executeApplication(req.applicationId, ctx, undefined, {
       type: 'AddDomain',
       data: { applicationId: req.applicationId, domain, path, containerPort, https },
@@ -850,12 +866,16 @@ export class DeploymentsApplication {
     return [...own, ...(await previewDomainTargets(this))];
   }
 
-  /** The certificate the proxy serves for each https domain of these views (a TLS handshake each, in parallel). */
+  /** The certificate the proxy serves for each https domain of these views, as the CertificateMonitor last stored it. */
   private async certificates(views: ApplicationView[]): Promise<Record<string, ServedCertificate>> {
     if (!this.proxy) return {};
     const domains = [...new Set(views.flatMap((v) => v.domains.filter((d) => d.https).map((d) => d.domain)))];
-    const probed = await Promise.all(domains.map(async (d) => [d, await probeCertificate(this.config.proxy.probeHost, this.config.proxy.httpsPort, d)] as const));
-    return Object.fromEntries(probed);
+    if (domains.length === 0) return {};
+    const rows: Array<{ domain: string; status: ServedCertificate['status']; expires_at: Date | null }> = await this.store.dataSource.query(
+      `SELECT domain, status, expires_at FROM ${this.table('domain_certificates')} WHERE domain = ANY($1::text[])`,
+      [domains],
+    );
+    return Object.fromEntries(rows.map((r) => [r.domain, { status: r.status, expiresAt: r.expires_at ? new Date(r.expires_at).toISOString() : null }]));
   }
 
   private async enrich(view: ApplicationView): Promise<ApplicationView> {

@@ -34,3 +34,6 @@ export * from './proxy/access-log';
 export * from './proxy/access-log-follower';
 export * from './preview-domains';
 export * from './request-metrics';
+export * from './proxy/gateway-site';
+export * from './proxy/certificate-schedule';
+export * from './proxy/certificate-monitor';

@@ -63,3 +63,14 @@ export async function benchProxy(): Promise<string[]> {
     docker.close();
   }
 }
+
+// `node tools/bench/dist/proxy.js` runs this row alone (run.ts runs it with the others).
+if (require.main === module) {
+  benchProxy().then(
+    (lines) => console.log(lines.join('\n')),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

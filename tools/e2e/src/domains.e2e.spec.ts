@@ -176,7 +176,11 @@ describe('domains through Caddy on the real engine', () => {
     const redirect = await get('http', 'one.slipway.test');
     expect(redirect.status).toBe(301);
     expect(redirect.headers.location).toBe('https://one.slipway.test/');
-    const app = (await api('GET', `/api/applications/${apps.one}`)).body;
+    // The status is what the leader last saw on the proxy (checked on each config load, then with backoff while pending).
+    const app = await until('the certificate status to show valid', async () => {
+      const body = (await api('GET', `/api/applications/${apps.one}`)).body;
+      return body.domains[0]?.certificateStatus === 'valid' ? body : undefined;
+    }, 30_000);
     expect(app.domains[0]).toMatchObject({ domain: 'one.slipway.test', certificateStatus: 'valid' });
     expect(Date.parse(app.domains[0].expiresAt)).toBeGreaterThan(Date.now());
   });

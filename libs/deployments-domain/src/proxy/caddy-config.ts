@@ -21,6 +21,8 @@ export interface ProxyRoute {
   /** host:port of the application's healthy tasks; empty → 503 from the proxy. */
   upstreams: string[];
   https: boolean;
+  /** A handler of its own instead of an application's reverse proxy (Slipway's own site, gateway-site.ts). */
+  handler?: Record<string, unknown>;
 }
 
 export interface CaddyConfigOptions {
@@ -76,10 +78,10 @@ export function buildCaddyConfig(routes: ProxyRoute[], options: CaddyConfigOptio
   const hsts = { handler: 'headers', response: { set: { 'Strict-Transport-Security': ['max-age=31536000'] } } };
   const notFound = { handle: [{ handler: 'static_response', status_code: 404, body: 'no such domain\n' }], terminal: true };
 
-  const httpsRoutes = secure.map((r) => ({ match: match(r), handle: [hsts, proxyHandler(r, tryDuration)], terminal: true }));
+  const httpsRoutes = secure.map((r) => ({ match: match(r), handle: [hsts, r.handler ?? proxyHandler(r, tryDuration)], terminal: true }));
   const redirectHosts = [...new Set(secure.map((r) => r.domain))];
   const httpRoutes = [
-    ...plain.map((r) => ({ match: match(r), handle: [proxyHandler(r, tryDuration)], terminal: true })),
+    ...plain.map((r) => ({ match: match(r), handle: [r.handler ?? proxyHandler(r, tryDuration)], terminal: true })),
     ...(redirectHosts.length
       ? [
           {

@@ -1,12 +1,16 @@
 import type { DeploymentsApplication } from '../deployments-app';
 import { AccessLogFollower } from './access-log-follower';
+import { probeCertificate } from './certificates';
+import { CertificateMonitor } from './certificate-monitor';
 import type { DomainTarget } from './proxy';
 
 /**
  * Leader-only loop keeping Caddy's routes equal to the applications' domains
  * and their running (healthy) tasks. It polls (SLIPWAY_PROXY_SYNC_MS) rather
  * than trusting Docker events alone: a missed event must not leave a dead
- * upstream. Loading is skipped when nothing changed.
+ * upstream. Loading is skipped when nothing changed. After each pass the
+ * CertificateMonitor looks at what the proxy serves (without holding up the
+ * next pass).
  */
 export class ProxySync {
   private timer?: NodeJS.Timeout;
@@ -14,9 +18,18 @@ export class ProxySync {
   private stopped = false;
   /** Request metrics from the proxy's access log, with the hosts this loop routes. */
   private readonly accessLog: AccessLogFollower;
+  readonly certificates: CertificateMonitor;
 
   constructor(private readonly app: DeploymentsApplication, private readonly log: (m: string) => void) {
     this.accessLog = new AccessLogFollower(app, log);
+    const { probeHost, httpsPort, certificates } = app.config.proxy;
+    this.certificates = new CertificateMonitor(
+      app.store.dataSource,
+      app.table('domain_certificates'),
+      (domain) => probeCertificate(probeHost, httpsPort, domain),
+      certificates,
+      log,
+    );
   }
 
   async start(): Promise<void> {
@@ -25,6 +38,7 @@ export class ProxySync {
     this.stopped = false;
     await proxy.ensure();
     this.log(`proxy ${proxy.names.service} ready (ports ${this.app.config.proxy.httpPort}/${this.app.config.proxy.httpsPort})`);
+    if (proxy.selfDomain) this.log(`proxy serves Slipway itself on https://${proxy.selfDomain} (gateway at ${proxy.gatewayUpstreams.join(', ')})`);
     await this.accessLog.start();
     const tick = async () => {
       if (this.stopped) return;
@@ -41,7 +55,8 @@ export class ProxySync {
     try {
       const targets: DomainTarget[] = (await this.app.domainTargets()).map((t) => ({ ...t }));
       this.accessLog.setTargets(targets);
-      await proxy.sync(targets);
+      const changed = await proxy.sync(targets);
+      this.certificates.kick([...new Set(targets.filter((t) => t.https).map((t) => t.domain))], changed);
     } finally {
       this.running = false;
     }

@@ -4,6 +4,7 @@ import type { DockerClient, ServiceSpec, TaskInfo } from '@slipway/docker';
 import { LABELS } from '../service-spec';
 import { withAccessLog } from './access-log';
 import { CaddyAdmin } from './caddy-admin';
+import { defaultGatewayUpstream, gatewayRoute } from './gateway-site';
 import { buildCaddyConfig, type CaddyConfigOptions, type ProxyRoute } from './caddy-config';
 
 export interface ProxySettings {
@@ -15,6 +16,8 @@ export interface ProxySettings {
   /** Host directory bind-mounted at /run/slipway-proxy: the admin socket and the last config live there. */
   dir: string;
   acme: CaddyConfigOptions['acme'];
+  /** SLIPWAY_DOMAIN: Slipway's own site; upstreams empty → found on the engine at ensure(). */
+  self?: { domain: string; upstreams: string[]; gatewayPort: number };
 }
 
 /** A domain to route: the application's Swarm service and the container port its tasks listen on. */
@@ -53,10 +56,43 @@ export class ReverseProxy {
   readonly names: ReturnType<typeof proxyNames>;
   readonly admin: CaddyAdmin;
   private lastLoaded = '';
+  /** Where Caddy reaches the gateway (SLIPWAY_DOMAIN): configured, or resolved by ensure(). */
+  private selfUpstreams: string[];
 
   constructor(private readonly docker: DockerClient, private readonly settings: ProxySettings) {
     this.names = proxyNames(settings.instance);
     this.admin = new CaddyAdmin(join(settings.dir, 'admin.sock'));
+    this.selfUpstreams = settings.self?.upstreams ?? [];
+  }
+
+  /** Slipway's own domain, when it has one on the proxy. */
+  get selfDomain(): string | undefined {
+    return this.settings.self?.domain;
+  }
+
+  /**
+   * A Swarm task on an overlay network leaves by docker_gwbridge, whose
+   * gateway address is the host: the gateway process (listening on HOST
+   * 0.0.0.0) answers there. No routing mesh, VIP or extra_hosts needed.
+   */
+  private async resolveSelfUpstreams(): Promise<void> {
+    const self = this.settings.self;
+    if (!self || this.selfUpstreams.length) return;
+    const bridge = await this.docker.call('inspect docker_gwbridge', async (d) => {
+      try {
+        return (await d.getNetwork('docker_gwbridge').inspect()) as Parameters<typeof defaultGatewayUpstream>[0];
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw err;
+      }
+    });
+    const upstream = defaultGatewayUpstream(bridge, self.gatewayPort);
+    if (!upstream) throw new Error('SLIPWAY_DOMAIN: docker_gwbridge has no gateway address to reach the gateway by; set SLIPWAY_DOMAIN_UPSTREAM');
+    this.selfUpstreams = [upstream];
+  }
+
+  get gatewayUpstreams(): readonly string[] {
+    return this.selfUpstreams;
   }
 
   private labels(): Record<string, string> {
@@ -121,11 +157,13 @@ export class ReverseProxy {
         if ((err as { statusCode?: number }).statusCode !== 409) throw err;
       }
     }
+    // docker_gwbridge exists once the proxy's task has joined its overlay network.
     const deadline = Date.now() + timeoutMs;
     while (!(await this.admin.reachable())) {
       if (Date.now() > deadline) throw new Error(`the proxy's admin API did not answer within ${timeoutMs} ms (service ${this.names.service})`);
       await new Promise((r) => setTimeout(r, 250));
     }
+    await this.resolveSelfUpstreams();
   }
 
   async remove(): Promise<void> {
@@ -160,7 +198,11 @@ export class ReverseProxy {
   /** Loads the routes for these targets; a no-op when nothing changed (Docker events fire often). */
   async sync(targets: DomainTarget[]): Promise<boolean> {
     const routes: ProxyRoute[] = [];
+    const self = this.settings.self;
+    if (self) routes.push(gatewayRoute(self.domain, this.selfUpstreams));
     for (const t of targets) {
+      // Slipway's own domain is refused to applications (409); one claimed before SLIPWAY_DOMAIN was set never shadows it.
+      if (t.domain === self?.domain) continue;
       routes.push({ domain: t.domain, path: t.path, https: t.https, upstreams: await this.upstreams(t.serviceName, t.containerPort) });
     }
     const config = this.config(routes);
