@@ -3,3 +3,4 @@ export * from './requests';
 export * from './endpoints';
 export * from './event-catalogue';
 export * from './asyncapi';
+export * from './public-events';
