@@ -71,7 +71,9 @@ describe('events received on NATS', () => {
         for await (const m of messages) received.push({ subject: m.subject, event: m.json() });
       })();
 
-      const project = await api('POST', '/api/projects', { name: 'integrated', description: 'watched by an integration' });
+      const team = await api('POST', '/api/teams', { name: 'Integrators' });
+      expect(team.status).toBe(201);
+      const project = await api('POST', '/api/projects', { name: 'integrated', description: 'watched by an integration', teamId: team.body.id });
       expect(project.status).toBe(201);
       const projectId = project.body.id as string;
       expect((await api('PATCH', `/api/projects/${projectId}`, { description: 'still watched' })).status).toBe(200);
@@ -102,6 +104,7 @@ describe('events received on NATS', () => {
       expect((await api('DELETE', `/api/databases/${db.body.id}`)).status).toBeLessThan(300);
 
       const expected = [
+        'identity.TeamCreated',
         'projects.ProjectCreated',
         'projects.ProjectUpdated',
         'projects.EnvironmentCreated',

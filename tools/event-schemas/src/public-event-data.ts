@@ -1,11 +1,13 @@
 import type { DatabasesPublicEventData } from '@slipway/databases-contracts';
 import type { DeploymentsPublicEventData } from '@slipway/deployments-contracts';
+import type { IdentityPublicEventData } from '@slipway/identity-contracts';
 import type { ProjectsPublicEventData } from '@slipway/projects-contracts';
 import type { EVENT_CATALOGUE, WebhooksPublicEventData } from '@slipway/webhooks-contracts';
 
 type Keyed<Service extends string, T> = { [K in keyof T & string as `${Service}.${K}`]: T[K] };
 
 type AllPublicEventData = Keyed<'projects', ProjectsPublicEventData> &
+  Keyed<'identity', IdentityPublicEventData> &
   Keyed<'deployments', DeploymentsPublicEventData> &
   Keyed<'databases', DatabasesPublicEventData> &
   Keyed<'webhooks', WebhooksPublicEventData>;
@@ -25,6 +27,10 @@ export interface PublicEventData {
   'projects.EnvironmentCreated': ProjectsPublicEventData['EnvironmentCreated'];
   'projects.EnvironmentUpdated': ProjectsPublicEventData['EnvironmentUpdated'];
   'projects.EnvironmentDeleted': ProjectsPublicEventData['EnvironmentDeleted'];
+  'identity.TeamCreated': IdentityPublicEventData['TeamCreated'];
+  'identity.TeamMemberAdded': IdentityPublicEventData['TeamMemberAdded'];
+  'identity.TeamMemberRoleChanged': IdentityPublicEventData['TeamMemberRoleChanged'];
+  'identity.TeamMemberRemoved': IdentityPublicEventData['TeamMemberRemoved'];
   'deployments.ApplicationCreated': DeploymentsPublicEventData['ApplicationCreated'];
   'deployments.ApplicationUpdated': DeploymentsPublicEventData['ApplicationUpdated'];
   'deployments.ApplicationDeleted': DeploymentsPublicEventData['ApplicationDeleted'];

@@ -207,6 +207,131 @@ export const EVENT_DATA_SCHEMAS: Record<string, Record<string, unknown>> = {
     ],
     "additionalProperties": false
   },
+  "identity.TeamCreated": {
+    "type": "object",
+    "properties": {
+      "teamId": {
+        "type": "string"
+      },
+      "name": {
+        "type": "string"
+      },
+      "description": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "ownerId": {
+        "type": "string"
+      },
+      "personal": {
+        "type": "boolean"
+      },
+      "createdAt": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "teamId",
+      "name",
+      "description",
+      "ownerId",
+      "personal",
+      "createdAt"
+    ],
+    "additionalProperties": false
+  },
+  "identity.TeamMemberAdded": {
+    "type": "object",
+    "properties": {
+      "teamId": {
+        "type": "string"
+      },
+      "userId": {
+        "type": "string"
+      },
+      "role": {
+        "type": "string",
+        "enum": [
+          "viewer",
+          "developer",
+          "admin",
+          "owner"
+        ]
+      },
+      "addedAt": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "teamId",
+      "userId",
+      "role",
+      "addedAt"
+    ],
+    "additionalProperties": false
+  },
+  "identity.TeamMemberRoleChanged": {
+    "type": "object",
+    "properties": {
+      "teamId": {
+        "type": "string"
+      },
+      "userId": {
+        "type": "string"
+      },
+      "role": {
+        "type": "string",
+        "enum": [
+          "viewer",
+          "developer",
+          "admin",
+          "owner"
+        ]
+      },
+      "previousRole": {
+        "type": "string",
+        "enum": [
+          "viewer",
+          "developer",
+          "admin",
+          "owner"
+        ]
+      },
+      "changedAt": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "teamId",
+      "userId",
+      "role",
+      "previousRole",
+      "changedAt"
+    ],
+    "additionalProperties": false
+  },
+  "identity.TeamMemberRemoved": {
+    "type": "object",
+    "properties": {
+      "teamId": {
+        "type": "string"
+      },
+      "userId": {
+        "type": "string"
+      },
+      "removedAt": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "teamId",
+      "userId",
+      "removedAt"
+    ],
+    "additionalProperties": false
+  },
   "deployments.ApplicationCreated": {
     "type": "object",
     "additionalProperties": false,
