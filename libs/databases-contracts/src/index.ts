@@ -4,3 +4,4 @@ export * from './events';
 export * from './requests';
 export * from './backups';
 export * from './destinations';
+export * from './public-events';

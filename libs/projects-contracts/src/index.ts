@@ -3,3 +3,4 @@ export * from './commands';
 export * from './events';
 export * from './requests';
 export * from './environments';
+export * from './public-events';

@@ -1,5 +1,6 @@
 import { eventSubject } from '@slipway/messaging';
 import { EVENT_CATALOGUE } from './event-catalogue';
+import { EVENT_DATA_SCHEMAS } from './generated/event-data-schemas';
 
 /** The public event envelope (@slipway/messaging PublicEvent) as JSON Schema. */
 const PUBLIC_EVENT_SCHEMA = {
@@ -17,7 +18,23 @@ const PUBLIC_EVENT_SCHEMA = {
     data: { type: 'object', description: 'The event data as the recording service’s contracts define it (secrets are never included)' },
     metadata: { type: 'object', description: 'Actor, request id and command id of the command behind the event' },
   },
+  // toPublicEvent builds exactly these fields.
+  additionalProperties: false,
 } as const;
+
+/**
+ * One message's payload: the envelope with its `data` as generated from the
+ * contracts' public types (tools/event-schemas), always the version the
+ * service publishes (its store upcasts older events before the relay reads them).
+ */
+function payloadSchema(key: string, service: string, type: string): Record<string, unknown> {
+  const data = EVENT_DATA_SCHEMAS[key];
+  if (!data) throw new Error(`No generated data schema for ${key}: run npm run events:schemas`);
+  return {
+    ...PUBLIC_EVENT_SCHEMA,
+    properties: { ...PUBLIC_EVENT_SCHEMA.properties, service: { const: service }, type: { const: type }, data },
+  };
+}
 
 /** The outgoing webhook body: the same event as `{id, type, timestamp, data}`, signed per Standard Webhooks. */
 const WEBHOOK_PAYLOAD_SCHEMA = {
@@ -27,7 +44,7 @@ const WEBHOOK_PAYLOAD_SCHEMA = {
     id: { type: 'string', description: 'The event id (eventId)' },
     type: { type: 'string', description: 'Dotted lower case, e.g. deployment.succeeded' },
     timestamp: { type: 'string', format: 'date-time' },
-    data: { type: 'object' },
+    data: { type: 'object', description: 'The same `data` as the NATS message of that event (see its message payload)' },
   },
 } as const;
 
@@ -60,9 +77,7 @@ export function buildAsyncApi(instance: string, opts: { natsUrl?: string; versio
       summary: `${type} from the ${service} service (webhook type ${webhookType})`,
       contentType: 'application/json',
       headers: { type: 'object', properties: { 'Nats-Msg-Id': { type: 'string', description: 'The eventId (JetStream deduplication)' } } },
-      payload: {
-        allOf: [{ $ref: '#/components/schemas/PublicEvent' }, { type: 'object', properties: { service: { const: service }, type: { const: type } } }],
-      },
+      payload: payloadSchema(key, service, type),
       'x-webhook-type': webhookType,
     };
   }

@@ -6,6 +6,7 @@ describe('event catalogue', () => {
     expect(webhookTypeOf('slipway.events.deployments.ApplicationCreated')).toBe('application.created');
     expect(webhookTypeOf('slipway.events.databases.BackupCompleted')).toBe('database.backup.completed');
     expect(webhookTypeOf('databases.BackupCompleted')).toBe('database.backup.completed');
+    expect(webhookTypeOf('slipway.events.identity.TeamMemberRoleChanged')).toBe('team.member.role.changed');
   });
 
   it('given an event outside the catalogue (private or internal), then no webhook type', () => {

@@ -14,6 +14,16 @@ afterAll(async () => {
 });
 
 describe('GET /api/asyncapi.json', () => {
+  it('gives every message a closed schema of its data', async () => {
+    const res = await t.api('GET', '/api/asyncapi.json');
+    const messages = Object.entries(res.body.components.messages as Record<string, any>);
+    expect(messages.map(([key]) => key)).toEqual(expect.arrayContaining(['identity.TeamCreated', 'projects.ProjectCreated', 'deployments.DeploymentSucceeded', 'databases.DatabaseCreated', 'webhooks.EndpointDisabled']));
+    for (const [key, message] of messages) {
+      const data = message.payload.properties.data;
+      expect({ key, additionalProperties: data.additionalProperties, required: data.required?.length > 0 }).toEqual({ key, additionalProperties: false, required: true });
+    }
+  });
+
   it('is public, parses without errors, and names this installation’s subjects', async () => {
     const res = await t.api('GET', '/api/asyncapi.json');
     expect(res.status).toBe(200);
@@ -22,6 +32,8 @@ describe('GET /api/asyncapi.json', () => {
     const addresses = document!.channels().all().map((c) => c.address());
     expect(addresses).toContain(`${t.instance}.events.deployments.DeploymentSucceeded`);
     expect(addresses.every((a) => a?.startsWith(`${t.instance}.events.`))).toBe(true);
-    expect(JSON.stringify(res.body)).not.toMatch(/\/\/[^/]*@/);
+    // No credentials of NATS_URL (the schemas' descriptions may show URLs like git@host:repo.git).
+    expect(JSON.stringify(res.body.servers)).not.toContain('@');
+    expect(JSON.stringify(res.body)).not.toMatch(/nats:\/\/[^/"]*@/);
   });
 });
