@@ -117,6 +117,7 @@ export class EventStore {
   private readonly pool: Pool;
   private readonly appendSql: string;
   private readonly appendStatement: string;
+  private readonly notifier: PositionNotifier;
 
   private constructor(
     private readonly ds: DataSource,
@@ -130,6 +131,7 @@ export class EventStore {
     this.pool = (ds.driver as unknown as { master: Pool }).master;
     this.appendSql = `SELECT * FROM ${this.q}.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8, $9, $10::jsonb, $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])`;
     this.appendStatement = `slipway_append_${schemaName}`;
+    this.notifier = new PositionNotifier(this.pool, this.channelName);
   }
 
   static async open(opts: EventStoreOpenOptions): Promise<EventStore> {
@@ -197,6 +199,7 @@ export class EventStore {
       try {
         const result = await this.appendOnce(streamId, expectedVersion, prepared, options);
         timer();
+        if (result.recorded.length > 0) this.notifier.notify(result.lastGlobalPosition);
         return result;
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && expectedVersion === 'any' && anyRetries < MAX_ANY_RETRIES) {
@@ -603,6 +606,46 @@ function reservationTaken(error: unknown): ReservationTakenError {
     /* a unique violation raised by the index itself carries no JSON */
   }
   return new ReservationTakenError(typeof taken.kind === 'string' ? taken.kind : 'unknown', typeof taken.key === 'string' ? taken.key : 'unknown');
+}
+
+/**
+ * Sends the NOTIFY of committed appends from outside their transactions (see
+ * migration 3: a notifying commit serialises every other one in the cluster).
+ * A NOTIFY with no writes assigns no transaction id and flushes no WAL, so it
+ * holds that lock only for a moment; and one is in flight at a time per
+ * store, carrying the highest position appended meanwhile. Positions are hints
+ * (listeners read with readAll and poll), so one lost to a crash or an error
+ * only delays readers until their next poll.
+ */
+class PositionNotifier {
+  private highest = 0;
+  private sent = 0;
+  private sending = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly channel: string,
+  ) {}
+
+  notify(position: number): void {
+    if (position > this.highest) this.highest = position;
+    if (!this.sending && this.highest > this.sent) void this.send();
+  }
+
+  private async send(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.highest > this.sent) {
+        const position = this.highest;
+        this.sent = position;
+        await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, String(position)]);
+      }
+    } catch {
+      /* a hint lost: listeners poll */
+    } finally {
+      this.sending = false;
+    }
+  }
 }
 
 // eslint-disable-next-line no-control-regex -- NUL is what this looks for

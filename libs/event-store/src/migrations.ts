@@ -91,6 +91,17 @@ function appendFunctionSql(s: string, schema: string, withReservations: boolean)
   // under the insert lock), let go of the owners' keys and take the new ones.
   // A key held by another owner raises, which rolls the whole call back,
   // events included; the error names the key (DETAIL) and reservations_pkey.
+  // Migration 3 leaves the notification to the caller, after the commit: a
+  // transaction that NOTIFYs holds PostgreSQL's database-wide notify lock
+  // from its pre-commit until its commit record is flushed, so every
+  // notifying commit of the cluster waits for the one before it (no group
+  // commit; seen as wait_event 'object' under load).
+  const notify = withReservations
+    ? ''
+    : `      IF v_count > 0 THEN
+        PERFORM pg_notify(${lit(eventsChannel(schema))}, v_head::text);
+      END IF;
+`;
   const reservationParams = withReservations
     ? `,
       p_reserve_kinds text[],
@@ -190,10 +201,7 @@ ${reservationBody}
         INSERT INTO ${s}.commands (command_id, stream_id, request_hash, result, next_expected_version, last_global_position)
         VALUES (p_command_id, p_stream_id, p_request_hash, p_result, v_actual + v_count, v_head);
       END IF;
-      IF v_count > 0 THEN
-        PERFORM pg_notify(${lit(eventsChannel(schema))}, v_head::text);
-      END IF;
-      RETURN QUERY SELECT 'appended'::text, v_actual + v_count, v_head, v_positions, v_created, NULL::text, NULL::jsonb;
+${notify}      RETURN QUERY SELECT 'appended'::text, v_actual + v_count, v_head, v_positions, v_created, NULL::text, NULL::jsonb;
     END
     $fn$`;
 }
