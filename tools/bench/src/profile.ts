@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const connections = Number(process.env.PROFILE_CONNECTIONS ?? 64);
   const only = process.env.PROFILE_ONLY;
   mkdirSync(dir, { recursive: true });
-  const t = await startTestPlatform([], { SLIPWAY_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${dir}` });
+  const t = await startTestPlatform([], { SLIPWAY_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${dir}`, DB_POOL_SIZE: process.env.BENCH_DB_POOL_SIZE ?? '10' });
   try {
     const user = await t.user();
     for (let i = 0; i < 20; i++) await t.api('POST', '/api/projects', { token: user.token, body: { name: `seed-${i}` } });
