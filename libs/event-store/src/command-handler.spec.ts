@@ -103,6 +103,29 @@ describe('handleCommand (unit)', () => {
     expect(spy.mock.calls[0]?.[1]).toBe('no_stream');
   });
 
+  it('with newStream, decides on the initial state without reading and passes the reservations of the new state to the append', async () => {
+    const store = new FakeStore();
+    const spy = jest.spyOn(store, 'append');
+    const out = await handleCommand(store, appDecider, 'app-1', create('web'), {
+      result: appResult,
+      newStream: true,
+      reservations: (state) => ({ reserve: [{ kind: 'name', key: (state as { name: string }).name, owner: 'app-1' }] }),
+    });
+    expect(store.readCalls).toBe(0);
+    expect(store.appendCalls).toBe(1);
+    expect(out.version).toBe(1);
+    expect(spy.mock.calls[0]?.[1]).toBe('no_stream');
+    expect(spy.mock.calls[0]?.[3]?.reservations).toEqual({ reserve: [{ kind: 'name', key: 'web', owner: 'app-1' }] });
+  });
+
+  it('with newStream on a stream that exists after all, reads it after the conflict and decides again', async () => {
+    const store = new FakeStore();
+    await handleCommand(store, appDecider, 'app-1', create('web'), { result: appResult });
+    store.readCalls = 0;
+    await expect(handleCommand(store, appDecider, 'app-1', create('web', meta({ commandId: 'c9' })), { result: appResult, newStream: true })).rejects.toBeInstanceOf(AppError);
+    expect(store.readCalls).toBe(1);
+  });
+
   it('re-reads and re-decides after a conflict, up to maxRetries', async () => {
     const store = new FakeStore();
     store.conflicts = 3;

@@ -1,7 +1,7 @@
 import { AppError, fold, type Command, type Decider, type Event } from '@slipway/core';
 import { IdempotencyKeyReusedError, WrongExpectedVersionError } from './errors';
 import type { EventStore } from './event-store';
-import type { AppendOptions, RecordedEvent, StoredCommand } from './types';
+import type { AppendOptions, RecordedEvent, Reservations, StoredCommand } from './types';
 
 /** What handleCommand needs from a store (an EventStore, or a fake in unit tests). */
 export type CommandStore = Pick<EventStore, 'getCommand' | 'readStream' | 'append'>;
@@ -14,6 +14,16 @@ export interface HandleCommandOptions<S, E, R> {
   /** Response body, computed from the state after the new events; stored so replays answer identically. */
   result: (state: S, newEvents: E[], version: number) => R;
   inTransaction?: AppendOptions['inTransaction'];
+  /** Keys to take and let go in the append itself (see AppendOptions.reservations), from the state after the new events. */
+  reservations?: (state: S, newEvents: E[]) => Reservations | undefined;
+  /**
+   * The stream id was generated for this command (a create), so it has no
+   * events: decide on the initial state without reading, and let the append
+   * (which checks the command id and the version in the same call) say
+   * otherwise. A create is then one round trip. On a version conflict the
+   * stream is read as usual.
+   */
+  newStream?: boolean;
   /** Extra metadata for every event (command metadata wins on clashes). */
   metadata?: Record<string, unknown>;
   /** Retries after a concurrent writer moved the stream (only without expectedVersion). Default 5. */
@@ -66,7 +76,8 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
     // The first read also looks the command id up, in the same statement (one
     // snapshot, one round trip): retries of a command that already ran must
     // not be re-decided against today's state.
-    const { version, events, command: stored } = await store.readStream(streamId, attempt === 0 ? { commandId } : {});
+    const { version, events, command: stored } =
+      attempt === 0 && options.newStream ? { version: 0, events: [], command: undefined } : await store.readStream(streamId, attempt === 0 ? { commandId } : {});
     if (stored) return replay(stored, options.requestHash);
     if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
       throw preconditionFailed(options.expectedVersion, version);
@@ -86,6 +97,7 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
       throw error; // domain errors propagate unchanged
     }
     const after = newEvents.reduce((s, e) => decider.evolve(s, e), state);
+    const reservations = options.reservations?.(after, newEvents);
 
     try {
       const appended = await store.append(
@@ -97,6 +109,7 @@ export async function handleCommand<C extends Command, E extends Event, S, R>(
           metadata,
           ...(options.requestHash !== undefined ? { requestHash: options.requestHash } : {}),
           ...(options.inTransaction ? { inTransaction: options.inTransaction } : {}),
+          ...(reservations ? { reservations } : {}),
           result: (nextVersion) => options.result(after, newEvents, nextVersion),
         },
       );

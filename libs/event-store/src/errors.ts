@@ -21,6 +21,20 @@ export class WrongExpectedVersionError extends AppError {
 }
 
 /**
+ * Another owner holds a key this append meant to reserve; nothing was
+ * appended. CONFLICT (409); callers usually rethrow it in their own words.
+ */
+export class ReservationTakenError extends AppError {
+  constructor(
+    readonly kind: string,
+    readonly key: string,
+  ) {
+    super('CONFLICT', `'${key}' is already taken (${kind})`, { kind, key });
+    this.name = 'ReservationTakenError';
+  }
+}
+
+/**
  * Same Idempotency-Key, different request: replaying the first result would
  * answer a question the client did not ask, so refuse (422, like Stripe).
  */

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '@slipway/core';
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import { IdempotencyKeyReusedError, WrongExpectedVersionError, isValidExpectedVersion } from './errors';
+import { IdempotencyKeyReusedError, ReservationTakenError, WrongExpectedVersionError, isValidExpectedVersion } from './errors';
 import { NotificationListener, clientConfigFor } from './listener';
 import { migrate } from './migrations';
-import { LOCK_KEY, assertSchemaName, eventsChannel, isUniqueViolation, lockName, quoteIdent, toNumber } from './sql';
+import { LOCK_KEY, assertSchemaName, eventsChannel, isUniqueViolation, lockName, pgErrorInfo, quoteIdent, toNumber } from './sql';
 import type {
   AppendOptions,
   AppendResult,
@@ -117,6 +117,7 @@ export class EventStore {
   private readonly pool: Pool;
   private readonly appendSql: string;
   private readonly appendStatement: string;
+  private readonly notifier: PositionNotifier;
 
   private constructor(
     private readonly ds: DataSource,
@@ -128,8 +129,9 @@ export class EventStore {
     // TypeORM's query runner costs several microtask-heavy layers per query;
     // the hot paths talk to its pg pool directly.
     this.pool = (ds.driver as unknown as { master: Pool }).master;
-    this.appendSql = `SELECT * FROM ${this.q}.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8, $9, $10::jsonb)`;
+    this.appendSql = `SELECT * FROM ${this.q}.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8, $9, $10::jsonb, $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])`;
     this.appendStatement = `slipway_append_${schemaName}`;
+    this.notifier = new PositionNotifier(this.pool, this.channelName);
   }
 
   static async open(opts: EventStoreOpenOptions): Promise<EventStore> {
@@ -164,7 +166,7 @@ export class EventStore {
   }
 
   /** Schema-qualified, quoted table name, for hand-written SQL against the store's tables. */
-  table(name: 'events' | 'commands' | 'checkpoints'): string {
+  table(name: 'events' | 'commands' | 'checkpoints' | 'reservations'): string {
     return `${this.q}.${name}`;
   }
 
@@ -197,6 +199,7 @@ export class EventStore {
       try {
         const result = await this.appendOnce(streamId, expectedVersion, prepared, options);
         timer();
+        if (result.recorded.length > 0) this.notifier.notify(result.lastGlobalPosition);
         return result;
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && expectedVersion === 'any' && anyRetries < MAX_ANY_RETRIES) {
@@ -216,6 +219,7 @@ export class EventStore {
           }
           throw new WrongExpectedVersionError(streamId, expectedVersion, await this.streamVersion(streamId));
         }
+        if (isUniqueViolation(error, this.schemaName, 'reservations_pkey')) throw reservationTaken(error);
         if (isUniqueViolation(error, this.schemaName, 'events_event_id_key')) {
           throw AppError.conflict('An event with the same event id has already been recorded', {
             streamId,
@@ -288,6 +292,7 @@ export class EventStore {
       options.commandId ?? null,
       options.requestHash ?? null,
       options.commandId !== undefined ? resultJson : null,
+      ...reservationParams(options.reservations),
     ];
     const outcome = (row: AppendRow): AppendResult =>
       this.outcome(row, streamId, expectedVersion, prepared, options, JSON.parse(resultJson) as unknown);
@@ -576,6 +581,70 @@ export class EventStore {
     const listeners = [...this.listeners];
     this.listeners.clear();
     await Promise.all(listeners.map((l) => l.close()));
+  }
+}
+
+function reservationParams(reservations: AppendOptions['reservations']): Array<string[] | null> {
+  const reserve = reservations?.reserve ?? [];
+  const release = reservations?.release ?? [];
+  for (const r of [...reserve, ...release]) {
+    if (typeof r.kind !== 'string' || r.kind === '' || typeof r.owner !== 'string' || r.owner === '') {
+      throw new AppError('INVALID_INPUT', 'Every reservation needs a non-empty kind and owner');
+    }
+  }
+  if (reserve.some((r) => typeof r.key !== 'string' || r.key === '')) throw new AppError('INVALID_INPUT', 'Every reservation needs a non-empty key');
+  if (reserve.length === 0 && release.length === 0) return [null, null, null, null, null];
+  return [reserve.map((r) => r.kind), reserve.map((r) => r.key), reserve.map((r) => r.owner), release.map((r) => r.kind), release.map((r) => r.owner)];
+}
+
+/** append_events names the key it could not take in the error's DETAIL. */
+function reservationTaken(error: unknown): ReservationTakenError {
+  let taken: { kind?: unknown; key?: unknown } = {};
+  try {
+    taken = JSON.parse(pgErrorInfo(error)?.detail ?? '{}') as typeof taken;
+  } catch {
+    /* a unique violation raised by the index itself carries no JSON */
+  }
+  return new ReservationTakenError(typeof taken.kind === 'string' ? taken.kind : 'unknown', typeof taken.key === 'string' ? taken.key : 'unknown');
+}
+
+/**
+ * Sends the NOTIFY of committed appends from outside their transactions (see
+ * migration 3: a notifying commit serialises every other one in the cluster).
+ * A NOTIFY with no writes assigns no transaction id and flushes no WAL, so it
+ * holds that lock only for a moment; and one is in flight at a time per
+ * store, carrying the highest position appended meanwhile. Positions are hints
+ * (listeners read with readAll and poll), so one lost to a crash or an error
+ * only delays readers until their next poll.
+ */
+class PositionNotifier {
+  private highest = 0;
+  private sent = 0;
+  private sending = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly channel: string,
+  ) {}
+
+  notify(position: number): void {
+    if (position > this.highest) this.highest = position;
+    if (!this.sending && this.highest > this.sent) void this.send();
+  }
+
+  private async send(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.highest > this.sent) {
+        const position = this.highest;
+        this.sent = position;
+        await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, String(position)]);
+      }
+    } catch {
+      /* a hint lost: listeners poll */
+    } finally {
+      this.sending = false;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 export * from './types';
 export { EventStore, type EventStoreOpenOptions, type ReadStreamOptions } from './event-store';
 export { createDataSource, type CreateDataSourceOptions } from './data-source';
-export { WrongExpectedVersionError, IdempotencyKeyReusedError, expectedVersionMatches, isValidExpectedVersion } from './errors';
+export { WrongExpectedVersionError, IdempotencyKeyReusedError, ReservationTakenError, expectedVersionMatches, isValidExpectedVersion } from './errors';
 export {
   handleCommand,
   DEFAULT_MAX_RETRIES,

@@ -53,7 +53,25 @@ const MIGRATIONS: readonly Migration[] = [
   {
     id: 2,
     name: 'append function',
-    sql: (s, schema) => [appendFunctionSql(s, schema)],
+    sql: (s, schema) => [appendFunctionSql(s, schema, false)],
+  },
+  {
+    id: 3,
+    name: 'reservations in the append function',
+    sql: (s, schema) => [
+      // Unique keys (a name per team, a domain, ...) held by an owner (an
+      // aggregate id), taken and let go in the append that records why.
+      `CREATE TABLE IF NOT EXISTS ${s}.reservations (
+        kind text NOT NULL,
+        key text NOT NULL,
+        owner text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT reservations_pkey PRIMARY KEY (kind, key)
+      )`,
+      `CREATE INDEX IF NOT EXISTS reservations_owner_idx ON ${s}.reservations (kind, owner)`,
+      `DROP FUNCTION IF EXISTS ${s}.append_events(text, bigint, uuid[], text[], int[], jsonb[], jsonb[], text, text, jsonb)`,
+      appendFunctionSql(s, schema, true),
+    ],
   },
 ];
 
@@ -67,8 +85,60 @@ const MIGRATIONS: readonly Migration[] = [
  * Outcomes other than 'appended' are returned, not raised, so the caller can
  * tell a duplicate or a conflict without parsing error text.
  */
-function appendFunctionSql(s: string, schema: string): string {
+function appendFunctionSql(s: string, schema: string, withReservations: boolean): string {
   const lit = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+  // Migration 3: after the events (so the transaction id is still assigned
+  // under the insert lock), let go of the owners' keys and take the new ones.
+  // A key held by another owner raises, which rolls the whole call back,
+  // events included; the error names the key (DETAIL) and reservations_pkey.
+  // Migration 3 leaves the notification to the caller, after the commit: a
+  // transaction that NOTIFYs holds PostgreSQL's database-wide notify lock
+  // from its pre-commit until its commit record is flushed, so every
+  // notifying commit of the cluster waits for the one before it (no group
+  // commit; seen as wait_event 'object' under load).
+  const notify = withReservations
+    ? ''
+    : `      IF v_count > 0 THEN
+        PERFORM pg_notify(${lit(eventsChannel(schema))}, v_head::text);
+      END IF;
+`;
+  const reservationParams = withReservations
+    ? `,
+      p_reserve_kinds text[],
+      p_reserve_keys text[],
+      p_reserve_owners text[],
+      p_release_kinds text[],
+      p_release_owners text[]`
+    : '';
+  const reservationDeclare = withReservations
+    ? `
+      v_reserve_count int := coalesce(array_length(p_reserve_kinds, 1), 0);
+      v_reserved int;
+      v_taken record;`
+    : '';
+  const reservationBody = withReservations
+    ? `
+      IF coalesce(array_length(p_release_kinds, 1), 0) > 0 THEN
+        DELETE FROM ${s}.reservations r
+         USING unnest(p_release_kinds, p_release_owners) AS u(kind, owner)
+         WHERE r.kind = u.kind AND r.owner = u.owner;
+      END IF;
+      IF v_reserve_count > 0 THEN
+        INSERT INTO ${s}.reservations AS r (kind, key, owner)
+        SELECT u.kind, u.key, u.owner FROM unnest(p_reserve_kinds, p_reserve_keys, p_reserve_owners) AS u(kind, key, owner)
+        ON CONFLICT (kind, key) DO UPDATE SET owner = EXCLUDED.owner WHERE r.owner = EXCLUDED.owner;
+        GET DIAGNOSTICS v_reserved = ROW_COUNT;
+        IF v_reserved < v_reserve_count THEN
+          SELECT u.kind, u.key INTO v_taken
+            FROM unnest(p_reserve_kinds, p_reserve_keys, p_reserve_owners) AS u(kind, key, owner)
+            JOIN ${s}.reservations r ON r.kind = u.kind AND r.key = u.key AND r.owner <> u.owner
+           LIMIT 1;
+          RAISE EXCEPTION 'key already reserved' USING ERRCODE = 'unique_violation', SCHEMA = ${lit(schema)},
+            TABLE = 'reservations', CONSTRAINT = 'reservations_pkey',
+            DETAIL = json_build_object('kind', v_taken.kind, 'key', v_taken.key)::text;
+        END IF;
+      END IF;`
+    : '';
   return `CREATE OR REPLACE FUNCTION ${s}.append_events(
       p_stream_id text,
       p_expected bigint,
@@ -79,7 +149,7 @@ function appendFunctionSql(s: string, schema: string): string {
       p_metadata jsonb[],
       p_command_id text,
       p_request_hash text,
-      p_result jsonb
+      p_result jsonb${reservationParams}
     ) RETURNS TABLE (outcome text, version bigint, last_position bigint, positions bigint[], created timestamptz, stored_hash text, stored_result jsonb)
     LANGUAGE plpgsql AS $fn$
     DECLARE
@@ -88,7 +158,7 @@ function appendFunctionSql(s: string, schema: string): string {
       v_head bigint;
       v_positions bigint[];
       v_created timestamptz;
-      v_cmd record;
+      v_cmd record;${reservationDeclare}
     BEGIN
       IF p_command_id IS NOT NULL THEN
         PERFORM pg_advisory_xact_lock(hashtextextended(${lit(lockName(schema, 'command'))} || p_command_id, 0));
@@ -125,15 +195,13 @@ function appendFunctionSql(s: string, schema: string): string {
         PERFORM pg_advisory_unlock(hashtextextended(${lit(lockName(schema, 'append'))}, 0));
         v_head := v_positions[v_count];
       END IF;
+${reservationBody}
 
       IF p_command_id IS NOT NULL THEN
         INSERT INTO ${s}.commands (command_id, stream_id, request_hash, result, next_expected_version, last_global_position)
         VALUES (p_command_id, p_stream_id, p_request_hash, p_result, v_actual + v_count, v_head);
       END IF;
-      IF v_count > 0 THEN
-        PERFORM pg_notify(${lit(eventsChannel(schema))}, v_head::text);
-      END IF;
-      RETURN QUERY SELECT 'appended'::text, v_actual + v_count, v_head, v_positions, v_created, NULL::text, NULL::jsonb;
+${notify}      RETURN QUERY SELECT 'appended'::text, v_actual + v_count, v_head, v_positions, v_created, NULL::text, NULL::jsonb;
     END
     $fn$`;
 }

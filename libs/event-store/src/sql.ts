@@ -58,6 +58,7 @@ export interface PgErrorInfo {
   constraint?: string;
   table?: string;
   schema?: string;
+  detail?: string;
 }
 
 /** typeorm wraps pg errors in QueryFailedError; the SQLSTATE lives on the driver error. */
@@ -67,7 +68,7 @@ export function pgErrorInfo(error: unknown): PgErrorInfo | undefined {
   const e = source as Record<string, unknown>;
   if (typeof e.code !== 'string') return undefined;
   const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-  return { code: e.code, constraint: str(e.constraint), table: str(e.table), schema: str(e.schema) };
+  return { code: e.code, constraint: str(e.constraint), table: str(e.table), schema: str(e.schema), detail: str(e.detail) };
 }
 
 export const UNIQUE_VIOLATION = '23505';

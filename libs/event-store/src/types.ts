@@ -47,10 +47,31 @@ export interface AppendOptions {
    */
   result?: (nextExpectedVersion: number, appendedCount: number) => unknown;
   /**
+   * Unique keys taken and let go by this append, in the same call as the
+   * events (one round trip): `release` first lets go of every key of each
+   * (kind, owner), then `reserve` takes each key for its owner. A key held by
+   * another owner aborts the whole append with ReservationTakenError (409).
+   * Keys are compared as given (normalise case etc. before).
+   */
+  reservations?: Reservations;
+  /**
    * Runs inside the append transaction after the events are inserted (inline
    * projections / uniqueness guards). Throwing aborts the whole append.
    */
   inTransaction?: (tx: EntityManager, recorded: RecordedEvent[]) => Promise<void>;
+}
+
+/** A unique key (`key`, within `kind`) held by `owner`, e.g. an aggregate id. */
+export interface Reservation {
+  kind: string;
+  key: string;
+  owner: string;
+}
+
+export interface Reservations {
+  reserve?: readonly Reservation[];
+  /** Every key of `kind` that `owner` holds. */
+  release?: ReadonlyArray<{ kind: string; owner: string }>;
 }
 
 export interface AppendResult {

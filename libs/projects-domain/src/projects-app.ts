@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { AppError, commandMetadata, type Page, type RequestContext } from '@slipway/core';
-import { handleCommand, keysetPage, ProjectionRunner, type EventStore, type RecordedEvent } from '@slipway/event-store';
+import { handleCommand, keysetPage, ProjectionRunner, ReservationTakenError, type EventStore, type Reservations } from '@slipway/event-store';
 import {
   projectStreamId,
   type CreateProjectRequest,
@@ -10,6 +10,7 @@ import {
   type GetProjectRequest,
   type ListProjectsRequest,
   type ProjectCommand,
+  type ProjectEvent,
   type ProjectView,
   type UpdateProjectRequest,
   type CreateEnvironmentRequest,
@@ -65,15 +66,7 @@ export class ProjectsApplication {
 
   async start(): Promise<void> {
     await this.store.withTransaction(async (tx) => {
-      // Name reservations are written in the append transaction, so two
-      // concurrent creates of one name cannot both succeed.
-      await tx.query(`
-        CREATE TABLE IF NOT EXISTS "${this.schema}".project_names (
-          team_id text NOT NULL,
-          name_key text NOT NULL,
-          project_id uuid NOT NULL UNIQUE,
-          PRIMARY KEY (team_id, name_key)
-        )`);
+      await moveNameReservations(tx, this.schema, this.store.table('reservations'));
       await initStatistics(tx, this.schema);
     });
     await this.runner.start();
@@ -293,50 +286,62 @@ export class ProjectsApplication {
       expectedVersion,
       requestHash: ctx.requestHash,
       result,
-      inTransaction: (tx, recorded) => this.reserveNames(tx, recorded),
+      reservations: nameReservations,
+      // A create's project id was generated for it: nothing to read first.
+      newStream: command.type === 'CreateProject',
+    }).catch((error: unknown) => {
+      throw nameTaken(error);
     });
     this.lastAppended = Math.max(this.lastAppended, outcome.position);
     return outcome.result as R;
   }
 
-  /**
-   * Names are unique within a team, case-insensitively. Reservations are
-   * written in the append transaction, so two concurrent creates (or a rename
-   * racing a move) cannot both win.
-   */
-  private async reserveNames(tx: EntityManager, recorded: RecordedEvent[]): Promise<void> {
-    const names = `"${this.schema}".project_names`;
-    for (const event of recorded) {
-      if (event.type === 'ProjectDeleted') {
-        await tx.query(`DELETE FROM ${names} WHERE project_id = $1`, [event.data.projectId]);
-        continue;
-      }
-      let teamId: string;
-      let nameKey: string;
-      if (event.type === 'ProjectCreated') {
-        teamId = event.data.teamId;
-        nameKey = event.data.name.toLowerCase();
-      } else if (event.type === 'ProjectUpdated' && (event.data.changes.name !== undefined || event.data.changes.teamId !== undefined)) {
-        const [current]: Array<{ team_id: string; name_key: string }> = await tx.query(
-          // A SELECT over the CTE: TypeORM returns [rows, count] for a bare DELETE … RETURNING.
-          `WITH gone AS (DELETE FROM ${names} WHERE project_id = $1 RETURNING team_id, name_key) SELECT * FROM gone`,
-          [event.data.projectId],
-        );
-        if (!current) continue;
-        teamId = event.data.changes.teamId ?? current.team_id;
-        nameKey = event.data.changes.name?.toLowerCase() ?? current.name_key;
-      } else {
-        continue;
-      }
-      const inserted: unknown[] = await tx.query(
-        `INSERT INTO ${names} (team_id, name_key, project_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING project_id`,
-        [teamId, nameKey, event.data.projectId],
-      );
-      if (inserted.length === 0) {
-        throw AppError.conflict(`A project with this name already exists in the team`, { field: 'name', teamId });
-      }
-    }
-  }
+}
+
+/** Reservation kind of project names: the key is `<teamId>/<lower-case name>`. */
+export const PROJECT_NAME_KIND = 'project-name';
+
+/**
+ * Names are unique within a team, case-insensitively. The reservation is
+ * taken in the append itself (the same call as the events), so two concurrent
+ * creates of one name, or a rename racing a move, cannot both win.
+ */
+export function nameReservations(state: ProjectState, events: readonly ProjectEvent[]): Reservations | undefined {
+  if (state.status === 'absent') return undefined;
+  const owner = state.projectId;
+  if (events.some((e) => e.type === 'ProjectDeleted')) return { release: [{ kind: PROJECT_NAME_KIND, owner }] };
+  const renamed = events.some(
+    (e) => e.type === 'ProjectCreated' || (e.type === 'ProjectUpdated' && (e.data.changes.name !== undefined || e.data.changes.teamId !== undefined)),
+  );
+  if (!renamed) return undefined;
+  return {
+    release: [{ kind: PROJECT_NAME_KIND, owner }],
+    reserve: [{ kind: PROJECT_NAME_KIND, key: `${state.teamId}/${state.name.toLowerCase()}`, owner }],
+  };
+}
+
+function nameTaken(error: unknown): unknown {
+  if (!(error instanceof ReservationTakenError) || error.kind !== PROJECT_NAME_KIND) return error;
+  const teamId = error.key.slice(0, error.key.indexOf('/'));
+  return AppError.conflict(`A project with this name already exists in the team`, { field: 'name', teamId });
+}
+
+/**
+ * Stores made before the event store held reservations kept project names
+ * in `project_names`, written by a callback in the append transaction; they
+ * move to the store's `reservations` (once: the table is dropped after).
+ */
+async function moveNameReservations(tx: EntityManager, schema: string, reservations: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`slipway.projects:${schema}:project-names`]);
+  const [old]: Array<{ exists: boolean }> = await tx.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [`"${schema}".project_names`]);
+  if (!old?.exists) return;
+  await tx.query(
+    `INSERT INTO ${reservations} (kind, key, owner)
+     SELECT $1, team_id || '/' || name_key, project_id::text FROM "${schema}".project_names
+     ON CONFLICT DO NOTHING`,
+    [PROJECT_NAME_KIND],
+  );
+  await tx.query(`DROP TABLE "${schema}".project_names`);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -124,7 +124,9 @@ async function main(): Promise<void> {
   const modelBytes = projectModelBytes(10_000);
   lines.push(`${'read model memory (projects, per 10,000)'.padEnd(44)} ${(modelBytes / 1024 / 1024).toFixed(1)} MB heap (${(modelBytes / 10_000).toFixed(0)} bytes per project, with 3 statistics events each)`);
 
-  const t = await startTestPlatform();
+  // The services' pool as shipped (service-host's default), not the test
+  // harness's 5, which keeps parallel suites within max_connections.
+  const t = await startTestPlatform([], { DB_POOL_SIZE: process.env.BENCH_DB_POOL_SIZE ?? '10' });
   try {
     const user = await t.user();
     for (let i = 0; i < 20; i++) await t.api('POST', '/api/projects', { token: user.token, body: { name: `seed-${i}` } });
