@@ -74,7 +74,7 @@ import {
   normalizePreviews,
 } from './validation';
 import { applicationView, deploymentView, type UsageSample } from './views';
-import { probeCertificate, type ServedCertificate } from './proxy/certificates';
+import type { ServedCertificate } from './proxy/certificates';
 import { previewDomainTargets } from './preview-domains';
 import { ensureRequestTables, requestSeries } from './request-metrics';
 import { normalizeDomain } from './domain-name';
